@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One library per concern, one thin executable per tool (see docs/ and ../shared/design.md).
+let package = Package(
+    name: "mnemosyne",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ingest", targets: ["ingest"]),
+        .executable(name: "encode", targets: ["encode"]),
+        .executable(name: "train", targets: ["train"]),
+        .executable(name: "sample", targets: ["sample"]),
+        .executable(name: "walk", targets: ["walk"]),
+        .executable(name: "synth", targets: ["synth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CAV", pkgConfig: "libavformat libavcodec libavutil libswscale",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Libraries: all the logic, tested directly.
+        .target(name: "TensorStream"),
+        .target(name: "Imaging", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "Media", dependencies: ["CAV", "Imaging"]),
+        .target(name: "Neural", dependencies: ["COpenBLAS"]),
+        .target(name: "GAN", dependencies: ["Neural"]),
+        .target(name: "Synth", dependencies: ["Imaging"]),
+        .target(name: "Ingestion", dependencies: ["Imaging", "Media", "TensorStream"]),
+        .target(name: "ToolSupport", dependencies: [
+            "TensorStream", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tools: parse arguments, call the libraries, report.
+        .executableTarget(name: "ingest", dependencies: ["Ingestion", "ToolSupport"]),
+        .executableTarget(name: "encode", dependencies: ["Media", "Imaging", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "train", dependencies: ["GAN", "TensorStream", "Imaging", "ToolSupport"]),
+        .executableTarget(name: "sample", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "walk", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "synth", dependencies: ["Synth", "TensorStream", "ToolSupport"]),
+
+        .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "GANTests", dependencies: ["GAN", "Neural"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
+        // End-to-end tests of the release binaries (built by scripts/setup).
+        .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// Placeholder until the GAN module lands.
+enum _GANPlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the Ingestion module lands.
+enum _IngestionPlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the Media module lands.
+enum _MediaPlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the Neural module lands.
+enum _NeuralPlaceholder {}

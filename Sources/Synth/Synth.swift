@@ -1,0 +1,2 @@
+// Placeholder until the Synth module lands.
+enum _SynthPlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the TensorStream module lands.
+enum _TensorStreamPlaceholder {}

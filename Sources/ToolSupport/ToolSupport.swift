@@ -1,0 +1,2 @@
+// Placeholder until the ToolSupport module lands.
+enum _ToolSupportPlaceholder {}

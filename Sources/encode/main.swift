@@ -1,0 +1,2 @@
+// Placeholder until the encode tool lands.
+print("encode: not built yet")

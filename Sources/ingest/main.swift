@@ -1,0 +1,2 @@
+// Placeholder until the ingest tool lands.
+print("ingest: not built yet")

@@ -1,0 +1,2 @@
+// Placeholder until the sample tool lands.
+print("sample: not built yet")

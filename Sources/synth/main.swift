@@ -1,0 +1,2 @@
+// Placeholder until the synth tool lands.
+print("synth: not built yet")

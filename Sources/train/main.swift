@@ -1,0 +1,2 @@
+// Placeholder until the train tool lands.
+print("train: not built yet")

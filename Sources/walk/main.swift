@@ -1,0 +1,2 @@
+// Placeholder until the walk tool lands.
+print("walk: not built yet")
