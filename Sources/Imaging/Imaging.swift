@@ -1,2 +1,0 @@
-// Placeholder until the Imaging module lands.
-enum _ImagingPlaceholder {}

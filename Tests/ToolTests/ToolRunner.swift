@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+
+/// Runs the release binaries that `scripts/setup` builds, as a user would: bytes on stdin,
+/// stdout and stderr captured, exit status returned. Every end-to-end test goes through here.
+struct ToolResult {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+}
+
+enum ToolRunner {
+    /// The package root: three levels above this file (Tests/ToolTests/ToolRunner.swift).
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The folder of the release binaries (`MNEMOSYNE_BIN` overrides it).
+    static let binDirectory: URL = {
+        if let dir = ProcessInfo.processInfo.environment["MNEMOSYNE_BIN"] {
+            return URL(fileURLWithPath: dir)
+        }
+        return packageRoot.appendingPathComponent(".build/release")
+    }()
+
+    /// Path of a tool's binary; fails the test (rather than trapping) when it has not been built.
+    static func path(of tool: String) throws -> String {
+        let url = binDirectory.appendingPathComponent(tool)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw XCTSkip("\(tool) is not built at \(url.path): run scripts/setup")
+        }
+        return url.path
+    }
+
+    /// Runs `tool args...` with `stdin` (nil: an empty stdin), in `directory` if given.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String] = [], stdin: Data? = nil,
+                    directory: URL? = nil, environment: [String: String] = [:]) throws -> ToolResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path(of: tool))
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Feed stdin from another thread so a tool that writes a lot before reading cannot deadlock us.
+        let payload = stdin ?? Data()
+        let writer = Thread {
+            try? input.fileHandleForWriting.write(contentsOf: payload)
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        var errorBytes = Data()
+        let errorReader = Thread { errorBytes = errors.fileHandleForReading.readDataToEndOfFile() }
+        errorReader.start()
+        let outBytes = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errorReader.isFinished { usleep(1000) }
+        return ToolResult(status: process.terminationStatus, stdout: outBytes,
+                          stderr: String(decoding: errorBytes, as: UTF8.self))
+    }
+
+    /// Runs a shell pipeline (bash -o pipefail) with the release binaries first on PATH.
+    @discardableResult
+    static func shell(_ script: String, directory: URL? = nil) throws -> ToolResult {
+        _ = try path(of: "ingest")
+        let path = binDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-o", "pipefail", "-c", script]
+        process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.merging(["PATH": path]) { $1 }
+        let output = Pipe(), errors = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        var errorBytes = Data()
+        let errorReader = Thread { errorBytes = errors.fileHandleForReading.readDataToEndOfFile() }
+        errorReader.start()
+        let outBytes = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errorReader.isFinished { usleep(1000) }
+        return ToolResult(status: process.terminationStatus, stdout: outBytes,
+                          stderr: String(decoding: errorBytes, as: UTF8.self))
+    }
+
+    /// A fresh temporary folder, removed when the test ends.
+    static func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("mnemosyne-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+}
