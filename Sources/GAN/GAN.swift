@@ -1,2 +1,0 @@
-// Placeholder until the GAN module lands.
-enum _GANPlaceholder {}
