@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Neural"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
+        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         // End-to-end tests of the release binaries (built by scripts/setup).
         .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging"]),
     ],

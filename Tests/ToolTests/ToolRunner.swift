@@ -35,58 +35,48 @@ enum ToolRunner {
     @discardableResult
     static func run(_ tool: String, _ arguments: [String] = [], stdin: Data? = nil,
                     directory: URL? = nil, environment: [String: String] = [:]) throws -> ToolResult {
+        try launch(executable: path(of: tool), arguments: arguments, stdin: stdin ?? Data(),
+                   directory: directory, environment: environment)
+    }
+
+    /// Runs a shell script (bash -o pipefail) with the release binaries first on PATH.
+    @discardableResult
+    static func shell(_ script: String, directory: URL? = nil, environment: [String: String] = [:]) throws -> ToolResult {
+        _ = try path(of: "ingest")
+        let path = binDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return try launch(executable: "/bin/bash", arguments: ["-o", "pipefail", "-c", script], stdin: Data(),
+                          directory: directory, environment: environment.merging(["PATH": path]) { a, _ in a })
+    }
+
+    private final class Collected: @unchecked Sendable { var bytes = Data() }
+
+    private static func launch(executable: String, arguments: [String], stdin: Data, directory: URL?,
+                               environment: [String: String]) throws -> ToolResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try path(of: tool))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let input = Pipe(), output = Pipe(), errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        // Feed stdin from another thread so a tool that writes a lot before reading cannot deadlock us.
-        let payload = stdin ?? Data()
+        // stdin is fed and stderr drained on their own threads, so a tool that writes a lot
+        // before it reads cannot deadlock the test.
         let writer = Thread {
-            try? input.fileHandleForWriting.write(contentsOf: payload)
+            try? input.fileHandleForWriting.write(contentsOf: stdin)
             try? input.fileHandleForWriting.close()
         }
         writer.start()
-        var errorBytes = Data()
-        let errorReader = Thread { errorBytes = errors.fileHandleForReading.readDataToEndOfFile() }
+        let errorBytes = Collected()
+        let errorReader = Thread { errorBytes.bytes = errors.fileHandleForReading.readDataToEndOfFile() }
         errorReader.start()
         let outBytes = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errorReader.isFinished { usleep(1000) }
         return ToolResult(status: process.terminationStatus, stdout: outBytes,
-                          stderr: String(decoding: errorBytes, as: UTF8.self))
-    }
-
-    /// Runs a shell pipeline (bash -o pipefail) with the release binaries first on PATH.
-    @discardableResult
-    static func shell(_ script: String, directory: URL? = nil) throws -> ToolResult {
-        _ = try path(of: "ingest")
-        let path = binDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-o", "pipefail", "-c", script]
-        process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.merging(["PATH": path]) { $1 }
-        let output = Pipe(), errors = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        var errorBytes = Data()
-        let errorReader = Thread { errorBytes = errors.fileHandleForReading.readDataToEndOfFile() }
-        errorReader.start()
-        let outBytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errorReader.isFinished { usleep(1000) }
-        return ToolResult(status: process.terminationStatus, stdout: outBytes,
-                          stderr: String(decoding: errorBytes, as: UTF8.self))
+                          stderr: String(decoding: errorBytes.bytes, as: UTF8.self))
     }
 
     /// A fresh temporary folder, removed when the test ends.

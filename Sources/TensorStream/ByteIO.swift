@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where stream bytes come from: a file descriptor (file or pipe) or memory.
+public protocol ByteSource: AnyObject {
+    /// Reads up to `buffer.count` bytes; returns 0 only at end of input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// Where stream bytes go.
+public protocol ByteSink: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// Reads a file descriptor, retrying on EINTR; works the same on pipes and files (no seeking).
+public final class FileDescriptorSource: ByteSource {
+    public let fd: Int32
+    private let closeOnDeinit: Bool
+
+    public init(fd: Int32, closeOnDeinit: Bool = false) {
+        self.fd = fd
+        self.closeOnDeinit = closeOnDeinit
+    }
+
+    /// Opens `path` for reading.
+    public convenience init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw StreamError(.io("cannot open: \(String(cString: strerror(errno)))"), at: .stream, source: path)
+        }
+        self.init(fd: fd, closeOnDeinit: true)
+    }
+
+    deinit { if closeOnDeinit { close(fd) } }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw StreamError(.io("read failed: \(String(cString: strerror(errno)))"), at: .stream)
+        }
+    }
+}
+
+/// Writes a file descriptor completely, retrying on EINTR and short writes.
+public final class FileDescriptorSink: ByteSink {
+    public let fd: Int32
+
+    public init(fd: Int32) { self.fd = fd }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            throw StreamError(.io("write failed: \(String(cString: strerror(errno)))"), at: .stream)
+        }
+    }
+}
+
+/// Bytes in memory, for tests and for tools that build a stream before sending it.
+public final class MemorySource: ByteSource {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+        offset += n
+        return n
+    }
+}
+
+/// Collects written bytes in memory.
+public final class MemorySink: ByteSink {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws { self.bytes += bytes }
+}

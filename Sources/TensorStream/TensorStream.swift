@@ -1,2 +1,0 @@
-// Placeholder until the TensorStream module lands.
-enum _TensorStreamPlaceholder {}

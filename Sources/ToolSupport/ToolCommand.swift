@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import TensorStream
+
+/// Exit codes every tool keeps (documented in each tool's --help and in the README).
+public enum ToolExit {
+    public static let ok: Int32 = 0
+    public static let runtimeError: Int32 = 1
+    public static let usage: Int32 = 2
+    public static let interrupted: Int32 = 130
+}
+
+/// A runtime failure (bad input, I/O): the tool prints `tool: message` and exits 1.
+public struct ToolFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ message: String) { description = message }
+}
+
+/// A usage mistake the parser cannot see (e.g. conflicting options): `tool: message`, exit 2.
+public struct UsageError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ message: String) { description = message }
+}
+
+/// Thrown by a tool that stopped on SIGINT/SIGTERM after saving its work: exit 130.
+public struct Interrupted: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ message: String = "interrupted") { description = message }
+}
+
+/// The tool's name as the user typed it, for messages.
+public let toolName: String = {
+    let name = (CommandLine.arguments.first as NSString?)?.lastPathComponent ?? "mnemosyne"
+    return name.isEmpty ? "mnemosyne" : name
+}()
+
+/// A one-line note on stderr: `tool: message`.
+public func report(_ message: String) {
+    FileHandle.standardError.write(Data("\(toolName): \(message)\n".utf8))
+}
+
+/// A one-line warning on stderr: `tool: warning: message`.
+public func warn(_ message: String) {
+    report("warning: \(message)")
+}
+
+extension ParsableCommand {
+    /// Parses the command line and runs the tool with the project's conventions: errors as one line on
+    /// stderr, exit 0 / 1 (runtime) / 2 (usage) / 130 (interrupted, work saved). With `graceful`, the
+    /// first SIGINT/SIGTERM only raises `StopSignal.requested` (the tool saves and throws `Interrupted`);
+    /// otherwise a signal removes unfinished output files and exits 130 at once.
+    public static func runAsTool(graceful: Bool = false) -> Never {
+        StopSignal.install(graceful: graceful)
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))  // --help, --version
+                Foundation.exit(ToolExit.ok)
+            }
+            report("\(message(for: error)) (see '\(toolName) --help')")
+            Foundation.exit(ToolExit.usage)
+        }
+        do {
+            var command = command
+            try command.run()
+            Foundation.exit(ToolExit.ok)
+        } catch {
+            Foundation.exit(finish(with: error))
+        }
+    }
+
+    /// Reports `error` in one line and returns its exit code.
+    static func finish(with error: Error) -> Int32 {
+        AtomicFile.removeUnfinished()
+        switch error {
+        case let interrupted as Interrupted:
+            report(interrupted.description)
+            return ToolExit.interrupted
+        case let usage as UsageError:
+            report("\(usage.description) (see '\(toolName) --help')")
+            return ToolExit.usage
+        case let usage as ValidationError:
+            report("\(usage.message) (see '\(toolName) --help')")
+            return ToolExit.usage
+        case let code as ExitCode:
+            return code.rawValue
+        default:
+            report(oneLine("\(error)"))
+            return ToolExit.runtimeError
+        }
+    }
+
+    private static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}

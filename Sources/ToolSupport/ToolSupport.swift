@@ -1,2 +1,0 @@
-// Placeholder until the ToolSupport module lands.
-enum _ToolSupportPlaceholder {}
