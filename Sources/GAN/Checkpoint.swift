@@ -59,6 +59,7 @@ public struct CheckpointInfo: Equatable, Sendable {
         guard let config = try? JSONDecoder().decode(DCGANConfig.self, from: Data(try field("config").utf8)) else {
             throw CheckpointError.notACheckpoint("unreadable config '\(metadata["config"]!)'")
         }
+        do { try config.validate() } catch { throw CheckpointError.notACheckpoint("\(error)") }
         guard let training = try? JSONDecoder().decode(TrainingOptions.self, from: Data(try field("training").utf8))
         else { throw CheckpointError.notACheckpoint("unreadable training options '\(metadata["training"]!)'") }
         guard let step = Int(try field("step")), step >= 0 else {
@@ -81,7 +82,6 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case corrupt(String)
     case notACheckpoint(String)
     case mismatch(String)
-    case unwritable(String)
 
     public var description: String {
         switch self {
@@ -89,9 +89,19 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case .corrupt(let why): return "corrupt checkpoint (\(why))"
         case .notACheckpoint(let why): return "not a mnemosyne checkpoint (\(why))"
         case .mismatch(let why): return "checkpoint does not fit the model (\(why))"
-        case .unwritable(let why): return "cannot write checkpoint (\(why))"
         }
     }
+}
+
+/// A checkpoint error and the file it is about: `corrupt checkpoint (...): plato.ckpt`.
+public struct CheckpointFileError: Error, CustomStringConvertible {
+    public var path: String
+    public var error: CheckpointError
+    public init(path: String, error: CheckpointError) {
+        self.path = path
+        self.error = error
+    }
+    public var description: String { "\(error): \(path)" }
 }
 
 /// A trained (or training) GAN on disk: safetensors with PyTorch-style names — `G.*`, `D.*`, `G_ema.*`
@@ -124,83 +134,49 @@ public struct Checkpoint: Sendable {
         self.init(info: try CheckpointInfo(metadata: file.metadata), tensors: file.tensors)
     }
 
-    /// Loads the checkpoint at `path`.
+    /// Loads the checkpoint at `path`; errors name the file.
     public init(contentsOf path: String) throws {
-        let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw CheckpointError.unreadable(readFailureReason(path))
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                throw CheckpointError.unreadable(readFailureReason(path))
+            }
+            try self.init(bytes: [UInt8](data))
+        } catch let error as CheckpointError {
+            throw CheckpointFileError(path: path, error: error)
         }
-        try self.init(bytes: [UInt8](data))
     }
 
     var file: SafetensorsFile { SafetensorsFile(metadata: info.metadata, tensors: tensors) }
 
     public func serialized() -> [UInt8] { file.serialized() }
 
-    /// Writes the checkpoint to an open file descriptor (stdout, say), all of it or an error.
-    public func write(toFileDescriptor fd: Int32) throws {
-        try file.write { chunk in try writeAll(fd, chunk) }
+    /// Writes the checkpoint as a sequence of chunks: to stdout, or to the temporary file of an atomic
+    /// save (the tools use ToolSupport's `AtomicFile`: temporary name, fsync, rename).
+    public func write(to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try file.write(to: sink)
     }
 
-    /// Saves to `path` so that a reader (or a crash) never sees a partial file: the bytes go to a temporary
-    /// file in the same folder, are flushed to disk, and the temporary is renamed over `path`.
-    public func save(atomicallyTo path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp\(getpid())").path
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CheckpointError.unwritable("\(String(cString: strerror(errno))): \(temporary)") }
-        do {
-            try write(toFileDescriptor: fd)
-            guard fsync(fd) == 0 else { throw CheckpointError.unwritable("fsync: \(String(cString: strerror(errno)))") }
-            close(fd)
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CheckpointError.unwritable("\(reason): \(path)")
-        }
-        // Make the rename itself durable.
-        let folderFD = open(folder.isEmpty ? "." : folder, O_RDONLY)
-        if folderFD >= 0 { fsync(folderFD); close(folderFD) }
-    }
-
-    /// The F32 tensors under `prefix` as engine tensors keyed by the rest of the name (`G.` -> `0.weight`).
-    public func engineTensors(prefix: String) throws -> [String: Tensor] {
+    /// Engine tensors for every name `expected` lists, after checking each is present as F32 with the
+    /// expected shape and that no other tensor sits under the same prefixes. Errors name the first difference.
+    public func engineTensors(matching expected: [(String, Tensor)], prefixes: [String]) throws -> [String: Tensor] {
         var result: [String: Tensor] = [:]
-        for (name, tensor) in tensors where name.hasPrefix(prefix) {
-            guard tensor.dtype == .f32 else {
-                throw CheckpointError.mismatch("tensor '\(name)' is \(tensor.dtype.rawValue), expected F32")
-            }
-            result[String(name.dropFirst(prefix.count))] = Tensor(shape: tensor.shape, scalars: try tensor.floats())
-        }
-        return result
-    }
-
-    /// Checks that every tensor in `expected` is present with the same shape, and that nothing else under
-    /// the same prefixes is: the error names the first difference.
-    public func validate(against expected: [(String, [Int])], prefixes: [String]) throws {
-        var wanted: [String: [Int]] = [:]
-        for (name, shape) in expected { wanted[name] = shape }
-        for (name, shape) in expected.sorted(by: { $0.0 < $1.0 }) {
+        for (name, model) in expected.sorted(by: { $0.0 < $1.0 }) {
             guard let tensor = tensors[name] else { throw CheckpointError.mismatch("missing tensor '\(name)'") }
-            guard tensor.shape == shape else {
-                throw CheckpointError.mismatch("tensor '\(name)' has shape \(tensor.shape), the model needs \(shape)")
+            guard tensor.shape == model.shape else {
+                throw CheckpointError.mismatch("tensor '\(name)' has shape \(tensor.shape), the model needs \(model.shape)")
             }
             guard tensor.dtype == .f32 else {
                 throw CheckpointError.mismatch("tensor '\(name)' is \(tensor.dtype.rawValue), expected F32")
             }
+            result[name] = Tensor(shape: tensor.shape, scalars: try tensor.floats())
         }
-        for name in tensors.keys.sorted() where prefixes.contains(where: name.hasPrefix) && wanted[name] == nil {
+        for name in tensors.keys.sorted() where prefixes.contains(where: name.hasPrefix) && result[name] == nil {
             throw CheckpointError.mismatch("unexpected tensor '\(name)'")
         }
+        return result
     }
 }
 
@@ -217,19 +193,4 @@ private func readFailureReason(_ path: String) -> String {
     if stat(path, &info) != 0 { return String(cString: strerror(errno)) }
     if info.st_mode & S_IFMT == S_IFDIR { return "is a folder" }
     return "unreadable file"
-}
-
-/// write(2) until every byte is out, retrying interrupted and partial writes.
-func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer) throws {
-    guard var base = chunk.baseAddress else { return }
-    var remaining = chunk.count
-    while remaining > 0 {
-        let written = Foundation.write(fd, base, remaining)
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw CheckpointError.unwritable(String(cString: strerror(errno)))
-        }
-        base += written
-        remaining -= written
-    }
 }

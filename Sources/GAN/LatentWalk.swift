@@ -1,4 +1,5 @@
 import Foundation
+import Neural
 
 /// How the walk moves between two keyframe latents.
 public enum Interpolation: String, Sendable, CaseIterable {
@@ -24,8 +25,8 @@ public struct LatentWalk: Sendable {
     public var loop: Bool
     /// Truncation: each frame latent is pulled to `mean + psi * (z - mean)`; 1 leaves it alone.
     public var psi: Float
-    /// The latent the truncation pulls toward: zeros for the N(0, I) prior.
-    public var mean: [Float]
+    /// The latent the truncation pulls toward; nil for the N(0, I) prior's mean, zero.
+    public var mean: [Float]?
 
     public var zDim: Int { keys.first?.count ?? 0 }
 
@@ -37,8 +38,7 @@ public struct LatentWalk: Sendable {
         }
         guard frames >= 1 else { throw LatentWalkError.badFrameCount(frames) }
         guard psi.isFinite else { throw LatentWalkError.badPsi(psi) }
-        let mean = mean ?? [Float](repeating: 0, count: first.count)
-        guard mean.count == first.count else { throw LatentWalkError.keySizesDiffer }
+        guard mean == nil || mean!.count == first.count else { throw LatentWalkError.keySizesDiffer }
         self.keys = keys
         self.frames = frames
         self.interpolation = interpolation
@@ -63,11 +63,7 @@ public struct LatentWalk: Sendable {
         let (segment, fraction) = position(ofFrame: frame)
         let a = keys[segment], b = keys[(segment + 1) % keys.count]
         let u = ease ? easeInOut(fraction) : fraction
-        var z = interpolation == .slerp ? slerp(a, b, u) : lerp(a, b, u)
-        if psi != 1 {
-            for i in z.indices { z[i] = mean[i] + psi * (z[i] - mean[i]) }
-        }
-        return z
+        return truncate(interpolation == .slerp ? slerp(a, b, u) : lerp(a, b, u), psi: psi, mean: mean)
     }
 
     /// The latents of frames `range`, back to back (range.count x zDim), ready for a generator batch.
@@ -92,6 +88,17 @@ public enum LatentWalkError: Error, Equatable, CustomStringConvertible {
         case .badFrameCount(let n): return "frame count must be at least 1, not \(n)"
         case .badPsi(let psi): return "psi must be a finite number, not \(psi)"
         }
+    }
+}
+
+/// The truncation trick: latents (one or several back to back) pulled toward `mean`, z -> mean + psi (z - mean),
+/// trading variety for typical, cleaner pictures. `mean` nil is the N(0, I) prior's mean, zero.
+public func truncate(_ latents: [Float], psi: Float, mean: [Float]? = nil) -> [Float] {
+    guard psi != 1 else { return latents }
+    guard let mean, !mean.isEmpty else { return latents.map { psi * $0 } }
+    return latents.indices.map { i in
+        let m = mean[i % mean.count]
+        return m + psi * (latents[i] - m)
     }
 }
 
@@ -121,4 +128,34 @@ public func slerp(_ a: [Float], _ b: [Float], _ u: Double) -> [Float] {
     guard sinOmega > 1e-6 else { return lerp(a, b, u) }
     let wa = sin((1 - u) * omega) / sinOmega, wb = sin(u * omega) / sinOmega
     return zip(a, b).map { Float(wa * Double($0) + wb * Double($1)) }
+}
+
+/// Latent vectors from seeds, the one rule every tool shares: the latent of seed k is the first zDim
+/// normals of `RNG(seed: k)`, and `count` random latents from seed s are the first count x zDim normals
+/// of `RNG(seed: s)` (so the first of them is the latent of seed s).
+public enum Latents {
+    public static func forSeed(_ seed: UInt64, zDim: Int) -> [Float] {
+        var rng = RNG(seed: seed)
+        return rng.normals(zDim)
+    }
+
+    public static func random(count: Int, zDim: Int, seed: UInt64) -> [Float] {
+        var rng = RNG(seed: seed)
+        return rng.normals(count * zDim)
+    }
+
+    /// A comma-separated seed list, `3,17,42`.
+    public static func seeds(from text: String) throws -> [UInt64] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            guard let seed = UInt64(item.trimmingCharacters(in: .whitespaces)) else {
+                throw SeedListError(item: String(item))
+            }
+            return seed
+        }
+    }
+}
+
+public struct SeedListError: Error, Equatable, CustomStringConvertible {
+    public var item: String
+    public var description: String { "'\(item)' is not a seed (a whole number from 0)" }
 }
