@@ -43,6 +43,7 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "walk", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "synth", dependencies: ["Synth", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural"]),
 
         .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),

@@ -1,0 +1,73 @@
+import Neural
+
+/// The reference `dcgan` architecture: resolution R (32, 64, 128 or 256), width W, latent size z.
+///
+/// G: z as z × 1 × 1 → ConvTranspose2d(z, C0, 4, 1, 0) → BN → ReLU, then ConvTranspose2d(Ci, Ci+1, 4, 2, 1)
+/// → BN → ReLU for each next width, last ConvTranspose2d(C_last, 3, 4, 2, 1) → tanh;
+/// widths Ci = W · min(8, 2^(n−1−i)), n = log2(R) − 2; no bias before BN.
+/// D: Conv2d(3, D0, 4, 2, 1) → LeakyReLU(0.2), Conv2d(Di, Di+1, 4, 2, 1) → LeakyReLU(0.2) with
+/// Di = W · min(8, 2^i), last Conv2d(D_last, 1, 4, 1, 0) → one logit per image.
+/// Parameter names are those of the same `nn.Sequential` in PyTorch (G's latent is passed as
+/// N × z × 1 × 1, so there is no leading Unflatten and G's first layer is `0`).
+public struct DCGANConfig: Codable, Equatable, Sendable {
+    public var resolution: Int
+    public var width: Int
+    public var zDim: Int
+
+    public static let resolutions = [32, 64, 128, 256]
+
+    public init(resolution: Int, width: Int = 64, zDim: Int = 128) {
+        (self.resolution, self.width, self.zDim) = (resolution, width, zDim)
+    }
+
+    /// Throws `DCGANError.invalidConfig` unless the resolution is supported and width, zDim are positive.
+    public func validate() throws {
+        guard DCGANConfig.resolutions.contains(resolution) else {
+            throw DCGANError.invalidConfig("resolution \(resolution) is not one of \(DCGANConfig.resolutions)")
+        }
+        guard width > 0, width <= 4096 else { throw DCGANError.invalidConfig("width \(width) out of range 1...4096") }
+        guard zDim > 0, zDim <= 65536 else { throw DCGANError.invalidConfig("zDim \(zDim) out of range 1...65536") }
+    }
+
+    /// Number of up- or down-sampling stages: log2(R) − 2.
+    var stages: Int { resolution.trailingZeroBitCount - 2 }
+
+    /// G's widths, widest first (R 64, W 64: 512, 256, 128, 64).
+    public var generatorWidths: [Int] { (0..<stages).map { width * min(8, 1 << (stages - 1 - $0)) } }
+    /// D's widths, narrowest first (R 64, W 64: 64, 128, 256, 512).
+    public var discriminatorWidths: [Int] { (0..<stages).map { width * min(8, 1 << $0) } }
+}
+
+public enum DCGANError: Error, Equatable, CustomStringConvertible {
+    case invalidConfig(String)
+    public var description: String {
+        switch self { case .invalidConfig(let why): return "invalid model configuration: \(why)" }
+    }
+}
+
+public enum DCGAN {
+    /// G: input N × zDim × 1 × 1, output N × 3 × R × R in (−1, 1). Weights are zero until initialised.
+    public static func generator(_ config: DCGANConfig) throws -> Sequential {
+        try config.validate()
+        let widths = config.generatorWidths
+        var layers: [Layer] = [ConvTranspose2d(config.zDim, widths[0], kernel: 4, stride: 1, padding: 0, bias: false),
+                               BatchNorm2d(widths[0]), ReLU()]
+        for (a, b) in zip(widths, widths.dropFirst()) {
+            layers += [ConvTranspose2d(a, b, kernel: 4, stride: 2, padding: 1, bias: false), BatchNorm2d(b), ReLU()]
+        }
+        layers += [ConvTranspose2d(widths.last!, 3, kernel: 4, stride: 2, padding: 1), Tanh()]
+        return Sequential(layers)
+    }
+
+    /// D: input N × 3 × R × R, output N × 1 × 1 × 1 logits.
+    public static func discriminator(_ config: DCGANConfig) throws -> Sequential {
+        try config.validate()
+        let widths = config.discriminatorWidths
+        var layers: [Layer] = [Conv2d(3, widths[0], kernel: 4, stride: 2, padding: 1), LeakyReLU(0.2)]
+        for (a, b) in zip(widths, widths.dropFirst()) {
+            layers += [Conv2d(a, b, kernel: 4, stride: 2, padding: 1), LeakyReLU(0.2)]
+        }
+        layers += [Conv2d(widths.last!, 1, kernel: 4, stride: 1, padding: 0)]
+        return Sequential(layers)
+    }
+}

@@ -1,0 +1,192 @@
+import Neural
+
+/// Hyper-parameters of a GAN training step.
+public struct GANTrainerOptions: Codable, Equatable, Sendable {
+    /// Images per step (the loop's batch; `step` accepts any batch of real images).
+    public var batch: Int
+    /// Adam learning rate of both nets.
+    public var lr: Float
+    /// Adam β1, β2 of both nets.
+    public var beta1: Float
+    public var beta2: Float
+    public var loss: AdversarialLoss
+    public var augment: AugmentPolicy
+    /// Decay of G's exponential moving average per step; 0 makes G_ema an exact copy of G.
+    public var emaDecay: Float
+    /// Seeds the weights and every random choice of training.
+    public var seed: UInt64
+
+    public init(batch: Int = 16, lr: Float = 2e-4, beta1: Float = 0.5, beta2: Float = 0.99,
+                loss: AdversarialLoss = .hinge, augment: AugmentPolicy = .all, emaDecay: Float = 0.999, seed: UInt64 = 0) {
+        (self.batch, self.lr, self.beta1, self.beta2) = (batch, lr, beta1, beta2)
+        (self.loss, self.augment, self.emaDecay, self.seed) = (loss, augment, emaDecay, seed)
+    }
+}
+
+/// One GAN: G, D, G's moving average, an Adam per net, and the RNG; `step` trains on one batch.
+///
+/// A step: D on real and fake (G's output with a fresh latent, no gradient to G), both through
+/// DiffAugment, loss, Adam on D; then G on another fresh latent through DiffAugment and the updated
+/// D, loss, Adam on G; then G_ema moves towards G. BatchNorm uses batch statistics in training and
+/// running ones in `generate`. Buffers are owned and reused: a warmed-up step allocates no tensors.
+public final class GANTrainer {
+    public let config: DCGANConfig
+    public let options: GANTrainerOptions
+    public let generator: Sequential
+    public let discriminator: Sequential
+    public let generatorEMA: Sequential
+    /// Steps taken (restored by `loadState`).
+    public private(set) var stepCount = 0
+    public private(set) var rng: RNG
+
+    private let generatorOptimizer: Adam
+    private let discriminatorOptimizer: Adam
+    private let average: ExponentialMovingAverage
+    private let augmentForD: DiffAugment
+    private let augmentForG: DiffAugment
+    private let latent = Tensor(shape: [0])
+    private let discriminatorInput = Tensor(shape: [0])
+    private let logitGradient = Tensor(shape: [0])
+    private let generated = Tensor(shape: [0])
+
+    /// Builds and initialises (DCGAN init from `options.seed`) the three nets; throws on an invalid config.
+    public init(config: DCGANConfig, options: GANTrainerOptions = GANTrainerOptions()) throws {
+        self.config = config
+        self.options = options
+        generator = try DCGAN.generator(config)
+        discriminator = try DCGAN.discriminator(config)
+        generatorEMA = try DCGAN.generator(config)
+        rng = RNG(seed: options.seed)
+        Initialization.dcgan.apply(to: generator, rng: &rng)
+        Initialization.dcgan.apply(to: discriminator, rng: &rng)
+        average = ExponentialMovingAverage(average: generatorEMA, model: generator)
+        average.reset()
+        generatorOptimizer = Adam(parameters: generator.parameters, learningRate: options.lr, beta1: options.beta1, beta2: options.beta2)
+        discriminatorOptimizer = Adam(parameters: discriminator.parameters, learningRate: options.lr, beta1: options.beta1, beta2: options.beta2)
+        augmentForD = DiffAugment(policy: options.augment)
+        augmentForG = DiffAugment(policy: options.augment)
+    }
+
+    /// One training step on `real`: N × 3 × R × R in [−1, 1]. Returns both losses.
+    @discardableResult
+    public func step(real: Tensor) -> (dLoss: Float, gLoss: Float) {
+        let r = config.resolution
+        precondition(real.shape.count == 4 && real.shape[0] > 0 && Array(real.shape.dropFirst()) == [3, r, r],
+                     "step: real batch \(real.shape), expected N × 3 × \(r) × \(r)")
+        let n = real.shape[0]
+        let imageSize = 3 * r * r
+
+        // D: real and detached fake in one batch of 2N (D has no batch statistics, so this equals two passes).
+        let fake = generator.forward(drawLatent(n), training: true)
+        discriminatorInput.resize(2 * n, 3, r, r)
+        discriminatorInput.data.update(from: real.data, count: n * imageSize)
+        (discriminatorInput.data + n * imageSize).update(from: fake.data, count: n * imageSize)
+        var logits = discriminator.forward(augmentForD.forward(discriminatorInput, rng: &rng), training: true)
+        let dLoss = options.loss.discriminatorLoss(logits: logits, realCount: n, gradient: logitGradient)
+        discriminator.backward(logitGradient, needsInputGradient: false, needsParameterGradients: true)
+        discriminatorOptimizer.step()
+
+        // G: a fresh fake through augmentation and the updated D; D's weights get no gradient here.
+        let fake2 = generator.forward(drawLatent(n), training: true)
+        logits = discriminator.forward(augmentForG.forward(fake2, rng: &rng), training: true)
+        let gLoss = options.loss.generatorLoss(logits: logits, gradient: logitGradient)
+        let augmentedGradient = discriminator.backward(logitGradient, needsInputGradient: true, needsParameterGradients: false)!
+        generator.backward(augmentForG.backward(augmentedGradient), needsInputGradient: false, needsParameterGradients: true)
+        generatorOptimizer.step()
+
+        average.update(decay: options.emaDecay)
+        stepCount += 1
+        return (dLoss, gLoss)
+    }
+
+    private func drawLatent(_ n: Int) -> Tensor {
+        latent.resize(n, config.zDim, 1, 1)
+        rng.fillNormal(latent.buffer)
+        return latent
+    }
+
+    /// Images for `count` latents (`latents`: count × zDim, row-major): count × 3 × R × R in [−1, 1],
+    /// G (or G_ema) in eval mode, in batches of up to 32.
+    public func generate(latents: [Float], count: Int, useEMA: Bool) -> [Float] {
+        let (z, imageSize) = (config.zDim, 3 * config.resolution * config.resolution)
+        precondition(count >= 0 && latents.count == count * z, "generate: \(latents.count) latent values for \(count) × \(z)")
+        let model = useEMA ? generatorEMA : generator
+        var result = [Float](repeating: 0, count: count * imageSize)
+        var start = 0
+        while start < count {
+            let n = min(32, count - start)
+            generated.resize(n, z, 1, 1)
+            latents.withUnsafeBufferPointer { generated.data.update(from: $0.baseAddress! + start * z, count: n * z) }
+            let images = model.forward(generated, training: false)
+            result.withUnsafeMutableBufferPointer { (out: inout UnsafeMutableBufferPointer<Float>) in
+                (out.baseAddress! + start * imageSize).update(from: images.data, count: n * imageSize)
+            }
+            start += n
+        }
+        return result
+    }
+
+    /// The full training state by name, for exact resume: `G.*`, `D.*`, `G_ema.*` (PyTorch names),
+    /// `opt.G.*`, `opt.D.*` (Adam `<param>.exp_avg`, `<param>.exp_avg_sq`, `step`), `rng.state`
+    /// (the RNG words as 16-bit limbs, low first, exact in float32) and `trainer.step`.
+    public func stateTensors() -> [(String, Tensor)] {
+        var result = weightTensors()
+        result += generatorOptimizer.stateTensors().map { ("opt.G.\($0.0)", $0.1) }
+        result += discriminatorOptimizer.stateTensors().map { ("opt.D.\($0.0)", $0.1) }
+        let limbs = rng.state.flatMap { word in (0..<4).map { Float((word >> (16 * UInt64($0))) & 0xFFFF) } }
+        result.append(("rng.state", Tensor(shape: [limbs.count], scalars: limbs)))
+        result.append(("trainer.step", Tensor(shape: [1], scalars: [Float(stepCount)])))
+        return result
+    }
+
+    /// Restores everything `stateTensors` saved; the next steps are then bit-for-bit those of an
+    /// uninterrupted run. Throws (changing nothing it has not validated) on a missing or misshapen tensor.
+    public func loadState(_ named: [String: Tensor]) throws {
+        guard let limbs = named["rng.state"], limbs.count % 4 == 0,
+              limbs.scalars.allSatisfy({ $0 >= 0 && $0 <= 65535 && $0 == $0.rounded() }) else {
+            throw NeuralError.invalidState("rng.state")
+        }
+        let words = stride(from: 0, to: limbs.count, by: 4).map { start in
+            (0..<4).reduce(UInt64(0)) { $0 | (UInt64(limbs[start + $1]) << (16 * UInt64($1))) }
+        }
+        guard let restored = RNG(state: words) else { throw NeuralError.invalidState("rng.state") }
+        guard let steps = named["trainer.step"], steps.count == 1, steps[0] >= 0, steps[0] == steps[0].rounded() else {
+            throw NeuralError.invalidState("trainer.step")
+        }
+        try loadWeights(named, requireAverage: true)
+        try generatorOptimizer.loadState(GANTrainer.strip("opt.G.", from: named))
+        try discriminatorOptimizer.loadState(GANTrainer.strip("opt.D.", from: named))
+        rng = restored
+        stepCount = Int(steps[0])
+    }
+
+    /// Loads weights only (fine-tuning): `G.*` and `D.*`, and `G_ema.*` when present (else G_ema = G).
+    /// Optimizer moments, RNG and step count stay as they are.
+    public func loadWeights(_ named: [String: Tensor]) throws {
+        try loadWeights(named, requireAverage: false)
+    }
+
+    private func loadWeights(_ named: [String: Tensor], requireAverage: Bool) throws {
+        let averageNames = GANTrainer.strip("G_ema.", from: named)
+        // Validate every net before loading any, so a failure leaves the trainer unchanged.
+        try generator.checkLoadable(GANTrainer.strip("G.", from: named), prefix: "G.")
+        try discriminator.checkLoadable(GANTrainer.strip("D.", from: named), prefix: "D.")
+        if requireAverage || !averageNames.isEmpty { try generatorEMA.checkLoadable(averageNames, prefix: "G_ema.") }
+        try generator.load(GANTrainer.strip("G.", from: named))
+        try discriminator.load(GANTrainer.strip("D.", from: named))
+        if averageNames.isEmpty { average.reset() } else { try generatorEMA.load(averageNames) }
+    }
+
+    /// G, D and G_ema weights by name (copies).
+    public func weightTensors() -> [(String, Tensor)] {
+        generator.namedTensors().map { ("G.\($0.0)", $0.1) }
+            + discriminator.namedTensors().map { ("D.\($0.0)", $0.1) }
+            + generatorEMA.namedTensors().map { ("G_ema.\($0.0)", $0.1) }
+    }
+
+    private static func strip(_ prefix: String, from named: [String: Tensor]) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (name, tensor) in named where name.hasPrefix(prefix) { result[String(name.dropFirst(prefix.count))] = tensor }
+        return result
+    }
+}

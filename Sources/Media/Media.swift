@@ -1,2 +1,0 @@
-// Placeholder until the Media module lands.
-enum _MediaPlaceholder {}

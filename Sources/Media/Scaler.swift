@@ -1,0 +1,121 @@
+import CAV
+import Imaging
+
+/// One swscale conversion between two fixed geometries and pixel formats.
+final class Scaler {
+    private let context: OpaquePointer
+    let sourceFormat: AVPixelFormat, sourceWidth: Int, sourceHeight: Int
+    let width: Int, height: Int
+
+    /// Lanczos with accurate rounding: the quality upsampling `--scale` promises, the same filter as
+    /// ffmpeg's `scale=...:flags=lanczos`.
+    static let upsamplingFlags = SWS_LANCZOS | SWS_ACCURATE_RND
+
+    init(from sourceFormat: AVPixelFormat, width sourceWidth: Int, height sourceHeight: Int,
+         to format: AVPixelFormat, width: Int, height: Int, flags: Int32 = Scaler.upsamplingFlags) throws {
+        guard let context = sws_getContext(Int32(sourceWidth), Int32(sourceHeight), sourceFormat,
+                                           Int32(width), Int32(height), format, flags, nil, nil, nil)
+        else {
+            throw MediaError("cannot convert \(sourceWidth)x\(sourceHeight) to \(width)x\(height)", file: "")
+        }
+        self.context = context
+        self.sourceFormat = sourceFormat
+        self.sourceWidth = sourceWidth
+        self.sourceHeight = sourceHeight
+        self.width = width
+        self.height = height
+    }
+
+    deinit { sws_freeContext(context) }
+
+    /// Converts a packed RGB image into the planes of `frame` (which holds at least width x height).
+    func convert(_ image: Image, into frame: UnsafeMutablePointer<AVFrame>) {
+        precondition(image.width == sourceWidth && image.height == sourceHeight && image.channels == 3)
+        image.pixels.withUnsafeBufferPointer { rgb in
+            let source: [UnsafePointer<UInt8>?] = [rgb.baseAddress, nil, nil, nil]
+            let sourceStrides: [Int32] = [Int32(image.rowBytes), 0, 0, 0]
+            _ = sws_scale(context, source, sourceStrides, 0, Int32(sourceHeight),
+                          planes(of: frame), strides(of: frame))
+        }
+    }
+
+    /// Converts a decoded frame (any pixel format swscale knows) into planes of `frame`.
+    func convert(_ source: UnsafeMutablePointer<AVFrame>, into frame: UnsafeMutablePointer<AVFrame>) {
+        _ = sws_scale(context, planes(of: source).map { UnsafePointer($0) }, strides(of: source),
+                      0, Int32(sourceHeight), planes(of: frame), strides(of: frame))
+    }
+
+    /// Tells swscale the YUV matrix and range of the source (decoding) from the frame's tags.
+    func setSourceColorimetry(of frame: UnsafeMutablePointer<AVFrame>) {
+        var inverseTable: UnsafeMutablePointer<Int32>?, table: UnsafeMutablePointer<Int32>?
+        var sourceRange: Int32 = 0, range: Int32 = 0, brightness: Int32 = 0, contrast: Int32 = 0, saturation: Int32 = 0
+        guard sws_getColorspaceDetails(context, &inverseTable, &sourceRange, &table, &range,
+                                       &brightness, &contrast, &saturation) >= 0 else { return }
+        let matrix = frame.pointee.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT
+        if frame.pointee.color_range == AVCOL_RANGE_JPEG { sourceRange = 1 }
+        _ = sws_setColorspaceDetails(context, sws_getCoefficients(matrix), sourceRange, table, range,
+                                     brightness, contrast, saturation)
+    }
+}
+
+/// A frame with its own buffers (libav's alignment), freed with the owner.
+final class OwnedFrame {
+    let pointer: UnsafeMutablePointer<AVFrame>
+
+    /// A frame without buffers, for a decoder to fill.
+    init?() {
+        guard let frame = av_frame_alloc() else { return nil }
+        pointer = frame
+    }
+
+    init(format: AVPixelFormat, width: Int, height: Int) throws {
+        guard let frame = av_frame_alloc() else { throw MediaError("out of memory", file: "") }
+        frame.pointee.format = format.rawValue
+        frame.pointee.width = Int32(width)
+        frame.pointee.height = Int32(height)
+        pointer = frame
+        try check(av_frame_get_buffer(frame, 0), "cannot allocate a \(width)x\(height) frame", file: "")
+    }
+
+    deinit {
+        var frame: UnsafeMutablePointer<AVFrame>? = pointer
+        av_frame_free(&frame)
+    }
+
+    /// Copies a packed 8-bit frame (RGB24, GRAY8, PAL8 indices) row by row into a tight array.
+    func packedRows(width: Int, height: Int, bytesPerPixel: Int) -> [UInt8] {
+        let rowBytes = width * bytesPerPixel, stride = Int(pointer.pointee.linesize.0)
+        var out = [UInt8](repeating: 0, count: rowBytes * height)
+        guard let base = pointer.pointee.data.0 else { return out }
+        out.withUnsafeMutableBufferPointer { dst in
+            for y in 0..<height {
+                (dst.baseAddress! + y * rowBytes).update(from: base + y * stride, count: rowBytes)
+            }
+        }
+        return out
+    }
+}
+
+/// Upsamples RGB images by an integer factor with Lanczos, reusing one swscale context per input size.
+final class Upsampler {
+    let factor: Int
+    private var scaler: Scaler?
+    private var frame: OwnedFrame?
+
+    init(factor: Int) { self.factor = factor }
+
+    /// The image scaled by `factor` (the image itself when the factor is 1).
+    func upsample(_ image: Image) throws -> Image {
+        guard factor > 1 else { return image }
+        let width = image.width * factor, height = image.height * factor
+        if scaler?.sourceWidth != image.width || scaler?.sourceHeight != image.height {
+            scaler = try Scaler(from: AV_PIX_FMT_RGB24, width: image.width, height: image.height,
+                                to: AV_PIX_FMT_RGB24, width: width, height: height)
+            frame = try OwnedFrame(format: AV_PIX_FMT_RGB24, width: width, height: height)
+        }
+        guard let scaler, let frame else { return image }
+        scaler.convert(image, into: frame.pointer)
+        return Image(width: width, height: height, channels: 3,
+                     pixels: frame.packedRows(width: width, height: height, bytesPerPixel: 3))
+    }
+}

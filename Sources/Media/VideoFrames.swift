@@ -1,0 +1,121 @@
+import CAV
+import Imaging
+
+/// Decodes the best video stream of a file (mp4, webm, mov, mkv, gif, ... whatever libavformat reads)
+/// and calls `body` with every `every`-th frame as an RGB image, in display order.
+/// Throws a `MediaError` naming the file when it cannot be opened, has no video, or yields no frame.
+public func forEachVideoFrame(path: String, every: Int, _ body: (Image) throws -> Void) throws {
+    _ = silenceLibav
+    guard every >= 1 else { throw MediaError("frame step must be at least 1, got \(every)", file: path) }
+    let input = try DemuxedVideo(path: path)
+    var index = 0
+    try input.decodeFrames { frame in
+        defer { index += 1 }
+        if index % every == 0 { try body(input.rgbImage(of: frame)) }
+    }
+}
+
+/// An opened container with its video decoder, freed together.
+private final class DemuxedVideo {
+    let path: String
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var decoder: UnsafeMutablePointer<AVCodecContext>?
+    private let streamIndex: Int32
+    private var scaler: Scaler?
+    private var rgbFrame: OwnedFrame?
+
+    init(path: String) throws {
+        self.path = path
+        try check(avformat_open_input(&format, path, nil, nil), "cannot open video", file: path)
+        guard let format else { throw MediaError("cannot open video", file: path) }
+        try check(avformat_find_stream_info(format, nil), "cannot read the stream layout", file: path)
+        var codec: UnsafePointer<AVCodec>?
+        let found = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
+        guard found >= 0, let codec, let parameters = format.pointee.streams[Int(found)]?.pointee.codecpar else {
+            throw MediaError(found == avErrorDecoderNotFound ? "no decoder for its video codec" : "no video stream",
+                             file: path)
+        }
+        streamIndex = found
+        decoder = avcodec_alloc_context3(codec)
+        guard let decoder else { throw MediaError("out of memory", file: path) }
+        try check(avcodec_parameters_to_context(decoder, parameters), "bad codec parameters", file: path)
+        decoder.pointee.thread_count = 0 // one thread per core
+        try check(avcodec_open2(decoder, codec, nil), "cannot open the video decoder", file: path)
+    }
+
+    deinit {
+        avcodec_free_context(&decoder)
+        avformat_close_input(&format)
+    }
+
+    /// Reads every packet of the video stream and hands each decoded frame to `body`. A damaged packet
+    /// is skipped (as players do); a file that yields no frame at all is an error.
+    func decodeFrames(_ body: (UnsafeMutablePointer<AVFrame>) throws -> Void) throws {
+        guard let format, let decoder else { return }
+        guard let packet = Packet(), let frame = OwnedFrame() else {
+            throw MediaError("out of memory", file: path)
+        }
+        var decoded = 0, lastError: Int32 = 0
+        func drain() throws {
+            while true {
+                let status = avcodec_receive_frame(decoder, frame.pointer)
+                if status == avErrorAgain || status == avErrorEOF { return }
+                if status < 0 { lastError = status; return }
+                decoded += 1
+                defer { av_frame_unref(frame.pointer) }
+                try body(frame.pointer)
+            }
+        }
+        while true {
+            let status = av_read_frame(format, packet.pointer)
+            if status == avErrorEOF { break }
+            if status < 0 { lastError = status; break }
+            defer { av_packet_unref(packet.pointer) }
+            guard packet.pointer.pointee.stream_index == streamIndex else { continue }
+            let sent = avcodec_send_packet(decoder, packet.pointer)
+            if sent < 0 && sent != avErrorAgain { lastError = sent; continue }
+            try drain()
+        }
+        _ = avcodec_send_packet(decoder, nil) // flush the frames the decoder still holds
+        try drain()
+        if decoded == 0 {
+            throw MediaError(lastError < 0 ? "no decodable video frame (\(avErrorText(lastError)))"
+                                           : "no video frames", file: path)
+        }
+    }
+
+    /// The frame as a packed RGB image, honouring its YUV matrix and range tags.
+    func rgbImage(of frame: UnsafeMutablePointer<AVFrame>) throws -> Image {
+        let width = Int(frame.pointee.width), height = Int(frame.pointee.height)
+        let pixelFormat = AVPixelFormat(rawValue: frame.pointee.format)
+        guard width > 0, height > 0 else { throw MediaError("decoded a frame without a size", file: path) }
+        if scaler?.sourceWidth != width || scaler?.sourceHeight != height || scaler?.sourceFormat != pixelFormat {
+            // Same size in and out: only the pixel format changes, so a cheap filter is exact enough.
+            scaler = try Scaler(from: pixelFormat, width: width, height: height, to: AV_PIX_FMT_RGB24,
+                                width: width, height: height,
+                                flags: SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT)
+            scaler?.setSourceColorimetry(of: frame)
+            rgbFrame = try OwnedFrame(format: AV_PIX_FMT_RGB24, width: width, height: height)
+        }
+        guard let scaler, let rgbFrame else { throw MediaError("cannot convert a frame to RGB", file: path) }
+        scaler.convert(frame, into: rgbFrame.pointer)
+        return Image(width: width, height: height, channels: 3,
+                     pixels: rgbFrame.packedRows(width: width, height: height, bytesPerPixel: 3))
+    }
+}
+
+/// `AVERROR_DECODER_NOT_FOUND`, another C macro.
+private let avErrorDecoderNotFound: Int32 = -0x4345_44F8 // -MKTAG(0xF8,'D','E','C')
+
+/// An AVPacket freed with its owner.
+final class Packet {
+    let pointer: UnsafeMutablePointer<AVPacket>
+    init?() {
+        guard let packet = av_packet_alloc() else { return nil }
+        pointer = packet
+    }
+    deinit {
+        var packet: UnsafeMutablePointer<AVPacket>? = pointer
+        av_packet_free(&packet)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// An element-wise layer: y = f(x); backward multiplies by f′ computed from the kept output
+/// (ReLU, Tanh) or input (LeakyReLU). Shape unchanged.
+public class ElementwiseLayer: Layer {
+    let output = Tensor(shape: [0])
+    let inputGradient = Tensor(shape: [0])
+    var input: Tensor?
+
+    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) { fatalError("abstract") }
+    /// dx = dy · f′, from x (the input) and y (the output).
+    func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                _ dx: UnsafeMutablePointer<Float>, _ count: Int) { fatalError("abstract") }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        self.input = input
+        if output.shape != input.shape { output.resize(to: input.shape) }
+        let (x, y) = (UnsafePointer(input.data), output.data)
+        Parallel.chunks(input.count, cost: 4) { self.apply(x + $0.lowerBound, y + $0.lowerBound, $0.count) }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        guard let input else { preconditionFailure("backward before forward") }
+        precondition(outputGradient.count == output.count, "backward: gradient \(outputGradient.shape) for output \(output.shape)")
+        if inputGradient.shape != input.shape { inputGradient.resize(to: input.shape) }
+        let (x, y, dy, dx) = (UnsafePointer(input.data), UnsafePointer(output.data), UnsafePointer(outputGradient.data), inputGradient.data)
+        Parallel.chunks(output.count, cost: 4) { r in
+            self.derive(x + r.lowerBound, y + r.lowerBound, dy + r.lowerBound, dx + r.lowerBound, r.count)
+        }
+        return inputGradient
+    }
+}
+
+/// max(0, x).
+public final class ReLU: ElementwiseLayer {
+    public override init() {}
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count { y[i] = max(0, x[i]) }
+    }
+    override func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+    }
+}
+
+/// x for x > 0, slope · x otherwise (PyTorch's default slope is 0.01; DCGAN uses 0.2).
+public final class LeakyReLU: ElementwiseLayer {
+    public let slope: Float
+    public init(_ slope: Float = 0.01) { self.slope = slope }
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        let slope = slope
+        for i in 0..<count { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
+    }
+    override func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>, _ count: Int) {
+        let slope = slope
+        for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : slope * dy[i] }
+    }
+}
+
+/// tanh(x); f′ = 1 − y².
+public final class Tanh: ElementwiseLayer {
+    public override init() {}
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count { y[i] = tanhf(x[i]) }
+    }
+    override func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count { dx[i] = dy[i] * (1 - y[i] * y[i]) }
+    }
+}
+
+/// Nearest-neighbour upsampling by an integer factor, PyTorch's `nn.Upsample(scale_factor:, mode: "nearest")`.
+/// x: N × C × H × W → N × C × sH × sW.
+public final class Upsample: Layer {
+    public let scale: Int
+    private let output = Tensor(shape: [0])
+    private let inputGradient = Tensor(shape: [0])
+    private var inputShape: [Int] = []
+
+    public init(scale: Int) {
+        precondition(scale > 0)
+        self.scale = scale
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.shape.count == 4, "Upsample got \(input.shape)")
+        inputShape = input.shape
+        let (planes, h, w, s) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3], scale)
+        output.resize(input.shape[0], input.shape[1], h * s, w * s)
+        let (x, y) = (UnsafePointer(input.data), output.data)
+        Parallel.chunks(planes, cost: h * w * s * s) { range in
+            for p in range {
+                for row in 0..<(h * s) {
+                    let source = x + p * h * w + (row / s) * w
+                    let target = y + (p * h * s + row) * w * s
+                    for col in 0..<(w * s) { target[col] = source[col / s] }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        let (planes, h, w, s) = (inputShape[0] * inputShape[1], inputShape[2], inputShape[3], scale)
+        precondition(outputGradient.count == planes * h * w * s * s)
+        inputGradient.resize(inputShape[0], inputShape[1], h, w)
+        let (dy, dx) = (UnsafePointer(outputGradient.data), inputGradient.data)
+        Parallel.chunks(planes, cost: h * w * s * s) { range in
+            for p in range {
+                (dx + p * h * w).update(repeating: 0, count: h * w)
+                for row in 0..<(h * s) {
+                    let target = dx + p * h * w + (row / s) * w
+                    let source = dy + (p * h * s + row) * w * s
+                    for col in 0..<(w * s) { target[col / s] += source[col] }
+                }
+            }
+        }
+        return inputGradient
+    }
+}

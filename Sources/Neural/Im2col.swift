@@ -1,0 +1,135 @@
+/// Geometry of a 2-D convolution from an image of `channels × height × width` to an output grid of
+/// `outHeight × outWidth`, with a square kernel. ConvTranspose2d uses the same geometry with the
+/// roles swapped (its output is the "image", its input the grid).
+struct ConvGeometry: Equatable {
+    var channels: Int
+    var height: Int
+    var width: Int
+    var kernel: Int
+    var stride: Int
+    var padding: Int
+    var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+    var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    /// Rows of the column matrix: channels · kernel².
+    var patchSize: Int { channels * kernel * kernel }
+
+    /// The output columns ow in [start, end) whose input column ow·s − p + j lies inside the image.
+    func insideColumns(_ j: Int) -> (start: Int, end: Int) {
+        let first = j >= padding ? 0 : (padding - j + stride - 1) / stride
+        let lastInput = width - 1 + padding - j
+        let end = lastInput < 0 ? 0 : min(outWidth, lastInput / stride + 1)
+        return (first, max(first, end))
+    }
+}
+
+/// Column matrix with the batch folded into the columns (one GEMM for the whole batch):
+/// col[(c·k + i)·k + j][n·L + oh·outW + ow] = x[n, c, oh·s − p + i, ow·s − p + j], zero outside.
+/// x: batch × C × H × W; col: C·k² × batch·L with L = outH·outW.
+func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
+    let (k, s, p) = (g.kernel, g.stride, g.padding)
+    let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+    let grid = oh * ow
+    let rowLength = batch * grid
+    Parallel.chunks(g.patchSize, cost: rowLength) { rows in
+        for row in rows {
+            let c = row / (k * k), i = (row / k) % k, j = row % k
+            let (owStart, owEnd) = g.insideColumns(j)
+            for n in 0..<batch {
+                let plane = x + (n * g.channels + c) * h * w
+                var out = col + row * rowLength + n * grid
+                for y in 0..<oh {
+                    let iy = y * s - p + i
+                    if iy < 0 || iy >= h || owStart >= owEnd {
+                        out.update(repeating: 0, count: ow)
+                    } else {
+                        let source = plane + iy * w - p + j
+                        for x in 0..<owStart { out[x] = 0 }
+                        if s == 1 {
+                            (out + owStart).update(from: source + owStart, count: owEnd - owStart)
+                        } else {
+                            for x in owStart..<owEnd { out[x] = source[x * s] }
+                        }
+                        for x in owEnd..<ow { out[x] = 0 }
+                    }
+                    out += ow
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: x[n, c, ·, ·] = Σ of the column entries that read that pixel.
+/// Overwrites x (batch × C × H × W).
+func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>) {
+    let (k, s, p) = (g.kernel, g.stride, g.padding)
+    let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+    let grid = oh * ow
+    let rowLength = batch * grid
+    // Each worker owns whole channels, so no two write the same pixel.
+    Parallel.chunks(g.channels, cost: k * k * rowLength) { channels in
+        for c in channels {
+            for n in 0..<batch { (x + (n * g.channels + c) * h * w).update(repeating: 0, count: h * w) }
+            for i in 0..<k {
+                for j in 0..<k {
+                    let row = (c * k + i) * k + j
+                    let (owStart, owEnd) = g.insideColumns(j)
+                    if owStart >= owEnd { continue }
+                    for n in 0..<batch {
+                        let plane = x + (n * g.channels + c) * h * w
+                        var source = UnsafePointer(col + row * rowLength + n * grid)
+                        for y in 0..<oh {
+                            let iy = y * s - p + i
+                            if iy >= 0 && iy < h {
+                                let target = plane + iy * w - p + j
+                                if s == 1 {
+                                    for x in owStart..<owEnd { target[x] += source[x] }
+                                } else {
+                                    for x in owStart..<owEnd { target[x * s] += source[x] }
+                                }
+                            }
+                            source += ow
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// batch × C × L → C × (batch·L): puts the batch into the GEMM's column dimension.
+func batchToColumns(_ x: UnsafePointer<Float>, batch: Int, channels: Int, grid: Int, into y: UnsafeMutablePointer<Float>) {
+    Parallel.chunks(channels, cost: batch * grid) { range in
+        for c in range {
+            for n in 0..<batch {
+                (y + c * batch * grid + n * grid).update(from: x + (n * channels + c) * grid, count: grid)
+            }
+        }
+    }
+}
+
+/// C × (batch·L) → batch × C × L, adding `bias[c]` when given.
+func columnsToBatch(_ x: UnsafePointer<Float>, batch: Int, channels: Int, grid: Int, bias: UnsafePointer<Float>?,
+                    into y: UnsafeMutablePointer<Float>) {
+    Parallel.chunks(channels, cost: batch * grid) { range in
+        for c in range {
+            let b = bias?[c] ?? 0
+            for n in 0..<batch {
+                let source = x + c * batch * grid + n * grid
+                let target = y + (n * channels + c) * grid
+                for i in 0..<grid { target[i] = source[i] + b }
+            }
+        }
+    }
+}
+
+/// db[c] = Σ over n and the grid of dy[n, c, ·] (dy: batch × C × L).
+func sumPerChannel(_ dy: UnsafePointer<Float>, batch: Int, channels: Int, grid: Int, into db: UnsafeMutablePointer<Float>) {
+    for c in 0..<channels {
+        var total: Float = 0
+        for n in 0..<batch {
+            let plane = dy + (n * channels + c) * grid
+            for i in 0..<grid { total += plane[i] }
+        }
+        db[c] = total
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// The adversarial losses on D's logits.
+///
+/// - hinge: L_D = mean(relu(1 − D(real))) + mean(relu(1 + D(fake))), L_G = −mean(D(fake)).
+/// - logistic (non-saturating): L_D = mean(softplus(−D(real))) + mean(softplus(D(fake))),
+///   L_G = mean(softplus(−D(fake))).
+public enum AdversarialLoss: String, Codable, Sendable, CaseIterable {
+    case hinge
+    case logistic
+
+    /// D's loss for `logits` whose first `realCount` entries are real and the rest fake.
+    /// Writes dL/dlogit into `gradient` (resized to the logits' shape).
+    public func discriminatorLoss(logits: Tensor, realCount: Int, gradient: Tensor) -> Float {
+        let fakeCount = logits.count - realCount
+        precondition(realCount > 0 && fakeCount > 0, "discriminator loss needs real and fake logits")
+        if gradient.shape != logits.shape { gradient.resize(to: logits.shape) }
+        var realLoss: Double = 0, fakeLoss: Double = 0
+        let (realWeight, fakeWeight) = (1 / Float(realCount), 1 / Float(fakeCount))
+        for i in 0..<logits.count {
+            let x = logits.data[i]
+            let isReal = i < realCount
+            switch self {
+            case .hinge:
+                if isReal {
+                    realLoss += Double(max(0, 1 - x)); gradient.data[i] = x < 1 ? -realWeight : 0
+                } else {
+                    fakeLoss += Double(max(0, 1 + x)); gradient.data[i] = x > -1 ? fakeWeight : 0
+                }
+            case .logistic:
+                if isReal {
+                    realLoss += softplus(-x); gradient.data[i] = -realWeight * sigmoid(-x)
+                } else {
+                    fakeLoss += softplus(x); gradient.data[i] = fakeWeight * sigmoid(x)
+                }
+            }
+        }
+        return Float(realLoss / Double(realCount) + fakeLoss / Double(fakeCount))
+    }
+
+    /// G's loss for the logits of fakes; writes dL/dlogit into `gradient`.
+    public func generatorLoss(logits: Tensor, gradient: Tensor) -> Float {
+        precondition(logits.count > 0)
+        if gradient.shape != logits.shape { gradient.resize(to: logits.shape) }
+        let weight = 1 / Float(logits.count)
+        var loss: Double = 0
+        for i in 0..<logits.count {
+            let x = logits.data[i]
+            switch self {
+            case .hinge:
+                loss -= Double(x); gradient.data[i] = -weight
+            case .logistic:
+                loss += softplus(-x); gradient.data[i] = -weight * sigmoid(-x)
+            }
+        }
+        return Float(loss / Double(logits.count))
+    }
+}
+
+/// log(1 + eˣ) without overflow.
+func softplus(_ x: Float) -> Double {
+    let d = Double(x)
+    return d > 0 ? d + log1p(exp(-d)) : log1p(exp(d))
+}
+
+func sigmoid(_ x: Float) -> Float {
+    let d = Double(x)
+    return Float(d >= 0 ? 1 / (1 + exp(-d)) : exp(d) / (1 + exp(d)))
+}

@@ -1,2 +1,0 @@
-// Placeholder until the Neural module lands.
-enum _NeuralPlaceholder {}

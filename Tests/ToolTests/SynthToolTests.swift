@@ -1,0 +1,73 @@
+import Foundation
+import TensorStream
+import XCTest
+
+/// End to end: the release `synth` binary writes a labelled, deterministic image stream.
+final class SynthToolTests: XCTestCase {
+    private func records(_ data: Data) throws -> (StreamHeader, [[UInt8]]) {
+        let reader = try StreamReader(from: MemorySource([UInt8](data)))
+        return (reader.header, try reader.readAllBytes())
+    }
+
+    func testWritesALabelledImageStream() throws {
+        let result = try ToolRunner.run("synth", ["ocean", "--n", "5", "--size", "24", "--seed", "3"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let (header, pictures) = try records(result.stdout)
+        XCTAssertEqual(header.dtype, .u8)
+        XCTAssertEqual(header.shape, [24, 24, 3])
+        XCTAssertEqual(header.metadata["kind"], "image")
+        XCTAssertEqual(header.metadata["source"], "synth:ocean")
+        XCTAssertEqual(header.metadata["synthetic"], "true")
+        XCTAssertEqual(pictures.count, 5)
+        XCTAssertEqual(Set(pictures).count, 5, "every picture of the set is different")
+        XCTAssertTrue(result.stderr.contains("5 synthetic ocean images"), result.stderr)
+    }
+
+    func testSameArgumentsGiveSameBytesAndSeedChangesThem() throws {
+        let first = try ToolRunner.run("synth", ["planet", "--n", "3", "--size", "16", "--seed", "9"])
+        let again = try ToolRunner.run("synth", ["planet", "--n", "3", "--size", "16", "--seed", "9"])
+        let other = try ToolRunner.run("synth", ["planet", "--n", "3", "--size", "16", "--seed", "10"])
+        XCTAssertEqual(first.stdout, again.stdout)
+        XCTAssertNotEqual(first.stdout, other.stdout)
+        // A longer set starts with the same pictures: picture k depends on k, not on --n.
+        let longer = try ToolRunner.run("synth", ["planet", "--n", "5", "--size", "16", "--seed", "9"])
+        XCTAssertEqual(try records(longer.stdout).1.prefix(3), try records(first.stdout).1[...])
+    }
+
+    func testOutputFileIsWrittenWhole() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let path = dir.appendingPathComponent("butterflies.tns").path
+        let result = try ToolRunner.run("synth", ["butterfly", "--n", "4", "--size", "16", "-o", path, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.isEmpty)
+        XCTAssertEqual(result.stderr, "")
+        XCTAssertEqual(try records(Data(contentsOf: URL(fileURLWithPath: path))).1.count, 4)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["butterflies.tns"],
+                       "no temporary file left behind")
+    }
+
+    func testListsEveryKind() throws {
+        let result = try ToolRunner.run("synth", ["--list"])
+        XCTAssertEqual(result.status, 0)
+        let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.map { String($0.split(separator: " ")[0]) },
+                       ["universe", "tectonics", "ocean", "planet", "architecture", "butterfly", "plato", "david"])
+    }
+
+    func testUsageErrorsAreOneLineWithStatus2() throws {
+        for arguments in [["dragons"], [], ["ocean", "--n", "0"], ["ocean", "--size", "3"], ["ocean", "--n", "many"]] {
+            let result = try ToolRunner.run("synth", arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stdout.isEmpty)
+            let lines = result.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix("synth: "), result.stderr)
+        }
+    }
+
+    func testUnwritableOutputIsARuntimeError() throws {
+        let result = try ToolRunner.run("synth", ["ocean", "--n", "2", "-o", "/nonexistent/folder/x.tns"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.hasPrefix("synth: cannot write"), result.stderr)
+    }
+}
