@@ -1,5 +1,6 @@
 import GAN
 import Neural
+import Foundation
 import XCTest
 
 final class TrainerStepTests: XCTestCase {
@@ -90,5 +91,83 @@ final class TrainerStepTests: XCTestCase {
         let imageSize = 3 * 32 * 32
         for (a, b) in zip(single, all[(35 * imageSize)..<(36 * imageSize)]) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         XCTAssertNotEqual(trainer.generate(latents: Array(latents[0..<16]), count: 1, useEMA: false), Array(all[0..<imageSize]))
+    }
+
+    /// DiffAugment's backward against central differences of L = Σ aug(x) ⊙ r, with the RNG reset to
+    /// the same state for every evaluation so the random choices stay fixed. The transforms are then
+    /// linear in x, so the difference quotient is exact up to float32 rounding (~1e-5 here).
+    func testDiffAugmentGradientMatchesFiniteDifferences() {
+        for policy in [AugmentPolicy.color, .translation, .cutout, .all] {
+            let augment = DiffAugment(policy: policy)
+            var seedRNG = RNG(seed: 8)
+            let x = Tensor(shape: [2, 3, 8, 6])
+            for i in 0..<x.count { x[i] = seedRNG.normal() }
+            let r = Tensor(shape: [2, 3, 8, 6])
+            for i in 0..<r.count { r[i] = seedRNG.normal() }
+            func loss() -> Double {
+                var rng = RNG(seed: 21)
+                let y = augment.forward(x, rng: &rng)
+                return (0..<y.count).reduce(0) { $0 + Double(y[$1]) * Double(r[$1]) }
+            }
+            _ = loss()
+            let analytic = augment.backward(r).scalars
+            for i in stride(from: 0, to: x.count, by: 7) {
+                let saved = x[i]
+                x[i] = saved + 0.05
+                let plus = loss()
+                x[i] = saved - 0.05
+                let minus = loss()
+                x[i] = saved
+                XCTAssertEqual(Double(analytic[i]), (plus - minus) / 0.1, accuracy: 1e-3, "\(policy) [\(i)]")
+            }
+        }
+    }
+
+    func testDiffAugmentTransformsAndDrawsFromTheRNG() {
+        let x = Tensor(shape: [4, 3, 16, 16], repeating: 0.5)
+        var rng = RNG(seed: 1)
+        let cut = DiffAugment(policy: .cutout).forward(x, rng: &rng)
+        // Each image loses an 8 × 8 square (clipped at the border), nothing else changes.
+        for n in 0..<4 {
+            let plane = (0..<256).map { cut[n * 768 + $0] }
+            let zeros = plane.filter { $0 == 0 }.count
+            XCTAssertTrue(zeros >= 16 && zeros <= 64, "\(zeros) zeros")
+            XCTAssertEqual(plane.filter { $0 == 0.5 }.count, 256 - zeros)
+        }
+        XCTAssertNotEqual(rng, RNG(seed: 1))
+        var same = RNG(seed: 1)
+        XCTAssertEqual(DiffAugment(policy: .all).forward(x, rng: &same).scalars,
+                       { var again = RNG(seed: 1); return DiffAugment(policy: .all).forward(x, rng: &again).scalars }())
+        var untouched = RNG(seed: 1)
+        XCTAssertEqual(DiffAugment(policy: .none).forward(x, rng: &untouched).scalars, x.scalars)
+        XCTAssertEqual(untouched, RNG(seed: 1))
+    }
+
+    /// G and D at R64 W64 have PyTorch's names, shapes and parameter counts.
+    func testReferenceArchitectureNamesAndShapes() throws {
+        let config = DCGANConfig(resolution: 64, width: 64, zDim: 128)
+        let g = try DCGAN.generator(config), d = try DCGAN.discriminator(config)
+        let gShapes = Dictionary(uniqueKeysWithValues: g.namedTensors().map { ($0.0, $0.1.shape) })
+        XCTAssertEqual(gShapes["0.weight"], [128, 512, 4, 4])
+        XCTAssertEqual(gShapes["1.running_var"], [512])
+        XCTAssertEqual(gShapes["3.weight"], [512, 256, 4, 4])
+        XCTAssertEqual(gShapes["12.weight"], [64, 3, 4, 4])
+        XCTAssertEqual(gShapes["12.bias"], [3])
+        XCTAssertNil(gShapes["0.bias"])
+        // Σ ConvT weights + BN (γ, β) + last bias, from the widths 512, 256, 128, 64.
+        let widths = [128, 512, 256, 128, 64, 3]
+        let gCount = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 * 16 } + 2 * (512 + 256 + 128 + 64) + 3
+        XCTAssertEqual(g.parameterCount, gCount)
+        let dWidths = [3, 64, 128, 256, 512, 1]
+        XCTAssertEqual(d.parameterCount, zip(dWidths, dWidths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 * 16 + $1.1 })
+        XCTAssertEqual(d.namedTensors().map(\.0), ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias",
+                                                   "6.weight", "6.bias", "8.weight", "8.bias"])
+        let image = d.forward(Tensor(shape: [2, 3, 64, 64]), training: true)
+        XCTAssertEqual(image.shape, [2, 1, 1, 1])
+        XCTAssertEqual(g.forward(Tensor(shape: [2, 128, 1, 1]), training: true).shape, [2, 3, 64, 64])
+        XCTAssertThrowsError(try DCGAN.generator(DCGANConfig(resolution: 48)))
+        XCTAssertEqual(DCGANConfig(resolution: 128).generatorWidths, [512, 512, 256, 128, 64])
+        let json = try JSONEncoder().encode(config)
+        XCTAssertEqual(try JSONDecoder().decode(DCGANConfig.self, from: json), config)
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Timing helpers for the benchmark scripts (release builds, medians of several runs).
+public enum Benchmark {
+    /// Seconds taken by `body`, from the monotonic clock.
+    public static func seconds(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// Median seconds of `runs` calls after `warmup` untimed ones.
+    public static func median(runs: Int, warmup: Int = 1, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        let times = (0..<max(1, runs)).map { _ in seconds(body) }.sorted()
+        return times[times.count / 2]
+    }
+
+    /// One layer's median forward and backward time inside a model.
+    public struct LayerTiming {
+        public var index: Int
+        public var name: String
+        public var inputShape: [Int]
+        public var outputShape: [Int]
+        public var forwardSeconds: Double
+        public var backwardSeconds: Double
+        /// Multiply-adds of the forward pass (convolutions and linear layers), nil otherwise.
+        /// Backward does twice as many (input and weight gradients).
+        public var multiplyAdds: Int?
+    }
+
+    /// Times every layer of `model` on its own input (as produced by the layers before it), in training mode.
+    public static func profile(_ model: Sequential, input: Tensor, runs: Int) -> [LayerTiming] {
+        var x = input.copy()
+        var result: [LayerTiming] = []
+        for (index, layer) in model.layers.enumerated() {
+            let output = layer.forward(x, training: true).copy()
+            let gradient = Tensor(shape: output.shape, repeating: 0.01)
+            let forward = median(runs: runs) { _ = layer.forward(x, training: true) }
+            let backward = median(runs: runs) {
+                _ = layer.forward(x, training: true)
+                layer.backward(gradient)
+            } - forward
+            result.append(LayerTiming(index: index, name: String(describing: type(of: layer)), inputShape: x.shape,
+                                      outputShape: output.shape, forwardSeconds: forward, backwardSeconds: max(0, backward),
+                                      multiplyAdds: multiplyAdds(of: layer, input: x.shape, output: output.shape)))
+            x = output
+        }
+        return result
+    }
+
+    /// Forward multiply-adds of a convolution or linear layer for the given shapes.
+    public static func multiplyAdds(of layer: Layer, input: [Int], output: [Int]) -> Int? {
+        switch layer {
+        case let conv as Conv2d:
+            return output.reduce(1, *) * conv.inChannels * conv.kernel * conv.kernel
+        case let conv as ConvTranspose2d:
+            return input.reduce(1, *) * conv.outChannels * conv.kernel * conv.kernel
+        case let linear as Linear:
+            return output.reduce(1, *) * linear.inFeatures
+        case let wrapper as SpectralNorm:
+            return multiplyAdds(of: wrapper.inner, input: input, output: output)
+        default:
+            return nil
+        }
+    }
+}

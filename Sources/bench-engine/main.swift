@@ -1,0 +1,50 @@
+// Engine benchmark (scripts/bench-engine): per-layer GFLOP/s at the reference shapes, the training
+// step at R64 W64 batch 16, generator frames/s at 64 and 128. One line per figure, on stdout.
+import Foundation
+import GAN
+import Neural
+
+let arguments = CommandLine.arguments.dropFirst()
+let steps = Int(arguments.first ?? "") ?? 10
+let batch = 16
+let config = DCGANConfig(resolution: 64, width: 64, zDim: 128)
+
+func gflops(_ multiplyAdds: Int, _ seconds: Double) -> String { String(format: "%.1f", 2 * Double(multiplyAdds) / seconds / 1e9) }
+func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1000) }
+
+let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: batch, seed: 1))
+var rng = RNG(seed: 2)
+let real = Tensor(shape: [batch, 3, 64, 64])
+for i in 0..<real.count { real[i] = rng.uniform() * 2 - 1 }
+
+// Per layer: G at batch 16, D at batch 32 (the step runs D on real and fake together).
+let latent = Tensor(shape: [batch, 128, 1, 1])
+rng.fillNormal(latent.buffer)
+let layerSteps = max(3, steps / 2)
+for (label, model, input) in [("G", trainer.generator, latent),
+                              ("D", trainer.discriminator, Tensor(shape: [2 * batch, 3, 64, 64], repeating: 0.1))] {
+    for t in Benchmark.profile(model, input: input, runs: layerSteps) {
+        var line = "layer \(label).\(t.index) \(t.name) \(t.inputShape)->\(t.outputShape) fwd \(ms(t.forwardSeconds)) ms bwd \(ms(t.backwardSeconds)) ms"
+        if let macs = t.multiplyAdds {
+            line += " fwd \(gflops(macs, t.forwardSeconds)) GFLOP/s bwd \(gflops(2 * macs, t.backwardSeconds)) GFLOP/s"
+        }
+        print(line)
+    }
+}
+
+// The step: forward multiply-adds of G (batch N) and D (one image), counted as in the step.
+let gMACs = Benchmark.profile(trainer.generator, input: latent, runs: 1).compactMap(\.multiplyAdds).reduce(0, +)
+let dMACs = Benchmark.profile(trainer.discriminator, input: real, runs: 1).compactMap(\.multiplyAdds).reduce(0, +)
+// G forward twice, G backward (2×, no input gradient needed at the latent but counted), D on 2N fwd + bwd (3×),
+// D on N fwd + input gradient (2×).
+let stepMACs = gMACs * (1 + 1 + 2) + dMACs * (2 * 3 + 2)
+let stepSeconds = Benchmark.median(runs: steps, warmup: 2) { trainer.step(real: real) }
+print("step R64 W64 batch \(batch): median \(ms(stepSeconds)) ms of \(steps) (\(String(format: "%.1f", Double(batch) / stepSeconds)) img/s), \(gflops(stepMACs, stepSeconds)) GFLOP/s effective")
+
+for resolution in [64, 128] {
+    let generatorConfig = DCGANConfig(resolution: resolution, width: 64, zDim: 128)
+    let g = try GANTrainer(config: generatorConfig, options: GANTrainerOptions(seed: 3))
+    let latents = rng.normals(30 * 128)
+    let seconds = Benchmark.median(runs: max(3, steps / 2), warmup: 1) { _ = g.generate(latents: latents, count: 30, useEMA: true) }
+    print("generate R\(resolution) W64 eval batch 30: \(String(format: "%.1f", 30 / seconds)) frames/s")
+}

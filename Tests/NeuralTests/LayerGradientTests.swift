@@ -1,0 +1,105 @@
+import Neural
+import XCTest
+
+/// Finite-difference checks of every layer's backward, at small and odd shapes
+/// (batch 1, non-square images, channel counts that are not multiples of 8).
+final class LayerGradientTests: XCTestCase {
+    private func initialise(_ layer: Layer, seed: UInt64) {
+        var rng = RNG(seed: seed)
+        for (_, parameter) in layer.parameters { rng.fillNormal(parameter.value.buffer, mean: 0, std: 0.5) }
+    }
+
+    func testConv2dStrideTwoPaddedOddSizes() {
+        let conv = Conv2d(3, 5, kernel: 3, stride: 2, padding: 1)
+        initialise(conv, seed: 1)
+        checkGradients(conv, input: randomTensor([2, 3, 7, 5], seed: 2))
+    }
+
+    func testConv2dBatchOneNoBiasKernelFour() {
+        let conv = Conv2d(4, 3, kernel: 4, stride: 2, padding: 1, bias: false)
+        initialise(conv, seed: 3)
+        checkGradients(conv, input: randomTensor([1, 4, 6, 8], seed: 4))
+        XCTAssertEqual(conv.parameters.map(\.name), ["weight"])
+    }
+
+    func testConv2dToSingleLogit() {
+        let conv = Conv2d(6, 1, kernel: 4, stride: 1, padding: 0)
+        initialise(conv, seed: 5)
+        checkGradients(conv, input: randomTensor([3, 6, 4, 4], seed: 6))
+    }
+
+    func testConvTransposeFromLatent() {
+        let conv = ConvTranspose2d(7, 5, kernel: 4, stride: 1, padding: 0, bias: false)
+        initialise(conv, seed: 7)
+        checkGradients(conv, input: randomTensor([3, 7, 1, 1], seed: 8))
+    }
+
+    func testConvTransposeStrideTwoNonSquare() {
+        let conv = ConvTranspose2d(5, 3, kernel: 4, stride: 2, padding: 1)
+        initialise(conv, seed: 9)
+        checkGradients(conv, input: randomTensor([2, 5, 3, 4], seed: 10))
+    }
+
+    func testConvTransposeOddKernelBatchOne() {
+        let conv = ConvTranspose2d(2, 3, kernel: 3, stride: 2, padding: 1)
+        initialise(conv, seed: 11)
+        checkGradients(conv, input: randomTensor([1, 2, 5, 3], seed: 12))
+    }
+
+    func testLinear() {
+        let linear = Linear(5, 3)
+        initialise(linear, seed: 13)
+        checkGradients(linear, input: randomTensor([4, 5], seed: 14))
+    }
+
+    func testBatchNormTrainingAndEval() {
+        let norm = BatchNorm2d(3)
+        initialise(norm, seed: 15)
+        checkGradients(norm, input: randomTensor([2, 3, 3, 2], seed: 16), training: true)
+        norm.runningMean.assign(randomTensor([3], seed: 17, scale: 0.3))
+        norm.runningVar.assign(Tensor(shape: [3], scalars: [0.5, 1.5, 2]))
+        checkGradients(norm, input: randomTensor([1, 3, 2, 5], seed: 18), training: false)
+    }
+
+    func testActivations() {
+        // Inputs kept at least 0.05 from the kinks (ε is 0.01).
+        checkGradients(ReLU(), input: randomTensor([2, 3, 4, 3], seed: 19, awayFromZero: 0.05))
+        checkGradients(LeakyReLU(0.2), input: randomTensor([1, 5, 3, 3], seed: 20, awayFromZero: 0.05))
+        checkGradients(Tanh(), input: randomTensor([2, 3, 2, 5], seed: 21))
+    }
+
+    func testUpsampleAndReshape() {
+        checkGradients(Upsample(scale: 2), input: randomTensor([2, 3, 3, 2], seed: 22))
+        checkGradients(Reshape([6, 1, 1]), input: randomTensor([3, 6], seed: 23))
+    }
+
+    func testSpectralNormOfConvAndTransposedConv() {
+        var rng = RNG(seed: 24)
+        let conv = Conv2d(3, 4, kernel: 3, stride: 1, padding: 1)
+        initialise(conv, seed: 25)
+        let wrapped = SpectralNorm(conv, rng: &rng)
+        _ = wrapped.forward(randomTensor([1, 3, 4, 4], seed: 26), training: true)   // one power iteration
+        // Eval keeps u, v fixed between the finite-difference evaluations, as the gradient assumes.
+        checkGradients(wrapped, input: randomTensor([2, 3, 5, 4], seed: 27), training: false)
+        XCTAssertEqual(wrapped.parameters.map(\.name), ["weight_orig", "bias"])
+        XCTAssertEqual(wrapped.buffers.map(\.name), ["weight_u", "weight_v"])
+
+        let transposed = ConvTranspose2d(3, 2, kernel: 4, stride: 2, padding: 1, bias: false)
+        initialise(transposed, seed: 28)
+        let wrappedTransposed = SpectralNorm(transposed, rng: &rng)
+        XCTAssertEqual(wrappedTransposed.u.shape, [2])   // rows are the output channels, as in PyTorch
+        _ = wrappedTransposed.forward(randomTensor([1, 3, 2, 2], seed: 29), training: true)
+        checkGradients(wrappedTransposed, input: randomTensor([2, 3, 3, 2], seed: 30), training: false)
+    }
+
+    func testSequentialChainsGradientsAndNames() {
+        let model = Sequential([Conv2d(3, 4, kernel: 3, stride: 2, padding: 1, bias: false), BatchNorm2d(4), LeakyReLU(0.2),
+                                ConvTranspose2d(4, 2, kernel: 4, stride: 2, padding: 1), Tanh()])
+        initialise(model, seed: 31)
+        // ε 1e-3: a weight of layer 0 moves every BN output, and a step of 1e-2 pushes some of them across
+        // LeakyReLU's kink (the finite difference then mixes both slopes); 1e-3 stays within one piece.
+        checkGradients(model, input: randomTensor([2, 3, 6, 6], seed: 32), epsilon: 1e-3)
+        XCTAssertEqual(model.namedTensors().map(\.0),
+                       ["0.weight", "1.weight", "1.bias", "3.weight", "3.bias", "1.running_mean", "1.running_var"])
+    }
+}

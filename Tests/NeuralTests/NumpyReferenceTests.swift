@@ -1,0 +1,129 @@
+import Foundation
+import Neural
+import XCTest
+
+/// Forward passes against references computed by numpy straight from the PyTorch definitions
+/// (direct sums over the kernel, not im2col), in float64. Skipped where python3 with numpy is missing.
+final class NumpyReferenceTests: XCTestCase {
+    private static let script = #"""
+import json, sys
+import numpy as np
+cases = json.load(sys.stdin)
+out = []
+for c in cases:
+    x = np.array(c["x"], dtype=np.float64).reshape(c["xshape"])
+    p = {k: np.array(v["data"], dtype=np.float64).reshape(v["shape"]) for k, v in c["params"].items()}
+    kind, k, s, pad = c["kind"], c.get("k", 0), c.get("s", 1), c.get("p", 0)
+    if kind == "conv":
+        n, ci, h, w = x.shape
+        xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        ho, wo = (h + 2 * pad - k) // s + 1, (w + 2 * pad - k) // s + 1
+        y = np.zeros((n, p["weight"].shape[0], ho, wo))
+        for i in range(k):
+            for j in range(k):
+                patch = xp[:, :, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s]
+                y += np.einsum("nchw,oc->nohw", patch, p["weight"][:, :, i, j])
+        if "bias" in p: y += p["bias"][None, :, None, None]
+    elif kind == "convT":
+        n, ci, h, w = x.shape
+        co = p["weight"].shape[1]
+        full = np.zeros((n, co, (h - 1) * s + k, (w - 1) * s + k))
+        for i in range(k):
+            for j in range(k):
+                full[:, :, i:i + s * (h - 1) + 1:s, j:j + s * (w - 1) + 1:s] += np.einsum("nchw,co->nohw", x, p["weight"][:, :, i, j])
+        y = full[:, :, pad:full.shape[2] - pad, pad:full.shape[3] - pad]
+        if "bias" in p: y = y + p["bias"][None, :, None, None]
+    elif kind == "bn_train":
+        mean = x.mean(axis=(0, 2, 3), keepdims=True); var = x.var(axis=(0, 2, 3), keepdims=True)
+        y = (x - mean) / np.sqrt(var + 1e-5) * p["weight"][None, :, None, None] + p["bias"][None, :, None, None]
+    elif kind == "bn_eval":
+        y = (x - p["running_mean"][None, :, None, None]) / np.sqrt(p["running_var"][None, :, None, None] + 1e-5) \
+            * p["weight"][None, :, None, None] + p["bias"][None, :, None, None]
+    elif kind == "linear":
+        y = x @ p["weight"].T + p["bias"]
+    elif kind == "upsample":
+        y = x.repeat(s, axis=2).repeat(s, axis=3)
+    elif kind == "leaky":
+        y = np.where(x > 0, x, 0.2 * x)
+    elif kind == "tanh":
+        y = np.tanh(x)
+    out.append(y.reshape(-1).tolist())
+json.dump(out, sys.stdout)
+"""#
+
+    private struct Case: Encodable {
+        var kind: String
+        var k = 0, s = 1, p = 0
+        var x: [Float]
+        var xshape: [Int]
+        var params: [String: Named] = [:]
+        struct Named: Encodable { var shape: [Int]; var data: [Float] }
+    }
+
+    private func reference(_ cases: [Case]) throws -> [[Double]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script]
+        let (input, output, errors) = (Pipe(), Pipe(), Pipe())
+        (process.standardInput, process.standardOutput, process.standardError) = (input, output, errors)
+        do { try process.run() } catch { throw XCTSkip("python3 is not available") }
+        let payload = try JSONEncoder().encode(cases)
+        let writer = Thread { input.fileHandleForWriting.write(payload); try? input.fileHandleForWriting.close() }
+        writer.start()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if message.contains("No module named 'numpy'") { throw XCTSkip("numpy is not available") }
+        XCTAssertEqual(process.terminationStatus, 0, message)
+        return try JSONDecoder().decode([[Double]].self, from: data)
+    }
+
+    private func makeCase(_ kind: String, _ layer: Layer, input: Tensor, k: Int = 0, s: Int = 1, p: Int = 0) -> Case {
+        var c = Case(kind: kind, k: k, s: s, p: p, x: input.scalars, xshape: input.shape)
+        for (name, tensor) in layer.namedTensors() { c.params[name] = .init(shape: tensor.shape, data: tensor.scalars) }
+        return c
+    }
+
+    func testLayersMatchNumpy() throws {
+        var rng = RNG(seed: 5)
+        func randomized<L: Layer>(_ layer: L) -> L {
+            for (_, parameter) in layer.parameters { rng.fillNormal(parameter.value.buffer, mean: 0, std: 0.3) }
+            return layer
+        }
+        let norm = randomized(BatchNorm2d(5))
+        let evalNorm = randomized(BatchNorm2d(3))
+        evalNorm.runningMean.assign(randomTensor([3], seed: 40, scale: 0.5))
+        evalNorm.runningVar.assign(Tensor(shape: [3], scalars: [0.3, 1, 2.5]))
+        let checks: [(String, Layer, Tensor, Int, Int, Int, Bool)] = [
+            ("conv", randomized(Conv2d(3, 5, kernel: 4, stride: 2, padding: 1)), randomTensor([2, 3, 8, 6], seed: 1), 4, 2, 1, true),
+            ("conv", randomized(Conv2d(5, 1, kernel: 4, stride: 1, padding: 0)), randomTensor([3, 5, 4, 4], seed: 2), 4, 1, 0, true),
+            ("conv", randomized(Conv2d(2, 3, kernel: 3, stride: 2, padding: 0, bias: false)), randomTensor([1, 2, 7, 9], seed: 3), 3, 2, 0, true),
+            ("convT", randomized(ConvTranspose2d(6, 5, kernel: 4, stride: 1, padding: 0, bias: false)), randomTensor([2, 6, 1, 1], seed: 4), 4, 1, 0, true),
+            ("convT", randomized(ConvTranspose2d(5, 3, kernel: 4, stride: 2, padding: 1)), randomTensor([2, 5, 4, 3], seed: 5), 4, 2, 1, true),
+            ("convT", randomized(ConvTranspose2d(3, 2, kernel: 3, stride: 2, padding: 1)), randomTensor([1, 3, 3, 5], seed: 6), 3, 2, 1, true),
+            ("bn_train", norm, randomTensor([3, 5, 2, 3], seed: 7, scale: 2), 0, 1, 0, true),
+            ("bn_eval", evalNorm, randomTensor([2, 3, 3, 3], seed: 8), 0, 1, 0, false),
+            ("linear", randomized(Linear(7, 3)), randomTensor([4, 7], seed: 9), 0, 1, 0, true),
+            ("upsample", Upsample(scale: 2), randomTensor([2, 3, 2, 3], seed: 10), 0, 2, 0, true),
+            ("leaky", LeakyReLU(0.2), randomTensor([2, 3, 2, 2], seed: 11), 0, 1, 0, true),
+            ("tanh", Tanh(), randomTensor([2, 3, 2, 2], seed: 12, scale: 2), 0, 1, 0, true),
+        ]
+        let cases = checks.map { makeCase($0.0, $0.1, input: $0.2, k: $0.3, s: $0.4, p: $0.5) }
+        let expected = try reference(cases)
+        for (index, check) in checks.enumerated() {
+            let actual = check.1.forward(check.2, training: check.6).scalars
+            XCTAssertEqual(actual.count, expected[index].count, "\(check.0) #\(index) size")
+            // float32 sums of at most ~100 terms of size ~1 against float64: 1e-4 absolute is ~10× the rounding.
+            for (a, e) in zip(actual, expected[index]) { XCTAssertEqual(Double(a), e, accuracy: 1e-4, "\(check.0) #\(index)") }
+        }
+        // BatchNorm's running statistics after one training step (momentum 0.1, unbiased variance).
+        let x = checks[6].2
+        let values = (0..<5).map { c in (0..<3).flatMap { n in (0..<6).map { x[(n * 5 + c) * 6 + $0] } } }
+        for c in 0..<5 {
+            let mean = values[c].reduce(0, +) / 18
+            let unbiased = values[c].map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 17
+            XCTAssertEqual(norm.runningMean[c], 0.1 * mean, accuracy: 1e-5)
+            XCTAssertEqual(norm.runningVar[c], 0.9 + 0.1 * unbiased, accuracy: 1e-5)
+        }
+    }
+}
