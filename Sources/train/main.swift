@@ -77,6 +77,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("preview-every"), help: "Steps between previews (default 100).")
     var previewEvery: Int?
 
+    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
+    var quiet = false
+
     @Option(name: .short, help: "Output file for the final checkpoint (default: stdout).")
     var output: String?
 
@@ -126,7 +129,7 @@ struct Train: ParsableCommand {
         }
 
         let firstStep = run.step
-        let progress = Progress(total: max(0, steps - firstStep), unit: "steps")
+        let progress = Progress(total: max(0, steps - firstStep), unit: "steps", quiet: quiet)
         let batchSize = run.options.batch
         let outcome = try run.run(
             to: steps, saveEvery: checkpoint == nil ? 0 : saveEvery ?? 100,

@@ -57,6 +57,9 @@ struct Walk: ParsableCommand {
     @Option(help: "Seed of the random keyframes.")
     var seed: UInt64 = 0
 
+    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
+    var quiet = false
+
     @Option(name: .short, help: "Output file (default: stdout).")
     var output: String?
 
@@ -91,7 +94,7 @@ struct Walk: ParsableCommand {
             header: .images(height: generator.resolution, width: generator.resolution,
                             metadata: ["fps": fpsText, "source": checkpoint]),
             to: out.sink)
-        let progress = Progress(total: frames, unit: "frames")
+        let progress = Progress(total: frames, unit: "frames", quiet: quiet)
         try generator.forEachImage(count: frames, latents: { walk.latents(frames: $0) }) { record in
             try writer.write(record)
             progress.update(writer.recordsWritten)
