@@ -47,13 +47,14 @@ final class ReadmeTests: XCTestCase {
         XCTAssertEqual(result.status, 0, "README commands failed:\n\(result.stderr.suffix(3000))")
         guard result.status == 0 else { return }
 
-        let files = ["imgs/00000.png", "imgs/00134.png", "plato.ckpt", "grid.png", "out.mp4", "david/00014.png",
+        // PNG sequences count from 1, as ffmpeg's do.
+        let files = ["imgs/00001.png", "imgs/00135.png", "plato.ckpt", "grid.png", "out.mp4", "david/00015.png",
                      "david.ckpt", "david.mp4", "echo.ckpt", "imgs.tns", "named.png", "loop.gif",
-                     "my-pictures/ocean/00039.png"]
+                     "my-pictures/ocean/00040.png"]
         for file in files {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "no \(file)")
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("imgs/00135.png").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("imgs/00136.png").path))
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("previews").path).isEmpty)
         XCTAssertEqual(try probe(dir.appendingPathComponent("out.mp4")), "h264,64,64,300")
         XCTAssertEqual(try probe(dir.appendingPathComponent("david.mp4")), "h264,256,256,300")
