@@ -201,14 +201,14 @@ enum Outcome {
 
 /// Reads, decodes, squares and hashes `paths` on every core; results in the order of `paths`.
 func prepareInParallel(_ paths: [String], options: IngestOptions) -> [Outcome] {
-    var outcomes = [Outcome](repeating: .video, count: paths.count)
+    var outcomes = [Outcome?](repeating: nil, count: paths.count)
     outcomes.withUnsafeMutableBufferPointer { slots in
         let slots = slots  // each iteration writes only its own slot
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
             slots[index] = prepare(path: paths[index], options: options)
         }
     }
-    return outcomes
+    return outcomes.map { $0! }
 }
 
 func prepare(path: String, options: IngestOptions) -> Outcome {

@@ -27,22 +27,22 @@ public func readStandardInput() -> String {
 
 private func expand(_ path: String) -> [String] {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+          let walker = FileManager.default.enumerator(atPath: path) else {
         return [path]
     }
-    let root = URL(fileURLWithPath: path)
-    guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil,
-                                                      options: [.skipsHiddenFiles]) else { return [] }
-    var found: [String] = []
     let prefix = path.hasSuffix("/") ? path : path + "/"
-    let rootLength = root.standardizedFileURL.path.count + 1
-    for case let url as URL in walker {
-        // Keep the user's spelling of the folder in front of the relative part.
-        let full = url.standardizedFileURL.path
-        let relative = full.count > rootLength ? String(full.dropFirst(rootLength)) : url.lastPathComponent
-        let shown = prefix + relative
+    var found: [String] = []
+    while let relative = walker.nextObject() as? String {
+        let full = prefix + relative
+        // Hidden files and folders (.git, .DS_Store, editor backups) are not part of a data set.
+        if (relative as NSString).lastPathComponent.hasPrefix(".") {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), isFolder.boolValue { walker.skipDescendants() }
+            continue
+        }
         var info = stat()
-        if stat(shown, &info) == 0, info.st_mode & S_IFMT == S_IFREG { found.append(shown) }
+        if stat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG { found.append(full) }
     }
     return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
 }
