@@ -48,6 +48,7 @@ let package = Package(
 
         .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Imaging", "TensorStream"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Neural"]),

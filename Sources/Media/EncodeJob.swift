@@ -136,8 +136,11 @@ public struct EncodeJob {
         if let video = format.video {
             let settings = VideoSettings(fps: try fps ?? Self.frameRate(metadata: streamFPS, input: input) ?? 30,
                                          crf: crf, scale: scale)
-            summary.framesWritten = try writeVideo(video, settings: settings, first: first, frames: frames,
-                                                   writeFile: writeFile)
+            let encoder = try writeVideo(video, settings: settings, first: first, frames: frames,
+                                         writeFile: writeFile)
+            summary.framesWritten = encoder.frameCount
+            summary.width = encoder.outputWidth
+            summary.height = encoder.outputHeight
         } else if let sequence {
             let upsampler = Upsampler(factor: scale)
             var index = 0
@@ -161,25 +164,26 @@ public struct EncodeJob {
         return summary
     }
 
-    /// Encodes every frame into a video file or stdout; returns the number of frames.
+    /// Encodes every frame into a video file or stdout; returns the finished encoder.
     private func writeVideo(_ video: VideoFormat, settings: VideoSettings, first: Image,
-                            frames: FrameFeed, writeFile: AtomicFileWriter) throws -> Int {
-        func encode(to destination: VideoDestination, shownAs name: String) throws -> Int {
+                            frames: FrameFeed, writeFile: AtomicFileWriter) throws -> VideoEncoder {
+        func encode(to destination: VideoDestination, shownAs name: String) throws -> VideoEncoder {
             do {
                 let encoder = try VideoEncoder(format: video, width: first.width, height: first.height,
                                                settings: settings, destination: destination)
                 while let frame = try frames.next() { try encoder.append(frame) }
                 try encoder.finish()
-                return encoder.frameCount
+                return encoder
             } catch var error as MediaError where error.file == destination.name {
                 error.file = name // the user knows the final name, not the temporary one
                 throw error
             }
         }
         if let output {
-            var frames = 0
-            try writeFile(output) { temporaryPath in frames = try encode(to: .file(temporaryPath), shownAs: output) }
-            return frames
+            var encoder: VideoEncoder?
+            try writeFile(output) { temporaryPath in encoder = try encode(to: .file(temporaryPath), shownAs: output) }
+            guard let encoder else { throw MediaError("the output was not written", file: output) }
+            return encoder
         }
         // A regular file on stdout can be rewritten, so MP4 gets its index in front (libav reopens it by
         // name for that); a pipe gets a stream it can play as it arrives.

@@ -114,6 +114,8 @@ final class EncodeToolTests: XCTestCase {
             let result = try ToolRunner.run("encode", arguments + ["-o", out], stdin: input)
             XCTAssertEqual(result.status, 0, "\(file): \(result.stderr)")
             XCTAssertEqual(summary(try probe(out)), expected, file)
+            let size = expected.split(separator: " ")[1]
+            XCTAssertTrue(result.stderr.contains("wrote 5 frames \(size)"), result.stderr)
         }
     }
 
