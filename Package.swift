@@ -26,7 +26,8 @@ let package = Package(
 
         // Libraries: all the logic, tested directly.
         .target(name: "TensorStream"),
-        .target(name: "Imaging", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "CJPEGShim", dependencies: ["CJPEG"]),
+        .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "CJPEGShim"]),
         .target(name: "Media", dependencies: ["CAV", "Imaging"]),
         .target(name: "Neural", dependencies: ["COpenBLAS"]),
         .target(name: "GAN", dependencies: ["Neural"]),
@@ -46,7 +47,8 @@ let package = Package(
         .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural"]),
 
         .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Imaging", "TensorStream"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Neural"]),

@@ -38,7 +38,10 @@ public struct VideoSettings: Sendable {
 /// destination is complete only after `finish` returns.
 public final class VideoEncoder {
     public let format: VideoFormat
+    /// The size of the frames `append` takes.
     public let width: Int, height: Int
+    /// The size of the video: scaled, and rounded up to even for the 4:2:0 codecs (MP4, WebM).
+    public let outputWidth: Int, outputHeight: Int
     public private(set) var frameCount = 0
     private let sink: FrameSink
     private let destinationName: String
@@ -62,6 +65,9 @@ public final class VideoEncoder {
         self.width = width
         self.height = height
         self.destinationName = name
+        let evenSized = format == .mp4 || format == .webm
+        outputWidth = evenSized ? evenCeiling(width * settings.scale) : width * settings.scale
+        outputHeight = evenSized ? evenCeiling(height * settings.scale) : height * settings.scale
         let frameRate = av_d2q(settings.fps, 1 << 20)
         switch format {
         case .mp4, .webm:
@@ -108,7 +114,7 @@ private final class CodecSink: FrameSink {
          destination: VideoDestination) throws {
         name = destination.name
         let scaledWidth = width * settings.scale, scaledHeight = height * settings.scale
-        let codedWidth = (scaledWidth + 1) & ~1, codedHeight = (scaledHeight + 1) & ~1
+        let codedWidth = evenCeiling(scaledWidth), codedHeight = evenCeiling(scaledHeight)
         var setup = Muxer.Setup(container: format.rawValue, codec: "", pixelFormat: AV_PIX_FMT_YUV420P,
                                 width: codedWidth, height: codedHeight, frameRate: frameRate)
         let crf = String(settings.crf ?? format.defaultCRF ?? 0)
@@ -145,6 +151,8 @@ private final class CodecSink: FrameSink {
 
     func finish() throws { try muxer.finish() }
 }
+
+private func evenCeiling(_ n: Int) -> Int { (n + 1) & ~1 }
 
 /// Fills the luma column/row beyond an odd content size with copies of the last one. swscale already
 /// writes every chroma sample (it rounds chroma sizes up).

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Progress on stderr: a live one-line bar redrawn in place on a terminal, plain periodic lines
-/// otherwise (a log file or a pipe gets a line per tenth of the work, or per minute, whichever comes first).
+/// otherwise: a log file or a pipe gets a line per tenth of the work (at most one each 2 seconds, so short
+/// runs stay quiet) or per minute, whichever comes first.
 public final class Progress {
     public let total: Int
     public let unit: String
@@ -30,7 +31,8 @@ public final class Progress {
             write("\r\u{1B}[K" + line(done, now: now, status: status, bar: true))
         } else {
             let tenth = total > 0 ? done * 10 / total : 0
-            guard tenth > lastTenth || now.timeIntervalSince(lastLine) >= 60 else { return }
+            let sinceLine = now.timeIntervalSince(lastLine)
+            guard (tenth > lastTenth && sinceLine >= 2) || sinceLine >= 60 else { return }
             lastTenth = tenth
             lastLine = now
             write("\(toolName): " + line(done, now: now, status: status, bar: false) + "\n")

@@ -1,2 +1,86 @@
-// Placeholder until the encode tool lands.
-print("encode: not built yet")
+import ArgumentParser
+import Foundation
+import Imaging
+import Media
+import TensorStream
+import ToolSupport
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Turn an image stream into a video, a GIF, a contact sheet or numbered PNG frames.",
+        discussion: """
+        Examples:
+          walk plato.ckpt --n 300 | encode --scale 4 > plato.mp4
+          ingest photos/ | encode --fps 12 -o photos.webm
+          sample plato.ckpt --n 16 | encode --grid 4x4 --scale 2 -o sheet.png
+          encode frames.tns -o frames/%05d.png
+
+        The format comes from -o's extension or --format: mp4 (H.264, yuv420p), webm (VP9), gif (one \
+        palette for the clip), png (the first frame, or a --grid contact sheet, or one file per frame with a \
+        %05d pattern, numbered from 1), y4m (raw yuv4mpeg). Without -o the output goes to stdout (never a \
+        terminal): an MP4 with its index in front when stdout is a file, a fragmented MP4 into a pipe. \
+        Files are written under a temporary name and renamed when complete.
+
+        Exit status: 0 ok, 1 runtime error (bad stream, I/O), 2 usage, 130 interrupted (no output left).
+        """)
+
+    @Argument(help: "Image stream to read (u8 H x W x 3 records); '-' or nothing reads stdin.")
+    var input: String?
+
+    @Option(name: .short, help: "Output file: out.mp4, out.webm, out.gif, out.png, out.y4m, or frames/%05d.png.")
+    var output: String?
+
+    @Option(help: "Output format when -o does not say it: mp4, webm, gif, png, y4m.")
+    var format: String?
+
+    @Option(help: "Frames per second (default: the stream's fps metadata, else 30).")
+    var fps: Double?
+
+    @Option(help: "Constant quality, lower is better: mp4 0-51 (default 23), webm 0-63 (default 31).")
+    var crf: Int?
+
+    @Option(help: "Upsample every frame K times (Lanczos).")
+    var scale: Int = 1
+
+    @Option(help: "Write one contact-sheet PNG of the first COLUMNSxROWS frames, e.g. 4x4.")
+    var grid: String?
+
+    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
+    var quiet = false
+
+    func run() throws {
+        let job: EncodeJob
+        do {
+            job = try EncodeJob(output: output, format: format, fps: fps, crf: crf, scale: scale, grid: grid)
+        } catch let error as EncodeOptionError {
+            throw UsageError(error.description)
+        }
+        if job.output == nil && isTerminal(STDOUT_FILENO) {
+            throw UsageError("refusing to write \(job.format.rawValue) to a terminal; redirect stdout or use -o FILE")
+        }
+        let reader = try StreamReader.open(input)
+        try reader.requireImages()
+        let height = reader.header.shape[0], width = reader.header.shape[1]
+        let progress = Progress(total: 0, unit: "frames", quiet: quiet)
+        var payload: [UInt8] = []
+        let summary = try job.run(
+            input: reader.sourceName, streamFPS: reader.header.metadata["fps"],
+            nextFrame: {
+                guard try reader.next(into: &payload) else { return nil }
+                return Image(width: width, height: height, channels: 3, pixels: payload)
+            },
+            writeFile: { path, body in
+                let file = try AtomicFile(path: path)
+                try body(file.temporaryPath)
+                try file.commit()
+            },
+            progress: { progress.update($0) })
+        var line = "wrote \(summary.framesWritten) frame\(summary.framesWritten == 1 ? "" : "s") "
+            + "\(summary.width)x\(summary.height) \(summary.format.rawValue) to \(summary.destination)"
+        if summary.framesRead != summary.framesWritten { line += " (read \(summary.framesRead))" }
+        progress.finish(line + String(format: " in %.1fs", progress.elapsed))
+    }
+}
+
+Encode.runAsTool()

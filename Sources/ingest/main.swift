@@ -1,2 +1,108 @@
-// Placeholder until the ingest tool lands.
-print("ingest: not built yet")
+import ArgumentParser
+import Foundation
+import Imaging
+import Ingestion
+import TensorStream
+import ToolSupport
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Turn folders of pictures (PNG, JPEG) and videos into a cleaned image stream.",
+        discussion: """
+        Every PATH is a file, a folder (read recursively, in sorted order) or - for a list of paths, \
+        one per line, on stdin. Files are recognised by their contents. Unreadable, corrupt and too \
+        small files are skipped with one warning each; video files (mp4, webm, mov, mkv, gif) give \
+        their frames. Each picture is laid on --background where transparent, made square (--fit) and \
+        resized to --size with a Lanczos filter.
+
+        Examples:
+          ingest photos/ | train --steps 2000 > plato.ckpt
+          ingest --size 128 --dedupe --flip photos/ -o faces.tns
+          find shots -name '*.jpg' | ingest - | encode -o contact.png --grid 8x8
+          ingest --every 10 clip.mp4 > frames.tns
+
+        Exit status: 0 ok, 1 runtime error (no usable image, I/O), 2 usage, 130 interrupted \
+        (the records read so far are written).
+        """)
+
+    @Argument(help: "Files, folders, or - for paths on stdin.")
+    var paths: [String] = []
+
+    @Option(help: "Width and height of every picture in the stream.")
+    var size = 64
+
+    @Option(help: "How a non-square picture becomes square: crop (centre) or pad.")
+    var fit: SquareFit = .crop
+
+    @Option(help: "Colour under transparency and in the padding, as RRGGBB.")
+    var background = "ffffff"
+
+    @Option(name: .customLong("min-size"),
+            help: "Skip pictures whose shorter side (longer with --fit pad) is below N pixels (default: half of --size).")
+    var minimumSize: Int?
+
+    @Flag(help: "Drop exact and near duplicates (perceptual hash).")
+    var dedupe = false
+
+    @Option(name: .customLong("dedupe-threshold"), help: "Differing hash bits (of 64) still counted as a near duplicate.")
+    var dedupeThreshold = 6
+
+    @Flag(help: "Add a mirrored copy of every picture.")
+    var flip = false
+
+    @Flag(help: "Shuffle the records (deterministic for --seed).")
+    var shuffle = false
+
+    @Option(help: "Seed of --shuffle.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Keep one video frame in N.")
+    var every = 1
+
+    @Option(name: .shortAndLong, help: "Write the stream to FILE instead of stdout.")
+    var output: String?
+
+    @Flag(name: .shortAndLong, help: "No progress, warnings or summary on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("no PATH given (a file, a folder, or - for paths on stdin)") }
+        guard (8...4096).contains(size) else { throw ValidationError("--size must be between 8 and 4096") }
+        guard RGBColor(hex: background) != nil else { throw ValidationError("--background must be RRGGBB, got '\(background)'") }
+        guard minimumSize.map({ $0 >= 1 }) ?? true else { throw ValidationError("--min-size must be at least 1") }
+        guard (0...64).contains(dedupeThreshold) else { throw ValidationError("--dedupe-threshold must be between 0 and 64") }
+        guard every >= 1 else { throw ValidationError("--every must be at least 1") }
+    }
+
+    func run() throws {
+        var options = IngestOptions()
+        options.size = size
+        options.fit = fit
+        options.background = RGBColor(hex: background)!
+        options.minimumSize = minimumSize
+        options.dedupe = dedupe
+        options.dedupeThreshold = dedupeThreshold
+        options.flip = flip
+        options.shuffleSeed = shuffle ? seed : nil
+        options.videoEvery = every
+
+        let destination = try BinaryOutput(path: output, what: "an image stream")
+        let files = inputFiles(for: paths)
+        let writer = try StreamWriter(header: ingestHeader(inputs: paths, options: options), to: destination.sink)
+        let progress = Progress(total: files.count, unit: "files", quiet: quiet)
+        let summary = try ingest(
+            files: files, options: options, into: writer,
+            warn: { message in if !quiet { ToolSupport.warn(message) } },
+            progress: { done, _ in progress.update(done) },
+            shouldStop: { StopSignal.requested })
+        if summary.interrupted { try writer.writeHeader() }  // a valid (perhaps empty) stream either way
+        try destination.commit()
+        progress.finish(summary.description + String(format: " in %.1fs", progress.elapsed))
+        if summary.interrupted { throw Interrupted("interrupted after \(summary.files) of \(files.count) files") }
+    }
+}
+
+extension SquareFit: ExpressibleByArgument {}
+
+IngestCommand.runAsTool(graceful: true)

@@ -1,2 +1,223 @@
-// Placeholder until the train tool lands.
-print("train: not built yet")
+import ArgumentParser
+import Foundation
+import GAN
+import Imaging
+import TensorStream
+import ToolSupport
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GAN on a stream of pictures and write its checkpoint.",
+        discussion: """
+        Reads an image stream (stdin or a file) of square 32, 64, 128 or 256 pixel pictures, keeps it in
+        memory, trains the dcgan model with differentiable augmentation, horizontal flips and an EMA
+        generator, and writes the checkpoint (safetensors, docs/checkpoint.md) to stdout or -o.
+
+        --init fine-tunes the weights of another checkpoint (new optimizer, steps from 0). --resume
+        continues a saved run exactly (its options, optimizer, step and random state); --steps is then the
+        run's total. On SIGINT/SIGTERM the current step finishes, the checkpoint is written (to
+        --checkpoint and the output) and train exits 130; interrupt twice to quit at once.
+
+        Examples:
+          ingest plato/ | train --steps 2000 > plato.ckpt
+          ingest david/ | train --init plato.ckpt --steps 500 > david.ckpt
+          train faces.tns --checkpoint run.ckpt --preview previews/ -o faces.ckpt
+          train faces.tns --resume run.ckpt --checkpoint run.ckpt -o faces.ckpt
+          walk plato.ckpt --n 300 | train --init plato.ckpt --steps 500 > echo.ckpt
+
+        Exit status: 0 ok, 1 runtime error (bad input, diverged, I/O), 2 usage, 130 interrupted (saved).
+        """)
+
+    @Argument(help: "The image stream (default: stdin).")
+    var input: String?
+
+    @Option(help: "Training steps (with --resume: the total, counting the steps already done).")
+    var steps: Int = 2000
+
+    @Option(help: "Pictures per batch (default 16).")
+    var batch: Int?
+
+    @Option(help: "Adam learning rate of both networks (default 0.0002).")
+    var lr: Float?
+
+    @Option(help: "Seed of every random choice: weights, batches, augmentation (default 0).")
+    var seed: UInt64?
+
+    @Option(help: "Width of the networks (channels of the widest layer / 8; default 64, 32 from 128 pixels up).")
+    var width: Int?
+
+    @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 128).")
+    var zDim: Int?
+
+    @Option(help: "Loss: hinge or logistic (default hinge).")
+    var loss: String?
+
+    @Option(help: "Differentiable augmentation: a list of color, translation, cutout, or none (default: all three).")
+    var augment: String?
+
+    @Option(help: "Decay of the generator's moving average (default 0.999; 0 turns it off).")
+    var ema: Float?
+
+    @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (fine-tuning).")
+    var initFrom: String?
+
+    @Option(help: "Continue the run saved in this checkpoint exactly.")
+    var resume: String?
+
+    @Option(help: "Save the run to this file as it goes (atomically), and when stopped.")
+    var checkpoint: String?
+
+    @Option(name: .customLong("save-every"), help: "Steps between saves to --checkpoint (default 100).")
+    var saveEvery: Int?
+
+    @Option(help: "Folder for preview grids of the same 16 latents (step-000500.png, ...).")
+    var preview: String?
+
+    @Option(name: .customLong("preview-every"), help: "Steps between previews (default 100).")
+    var previewEvery: Int?
+
+    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
+    var quiet = false
+
+    @Option(name: .short, help: "Output file for the final checkpoint (default: stdout).")
+    var output: String?
+
+    func validate() throws {
+        guard steps >= 0 else { throw ValidationError("--steps must be 0 or more") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
+        if let width, width < 1 { throw ValidationError("--width must be at least 1") }
+        if let zDim, zDim < 1 { throw ValidationError("--z-dim must be at least 1") }
+        if let ema, !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1)") }
+        if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1") }
+        if let previewEvery, previewEvery < 1 { throw ValidationError("--preview-every must be at least 1") }
+        if initFrom != nil && resume != nil { throw ValidationError("--init and --resume exclude each other") }
+        if saveEvery != nil && checkpoint == nil { throw ValidationError("--save-every needs --checkpoint FILE") }
+        if previewEvery != nil && preview == nil { throw ValidationError("--preview-every needs --preview DIR") }
+        if resume != nil {
+            let given = [("--batch", batch != nil), ("--lr", lr != nil), ("--seed", seed != nil),
+                         ("--width", width != nil), ("--z-dim", zDim != nil), ("--loss", loss != nil),
+                         ("--augment", augment != nil), ("--ema", ema != nil)].filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("--resume continues the saved run's options; drop \(given.joined(separator: ", "))")
+            }
+        }
+        if initFrom != nil, width != nil || zDim != nil {
+            throw ValidationError("--init keeps the checkpoint's --width and --z-dim")
+        }
+    }
+
+    func run() throws {
+        let options = try trainingOptions()
+        let out = try BinaryOutput(path: output, what: "a checkpoint")
+        if let preview {
+            try FileManager.default.createDirectory(atPath: preview, withIntermediateDirectories: true)
+        }
+        let dataset = try readDataset()
+        let start = try trainingStart()
+        let config = DCGANConfig(resolution: dataset.resolution,
+                                 width: width ?? (dataset.resolution <= 64 ? 64 : 32), zDim: zDim ?? 128)
+        let run: TrainingRun
+        do {
+            run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
+        } catch let error as CheckpointError {
+            throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
+        }
+        if case .resume(let saved) = start, saved.info.datasetSize != dataset.count {
+            warn("the saved run had \(saved.info.datasetSize) pictures, this stream has \(dataset.count)")
+        }
+
+        let firstStep = run.step
+        let progress = Progress(total: max(0, steps - firstStep), unit: "steps", quiet: quiet)
+        let batchSize = run.options.batch
+        let outcome = try run.run(
+            to: steps, saveEvery: checkpoint == nil ? 0 : saveEvery ?? 100,
+            previewEvery: preview == nil ? 0 : previewEvery ?? 100,
+            shouldStop: { StopSignal.requested }
+        ) { event in
+            switch event {
+            case .stepped(let step, let dLoss, let gLoss):
+                let done = step - firstStep
+                let imagesPerSecond = progress.elapsed > 0 ? Double(done * batchSize) / progress.elapsed : 0
+                progress.update(done, status: String(format: "D %.3f  G %.3f  %.1f img/s",
+                                                     dLoss, gLoss, imagesPerSecond))
+            case .checkpoint(let saved):
+                try save(saved, to: checkpoint!)
+            case .preview(let step, let images, let count):
+                try writePreview(images, count: count, step: step, resolution: run.config.resolution)
+            }
+        }
+
+        let final = run.checkpoint()
+        if let checkpoint { try save(final, to: checkpoint) }
+        try final.write { try out.sink.write($0) }
+        try out.commit()
+        let summary = "step \(run.step) of \(steps), \(dataset.count) pictures of \(dataset.resolution)x\(dataset.resolution)"
+            + " in " + Progress.duration(progress.elapsed) + ", checkpoint to \(out.name)"
+        if outcome == .stopped { throw Interrupted("stopped at \(summary)") }
+        progress.finish("trained to \(summary)")
+    }
+
+    func trainingOptions() throws -> TrainingOptions {
+        var options = TrainingOptions()
+        if let batch { options.batch = batch }
+        if let lr { options.learningRate = lr }
+        if let ema { options.emaDecay = ema }
+        if let loss {
+            guard let parsed = TrainingOptions.Loss(rawValue: loss) else {
+                throw UsageError("--loss must be hinge or logistic, not '\(loss)'")
+            }
+            options.loss = parsed
+        }
+        if let augment {
+            do { options.augment = try TrainingOptions.augmentList(augment) } catch {
+                throw UsageError("--augment: \(error)")
+            }
+        }
+        return options
+    }
+
+    func readDataset() throws -> ImageDataset {
+        let reader = try StreamReader.open(input)
+        try reader.requireImages()
+        var dataset: ImageDataset
+        do {
+            dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1])
+        } catch {
+            throw ToolFailure("\(error): \(reader.sourceName)")
+        }
+        var record: [UInt8] = []
+        while try reader.next(into: &record) {
+            dataset.append(record)
+            if StopSignal.requested { throw Interrupted("interrupted while reading the pictures; nothing written") }
+        }
+        guard dataset.count > 0 else { throw ToolFailure("\(DatasetError.empty): \(reader.sourceName)") }
+        return dataset
+    }
+
+    func trainingStart() throws -> TrainingStart {
+        if let initFrom { return .initialize(try Checkpoint(contentsOf: initFrom)) }
+        if let resume { return .resume(try Checkpoint(contentsOf: resume)) }
+        return .fresh
+    }
+
+    /// Writes a checkpoint to `path` atomically: the previous file stays whole until the new one is.
+    func save(_ checkpoint: Checkpoint, to path: String) throws {
+        let file = try AtomicFile(path: path)
+        try checkpoint.write { try file.sink.write($0) }
+        try file.commit()
+    }
+
+    func writePreview(_ images: [Float], count: Int, step: Int, resolution: Int) throws {
+        let columns = Int(Double(count).squareRoot().rounded(.up))
+        let grid = Pixels.grid(Pixels.bytes(fromBatch: images, count: count, size: resolution),
+                               count: count, size: resolution, columns: columns)
+        let png = try encodePNG(Image(width: grid.width, height: grid.height, pixels: grid.pixels))
+        let file = try AtomicFile(path: "\(preview!)/step-\(String(format: "%06d", step)).png")
+        try png.withUnsafeBytes { try file.sink.write($0) }
+        try file.commit()
+    }
+}
+
+Train.runAsTool(graceful: true)

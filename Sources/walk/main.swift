@@ -1,2 +1,129 @@
-// Placeholder until the walk tool lands.
-print("walk: not built yet")
+import ArgumentParser
+import Foundation
+import GAN
+import TensorStream
+import ToolSupport
+
+extension Interpolation: ExpressibleByArgument {}
+
+struct Walk: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "walk",
+        abstract: "Walk smoothly through a checkpoint's latent space: a stream of video frames.",
+        discussion: """
+        Keyframes are --keys K random latents (from --seed; the same latents as `sample --n K --seed S`),
+        or --seeds a,b,c (the pictures `sample --seeds a,b,c` gives), or --latents FILE (an f32 stream of
+        latent vectors). The frames run from the first key to the last, or with --loop back to the first
+        so the video repeats seamlessly. The same arguments always give the same frames.
+
+        Examples:
+          walk plato.ckpt --n 300 | encode > out.mp4
+          walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 --fps 30 | encode -o loop.mp4
+          walk plato.ckpt --latents keys.tns --interp lerp --n 120 | encode -o path.webm
+
+        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, 130 interrupted.
+        """)
+
+    @Argument(help: "The checkpoint (from train).")
+    var checkpoint: String
+
+    @Option(name: .customLong("n"), help: "Number of frames.")
+    var frames: Int = 300
+
+    @Option(help: "Frames per second, written into the stream for encode.")
+    var fps: Double = 30
+
+    @Option(help: "Number of random keyframes (from --seed).")
+    var keys: Int?
+
+    @Option(help: "Keyframes from these seeds (comma-separated, e.g. 3,17,42).")
+    var seeds: String?
+
+    @Option(help: "Keyframes from an f32 stream of latent vectors (records of z-dim values; - for stdin).")
+    var latents: String?
+
+    @Option(help: "Interpolation between keys: slerp (spherical) or lerp (straight).")
+    var interp: Interpolation = .slerp
+
+    @Flag(help: "Ease in and out of each keyframe.")
+    var ease = false
+
+    @Flag(help: "Return to the first keyframe at the end, seamlessly.")
+    var loop = false
+
+    @Option(help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
+    var psi: Float = 1
+
+    @Option(help: "Seed of the random keyframes.")
+    var seed: UInt64 = 0
+
+    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
+    var quiet = false
+
+    @Option(name: .short, help: "Output file (default: stdout).")
+    var output: String?
+
+    func validate() throws {
+        guard frames >= 1 else { throw ValidationError("--n must be at least 1") }
+        guard fps > 0, fps.isFinite else { throw ValidationError("--fps must be positive") }
+        guard psi.isFinite else { throw ValidationError("--psi must be a number") }
+        let sources = [keys != nil, seeds != nil, latents != nil].filter { $0 }.count
+        guard sources <= 1 else { throw ValidationError("use one of --keys, --seeds, --latents") }
+        if let keys { guard keys >= 1 else { throw ValidationError("--keys must be at least 1") } }
+    }
+
+    func run() throws {
+        let out = try BinaryOutput(path: output, what: "an image stream")
+        let generator = try ImageGenerator(contentsOf: checkpoint)
+        let zDim = generator.zDim
+        let keyframes: [[Float]]
+        if let seeds {
+            let list: [UInt64]
+            do { list = try Latents.seeds(from: seeds) } catch { throw UsageError("--seeds: \(error)") }
+            keyframes = list.map { Latents.forSeed($0, zDim: zDim) }
+        } else if let latents {
+            keyframes = try readLatents(latents, zDim: zDim)
+        } else {
+            let count = keys ?? 4
+            let values = Latents.random(count: count, zDim: zDim, seed: seed)
+            keyframes = (0..<count).map { Array(values[($0 * zDim)..<(($0 + 1) * zDim)]) }
+        }
+        let walk = try LatentWalk(keys: keyframes, frames: frames, interpolation: interp, ease: ease,
+                                  loop: loop, psi: psi)
+        let writer = try StreamWriter(
+            header: .images(height: generator.resolution, width: generator.resolution,
+                            metadata: ["fps": fpsText, "source": checkpoint]),
+            to: out.sink)
+        let progress = Progress(total: frames, unit: "frames", quiet: quiet)
+        try generator.forEachImage(count: frames, latents: { walk.latents(frames: $0) }) { record in
+            try writer.write(record)
+            progress.update(writer.recordsWritten)
+        }
+        try out.commit()
+        progress.finish("\(frames) frames of \(generator.resolution)x\(generator.resolution) in "
+                        + Progress.duration(progress.elapsed))
+    }
+
+    /// `30`, or `29.97` when not whole.
+    var fpsText: String { fps == fps.rounded() ? String(Int(fps)) : String(fps) }
+
+    /// Every record of an f32 latent stream, each of `zDim` values.
+    func readLatents(_ path: String, zDim: Int) throws -> [[Float]] {
+        let reader = try StreamReader.open(path)
+        guard reader.header.dtype == .f32, reader.header.elementCount == zDim else {
+            throw ToolFailure("expected latent vectors of \(zDim) f32 values (the checkpoint's z-dim), "
+                              + "found \(reader.header.shapeDescription) records: \(reader.sourceName)")
+        }
+        var keys: [[Float]] = []
+        while let record = try reader.nextFloats() {
+            guard record.allSatisfy(\.isFinite) else {
+                throw ToolFailure("latent with a non-finite value: \(reader.sourceName) record \(keys.count)")
+            }
+            keys.append(record)
+        }
+        guard !keys.isEmpty else { throw ToolFailure("no latent vectors: \(reader.sourceName)") }
+        return keys
+    }
+}
+
+Walk.runAsTool()

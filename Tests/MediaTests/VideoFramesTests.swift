@@ -54,3 +54,46 @@ final class VideoFramesTests: XCTestCase {
         XCTAssertLessThan(count, 20)
     }
 }
+
+/// Videos made by the ffmpeg command line, in containers and colour tags `encode` never writes.
+final class ForeignVideoTests: XCTestCase {
+    /// A 40x30 clip of 7 frames of one RGB colour, converted to YUV by ffmpeg with the given matrix and
+    /// range (full range needs the yuvj format in this ffmpeg) and tagged accordingly.
+    private func makeClip(_ name: String, matrix: String, range: String, in dir: URL) throws -> String {
+        let raw = dir.appendingPathComponent(name + ".rgb")
+        try Data([UInt8]([0x33, 0x66, 0xCC]).repeated(40 * 30 * 7)).write(to: raw)
+        let path = dir.appendingPathComponent(name).path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        process.arguments = ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "40x30", "-r", "10",
+                             "-i", raw.path, "-vf",
+                             "scale=out_color_matrix=\(matrix):out_range=\(range),format=\(range == "pc" ? "yuvj420p" : "yuv420p")",
+                             "-colorspace", matrix == "bt601" ? "smpte170m" : matrix, "-color_range", range,
+                             "-c:v", "libx264", "-crf", "10", path]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "ffmpeg could not make \(name)")
+        return path
+    }
+
+    func testContainersAndColourTagsDecodeToTheSameRGB() throws {
+        let dir = try Fixtures.temporaryDirectory(self)
+        for (name, matrix, range) in [("a.mov", "bt709", "pc"), ("b.mkv", "bt709", "tv"), ("c.mp4", "bt601", "tv"),
+                                      ("d.mkv", "bt601", "pc")] {
+            let path = try makeClip(name, matrix: matrix, range: range, in: dir)
+            var frames: [Image] = []
+            try forEachVideoFrame(path: path, every: 1) { frames.append($0) }
+            XCTAssertEqual(frames.count, 7, name)
+            let centre = try XCTUnwrap(frames.last)
+            XCTAssertEqual([centre.width, centre.height], [40, 30], name)
+            for (channel, expected) in [0x33, 0x66, 0xCC].enumerated() {
+                XCTAssertEqual(Double(centre[20, 15, channel]), Double(expected), accuracy: 3,
+                               "\(name) (\(matrix), \(range)) channel \(channel)")
+            }
+        }
+    }
+}
+
+private extension Array {
+    func repeated(_ times: Int) -> [Element] { Array([[Element]](repeating: self, count: times).joined()) }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Neural
+
+/// How the walk moves between two keyframe latents.
+public enum Interpolation: String, Sendable, CaseIterable {
+    /// Along the great circle between the two vectors (norms interpolated too): it stays in the
+    /// shell where a Gaussian prior's samples live, instead of cutting through the low-norm middle.
+    case slerp
+    /// A straight line.
+    case lerp
+}
+
+/// A path through latent space: keyframes and how to move between them, turned into frame latents.
+///
+/// Frame timing: without `loop`, `frames` frames run from the first key (frame 0) to the last key (the
+/// last frame), spread evenly over the K-1 segments. With `loop`, they cover K segments, the last going
+/// from the final key back to the first, and stop one frame short of the first key again, so the
+/// video repeats without a doubled frame.
+public struct LatentWalk: Sendable {
+    public var keys: [[Float]]
+    public var frames: Int
+    public var interpolation: Interpolation
+    /// Ease in and out of every key (cosine), so the motion pauses on the keyframes.
+    public var ease: Bool
+    public var loop: Bool
+    /// Truncation: each frame latent is pulled to `mean + psi * (z - mean)`; 1 leaves it alone.
+    public var psi: Float
+    /// The latent the truncation pulls toward; nil for the N(0, I) prior's mean, zero.
+    public var mean: [Float]?
+
+    public var zDim: Int { keys.first?.count ?? 0 }
+
+    public init(keys: [[Float]], frames: Int, interpolation: Interpolation = .slerp, ease: Bool = false,
+                loop: Bool = false, psi: Float = 1, mean: [Float]? = nil) throws {
+        guard let first = keys.first else { throw LatentWalkError.noKeys }
+        guard keys.allSatisfy({ $0.count == first.count }), !first.isEmpty else {
+            throw LatentWalkError.keySizesDiffer
+        }
+        guard frames >= 1 else { throw LatentWalkError.badFrameCount(frames) }
+        guard psi.isFinite else { throw LatentWalkError.badPsi(psi) }
+        guard mean == nil || mean!.count == first.count else { throw LatentWalkError.keySizesDiffer }
+        self.keys = keys
+        self.frames = frames
+        self.interpolation = interpolation
+        self.ease = ease
+        self.loop = loop
+        self.psi = psi
+        self.mean = mean
+    }
+
+    /// The key position of a frame: segment index and the fraction (0..<1, or 1 at the very end) along it.
+    public func position(ofFrame frame: Int) -> (segment: Int, fraction: Double) {
+        let segments = loop ? keys.count : keys.count - 1
+        guard segments > 0, frames > 1 || loop else { return (0, 0) }
+        let steps = loop ? frames : frames - 1
+        let t = Double(frame) * Double(segments) / Double(steps)
+        let segment = min(Int(t.rounded(.down)), segments - 1)
+        return (segment, t - Double(segment))
+    }
+
+    /// The latent of one frame.
+    public func latent(ofFrame frame: Int) -> [Float] {
+        let (segment, fraction) = position(ofFrame: frame)
+        let a = keys[segment], b = keys[(segment + 1) % keys.count]
+        let u = ease ? easeInOut(fraction) : fraction
+        return truncate(interpolation == .slerp ? slerp(a, b, u) : lerp(a, b, u), psi: psi, mean: mean)
+    }
+
+    /// The latents of frames `range`, back to back (range.count x zDim), ready for a generator batch.
+    public func latents(frames range: Range<Int>) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(range.count * zDim)
+        for frame in range { out += latent(ofFrame: frame) }
+        return out
+    }
+}
+
+public enum LatentWalkError: Error, Equatable, CustomStringConvertible {
+    case noKeys
+    case keySizesDiffer
+    case badFrameCount(Int)
+    case badPsi(Float)
+
+    public var description: String {
+        switch self {
+        case .noKeys: return "a walk needs at least one keyframe"
+        case .keySizesDiffer: return "keyframe latents differ in size"
+        case .badFrameCount(let n): return "frame count must be at least 1, not \(n)"
+        case .badPsi(let psi): return "psi must be a finite number, not \(psi)"
+        }
+    }
+}
+
+/// The truncation trick: latents (one or several back to back) pulled toward `mean`, z -> mean + psi (z - mean),
+/// trading variety for typical, cleaner pictures. `mean` nil is the N(0, I) prior's mean, zero.
+public func truncate(_ latents: [Float], psi: Float, mean: [Float]? = nil) -> [Float] {
+    guard psi != 1 else { return latents }
+    guard let mean, !mean.isEmpty else { return latents.map { psi * $0 } }
+    return latents.indices.map { i in
+        let m = mean[i % mean.count]
+        return m + psi * (latents[i] - m)
+    }
+}
+
+/// Cosine ease-in-out: 0 -> 0, 1 -> 1, zero slope at both ends.
+public func easeInOut(_ u: Double) -> Double {
+    0.5 - 0.5 * cos(Double.pi * u)
+}
+
+public func lerp(_ a: [Float], _ b: [Float], _ u: Double) -> [Float] {
+    let wb = Float(u), wa = Float(1 - u)
+    return zip(a, b).map { wa * $0 + wb * $1 }
+}
+
+/// Spherical interpolation of two unnormalised vectors (Shoemake; White 2016 for GAN latents). Nearly
+/// parallel vectors fall back to lerp, where the formula's sin(omega) denominator loses precision.
+public func slerp(_ a: [Float], _ b: [Float], _ u: Double) -> [Float] {
+    var dot = 0.0, normA = 0.0, normB = 0.0
+    for i in a.indices {
+        dot += Double(a[i]) * Double(b[i])
+        normA += Double(a[i]) * Double(a[i])
+        normB += Double(b[i]) * Double(b[i])
+    }
+    let denominator = (normA * normB).squareRoot()
+    guard denominator > 0 else { return lerp(a, b, u) }
+    let omega = acos(max(-1, min(1, dot / denominator)))
+    let sinOmega = sin(omega)
+    guard sinOmega > 1e-6 else { return lerp(a, b, u) }
+    let wa = sin((1 - u) * omega) / sinOmega, wb = sin(u * omega) / sinOmega
+    return zip(a, b).map { Float(wa * Double($0) + wb * Double($1)) }
+}
+
+/// Latent vectors from seeds, the one rule every tool shares: the latent of seed k is the first zDim
+/// normals of `RNG(seed: k)`, and `count` random latents from seed s are the first count x zDim normals
+/// of `RNG(seed: s)` (so the first of them is the latent of seed s).
+public enum Latents {
+    public static func forSeed(_ seed: UInt64, zDim: Int) -> [Float] {
+        var rng = RNG(seed: seed)
+        return rng.normals(zDim)
+    }
+
+    public static func random(count: Int, zDim: Int, seed: UInt64) -> [Float] {
+        var rng = RNG(seed: seed)
+        return rng.normals(count * zDim)
+    }
+
+    /// A comma-separated seed list, `3,17,42`.
+    public static func seeds(from text: String) throws -> [UInt64] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            guard let seed = UInt64(item.trimmingCharacters(in: .whitespaces)) else {
+                throw SeedListError(item: String(item))
+            }
+            return seed
+        }
+    }
+}
+
+public struct SeedListError: Error, Equatable, CustomStringConvertible {
+    public var item: String
+    public var description: String { "'\(item)' is not a seed (a whole number from 0)" }
+}

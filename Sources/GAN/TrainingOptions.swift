@@ -1,0 +1,52 @@
+import Neural
+
+/// The options of a training run that shape the model it makes, as a checkpoint records them
+/// (readable JSON in its metadata: `{"augment":["color","translation","cutout"],"batch":16,...}`).
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public typealias Loss = AdversarialLoss
+
+    public enum Augmentation: String, Codable, CaseIterable, Sendable {
+        case color, translation, cutout
+    }
+
+    public var batch = 16
+    public var learningRate: Float = 2e-4
+    public var loss = Loss.hinge
+    /// DiffAugment's transforms, applied to real and fake pictures before D.
+    public var augment: [Augmentation] = Augmentation.allCases
+    /// Decay of G's moving average per step; 0: no average, `sample` and `walk` use G itself.
+    public var emaDecay: Float = 0.999
+
+    public init() {}
+
+    /// `color,translation`, or `none`; duplicates are dropped, order is kept canonical.
+    public static func augmentList(_ text: String) throws -> [Augmentation] {
+        if text == "none" { return [] }
+        var chosen = Set<Augmentation>()
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let augmentation = Augmentation(rawValue: item.trimmingCharacters(in: .whitespaces)) else {
+                throw AugmentListError(item: String(item))
+            }
+            chosen.insert(augmentation)
+        }
+        return Augmentation.allCases.filter(chosen.contains)
+    }
+
+    /// The engine's options for a trainer seeded with `seed`.
+    func trainerOptions(seed: UInt64) -> GANTrainerOptions {
+        var policy = AugmentPolicy.none
+        for augmentation in augment {
+            switch augmentation {
+            case .color: policy.insert(.color)
+            case .translation: policy.insert(.translation)
+            case .cutout: policy.insert(.cutout)
+            }
+        }
+        return GANTrainerOptions(batch: batch, lr: learningRate, loss: loss, augment: policy, emaDecay: emaDecay, seed: seed)
+    }
+}
+
+public struct AugmentListError: Error, Equatable, CustomStringConvertible {
+    public var item: String
+    public var description: String { "'\(item)' is not one of color, translation, cutout (or none)" }
+}

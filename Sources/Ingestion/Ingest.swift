@@ -1,0 +1,343 @@
+import Dispatch
+import Foundation
+import Imaging
+import Media
+import TensorStream
+
+/// How `ingest` turns pictures into records.
+public struct IngestOptions: Sendable {
+    /// Width and height of every record.
+    public var size = 64
+    public var fit: SquareFit = .crop
+    /// What transparent pixels and padding become.
+    public var background: RGBColor = .white
+    /// Pictures whose side that fills the square (the shorter for crop, the longer for pad) has
+    /// fewer pixels are skipped; nil means half of `size`.
+    public var minimumSize: Int?
+    /// Drop exact duplicates and near duplicates (perceptual hashes within `dedupeThreshold` bits).
+    public var dedupe = false
+    public var dedupeThreshold = 6
+    /// Add a mirrored copy after every kept picture.
+    public var flip = false
+    /// Shuffle the records with this seed (deterministic); nil keeps the input order.
+    public var shuffleSeed: UInt64?
+    /// Keep one video frame in `videoEvery`.
+    public var videoEvery = 1
+
+    public init() {}
+
+    var effectiveMinimumSize: Int { minimumSize ?? size / 2 }
+}
+
+/// Why a file gave no picture.
+public enum SkipReason: String, CaseIterable, Sendable, Comparable {
+    case unreadable = "unreadable"
+    case notAnImage = "not an image"
+    case corrupt = "corrupt"
+    case unsupported = "unsupported"
+    case tooSmall = "too small"
+    case tooLarge = "too large"
+
+    public static func < (a: SkipReason, b: SkipReason) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// What an ingest run did; `description` is the summary line.
+public struct IngestSummary: Sendable, CustomStringConvertible {
+    /// Files (and videos) looked at.
+    public var files = 0
+    /// Records kept from files and video frames, not counting mirrored copies.
+    public var kept = 0
+    /// Of `kept`, how many came from video frames.
+    public var videoFrames = 0
+    public var flips = 0
+    public var skipped: [SkipReason: Int] = [:]
+    public var exactDuplicates = 0
+    public var nearDuplicates = 0
+    /// True when the run stopped early because `shouldStop` said so.
+    public var interrupted = false
+
+    public var records: Int { kept + flips }
+    public var skippedTotal: Int { skipped.values.reduce(0, +) }
+
+    /// `2 corrupt, 1 too small`.
+    public var skippedBreakdown: String {
+        skipped.keys.sorted().map { "\(skipped[$0]!) \($0.rawValue)" }.joined(separator: ", ")
+    }
+
+    public var description: String {
+        var parts = ["kept \(kept)" + (videoFrames > 0 ? " (\(videoFrames) video frames)" : "") + " from \(files) files"]
+        parts.append(skippedTotal == 0 ? "skipped 0" : "skipped \(skippedTotal) (\(skippedBreakdown))")
+        parts.append("duplicates \(exactDuplicates + nearDuplicates) (\(exactDuplicates) exact, \(nearDuplicates) near)")
+        parts.append("flips \(flips)")
+        return parts.joined(separator: ", ") + ": \(records) records"
+    }
+}
+
+/// A run that produced no record at all; the message says why.
+public struct NoUsableImage: Error, CustomStringConvertible {
+    public let summary: IngestSummary
+
+    public var description: String {
+        if summary.files == 0 { return "no usable image: no files found" }
+        if summary.skippedTotal == summary.files {
+            return "no usable image: all \(summary.files) files skipped (\(summary.skippedBreakdown))"
+        }
+        return "no usable image among \(summary.files) files (\(summary.skippedBreakdown))"
+    }
+}
+
+/// The stream header `ingest` writes for these inputs and options.
+public func ingestHeader(inputs: [String], options: IngestOptions) -> StreamHeader {
+    var metadata = ["source": inputs.first ?? "", "fit": options.fit.rawValue]
+    if let seed = options.shuffleSeed { metadata["shuffle_seed"] = String(seed) }
+    if options.flip { metadata["flip"] = "true" }
+    return StreamHeader.images(height: options.size, width: options.size, metadata: metadata)
+}
+
+/// Reads `files` (see `inputFiles(for:)`), cleans them and hands each record (a size x size RGB
+/// picture) to `emit`, in input order unless shuffling. Files are decoded and resized on every core
+/// in ordered chunks. Each skipped file is reported once through `warn` (`reason: file`), progress
+/// through `progress(filesDone, filesTotal)`. Stops between chunks when `shouldStop` returns true
+/// (the summary says so). Throws `NoUsableImage` when nothing was emitted, or what `emit` throws.
+@discardableResult
+public func ingest(files: [String], options: IngestOptions,
+                   emit: (Image) throws -> Void,
+                   warn: (String) -> Void = { _ in },
+                   progress: (Int, Int) -> Void = { _, _ in },
+                   shouldStop: () -> Bool = { false }) throws -> IngestSummary {
+    var summary = IngestSummary()
+    var cleaner = DatasetCleaner(options: options)
+    var held: [Image] = []  // only when shuffling
+    func keep(_ picture: Image) throws {
+        let records = options.flip ? [picture, picture.flippedHorizontally()] : [picture]
+        summary.kept += 1
+        summary.flips += records.count - 1
+        if options.shuffleSeed != nil { held += records } else { try records.forEach(emit) }
+    }
+    func offer(_ prepared: PreparedPicture) throws {
+        switch cleaner.admit(prepared) {
+        case .keep: try keep(prepared.image)
+        case .exactDuplicate: summary.exactDuplicates += 1
+        case .nearDuplicate: summary.nearDuplicates += 1
+        }
+    }
+
+    let chunk = 64
+    for start in stride(from: 0, to: files.count, by: chunk) {
+        if shouldStop() {
+            summary.interrupted = true
+            break
+        }
+        let paths = Array(files[start..<min(files.count, start + chunk)])
+        for (path, outcome) in zip(paths, prepareInParallel(paths, options: options)) {
+            summary.files += 1
+            switch outcome {
+            case .picture(let prepared):
+                try offer(prepared)
+            case .skipped(let reason, let why):
+                summary.skipped[reason, default: 0] += 1
+                warn("\(why): \(path)")
+            case .video:
+                var framesSeen = 0
+                do {
+                    try forEachVideoFrame(path: path, every: options.videoEvery) { frame in
+                        framesSeen += 1
+                        // Every frame has the first one's size, so a too-small video stops here.
+                        let prepared = try prepare(decoded: DecodedImage(image: frame, originalWidth: frame.width,
+                                                                         originalHeight: frame.height),
+                                                   options: options)
+                        let before = summary.kept
+                        try offer(prepared)
+                        summary.videoFrames += summary.kept - before
+                    }
+                } catch let error as TooSmall {
+                    summary.skipped[.tooSmall, default: 0] += 1
+                    warn("\(error): \(path)")
+                } catch let error as MediaError {
+                    if framesSeen == 0 {
+                        summary.skipped[.corrupt, default: 0] += 1
+                        warn("\(error.what): \(path)")
+                    } else {
+                        warn("video ends early after \(framesSeen) frames (\(error.what)): \(path)")
+                    }
+                }
+            }
+        }
+        progress(summary.files, files.count)
+    }
+    if let seed = options.shuffleSeed {
+        var generator = SplitMix64(seed: seed)
+        generator.shuffle(&held)
+        try held.forEach(emit)
+    }
+    if summary.records == 0 && !summary.interrupted { throw NoUsableImage(summary: summary) }
+    return summary
+}
+
+/// `ingest(files:...)` writing every record to `writer`.
+@discardableResult
+public func ingest(files: [String], options: IngestOptions, into writer: StreamWriter,
+                   warn: (String) -> Void = { _ in },
+                   progress: (Int, Int) -> Void = { _, _ in },
+                   shouldStop: () -> Bool = { false }) throws -> IngestSummary {
+    try ingest(files: files, options: options, emit: { try writer.write($0.pixels) },
+               warn: warn, progress: progress, shouldStop: shouldStop)
+}
+
+/// A record ready to be kept, with what deduplication compares.
+struct PreparedPicture {
+    var image: Image
+    var contentHash: UInt64
+    var perceptualHash: PerceptualHash
+}
+
+enum Outcome {
+    case picture(PreparedPicture)
+    case skipped(SkipReason, String)
+    case video
+}
+
+/// Reads, decodes, squares and hashes `paths` on every core; results in the order of `paths`.
+func prepareInParallel(_ paths: [String], options: IngestOptions) -> [Outcome] {
+    var outcomes = [Outcome?](repeating: nil, count: paths.count)
+    outcomes.withUnsafeMutableBufferPointer { slots in
+        let slots = slots  // each iteration writes only its own slot
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            slots[index] = prepare(path: paths[index], options: options)
+        }
+    }
+    return outcomes.map { $0! }
+}
+
+func prepare(path: String, options: IngestOptions) -> Outcome {
+    let bytes: [UInt8]
+    do {
+        bytes = try readFile(path)
+    } catch {
+        return .skipped(.unreadable, "\(error)")
+    }
+    switch FileFormat(sniffing: bytes) {
+    case nil:
+        return .skipped(.notAnImage, bytes.isEmpty ? "empty file" : "not an image or video")
+    case .video:
+        return .video
+    case .png, .jpeg:
+        let hint: SizeHint = options.fit == .crop ? .shorterSide(atLeast: options.size) : .longerSide(atLeast: options.size)
+        do {
+            return .picture(try prepare(decoded: try decodeImage(bytes, hint: hint), options: options))
+        } catch let error as ImagingError {
+            return .skipped(reason(for: error), error.description)
+        } catch let error as TooSmall {
+            return .skipped(.tooSmall, error.description)
+        } catch {
+            return .skipped(.corrupt, "\(error)")
+        }
+    }
+}
+
+struct TooSmall: Error, CustomStringConvertible {
+    var width: Int, height: Int, minimum: Int
+    var description: String { "too small (\(width)x\(height), minimum \(minimum))" }
+}
+
+/// Squares and hashes one decoded picture; throws `TooSmall` below the minimum size.
+func prepare(decoded: DecodedImage, options: IngestOptions) throws -> PreparedPicture {
+    let (w, h) = (decoded.originalWidth, decoded.originalHeight)
+    let side = options.fit == .crop ? min(w, h) : max(w, h)
+    guard side >= options.effectiveMinimumSize else {
+        throw TooSmall(width: w, height: h, minimum: options.effectiveMinimumSize)
+    }
+    let square = decoded.image.squared(size: options.size, fit: options.fit, background: options.background)
+    return PreparedPicture(image: square, contentHash: fnv1a(square.pixels),
+                           perceptualHash: options.dedupe ? PerceptualHash(of: square) : PerceptualHash(bits: 0))
+}
+
+private func reason(for error: ImagingError) -> SkipReason {
+    switch error {
+    case .unknownFormat: return .notAnImage
+    case .corrupt: return .corrupt
+    case .unsupported: return .unsupported
+    case .tooLarge: return .tooLarge
+    case .encodingFailed: return .corrupt
+    }
+}
+
+/// 64-bit FNV-1a: equal pictures have equal hashes (a collision of different ones is vanishingly rare).
+func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return hash
+}
+
+/// Decides which pictures a data set keeps when deduplicating: the first of each group of equal or
+/// perceptually near pictures, in the order they are offered.
+struct DatasetCleaner {
+    enum Verdict { case keep, exactDuplicate, nearDuplicate }
+
+    let options: IngestOptions
+    private var exact: Set<UInt64> = []
+    private var perceptual: [PerceptualHash] = []
+
+    init(options: IngestOptions) { self.options = options }
+
+    mutating func admit(_ picture: PreparedPicture) -> Verdict {
+        guard options.dedupe else { return .keep }
+        if exact.contains(picture.contentHash) { return .exactDuplicate }
+        let threshold = options.dedupeThreshold
+        if perceptual.contains(where: { $0.distance(to: picture.perceptualHash) <= threshold }) { return .nearDuplicate }
+        exact.insert(picture.contentHash)
+        perceptual.append(picture.perceptualHash)
+        return .keep
+    }
+}
+
+/// A file's bytes; the error is `strerror`'s words.
+struct ReadError: Error, CustomStringConvertible {
+    var description: String
+}
+
+func readFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw ReadError(description: "cannot read (\(String(cString: strerror(errno))))") }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw ReadError(description: "cannot read (\(String(cString: strerror(errno))))") }
+    guard info.st_mode & S_IFMT == S_IFREG else { throw ReadError(description: "not a regular file") }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    var filled = 0
+    while filled < bytes.count {
+        let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+        if got < 0 {
+            if errno == EINTR { continue }
+            throw ReadError(description: "cannot read (\(String(cString: strerror(errno))))")
+        }
+        if got == 0 { break }
+        filled += got
+    }
+    return filled == bytes.count ? bytes : Array(bytes.prefix(filled))
+}
+
+/// SplitMix64 (Steele, Lea and Flood): a tiny, well-mixed generator, enough for a reproducible shuffle.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Fisher-Yates, written out so the order does not depend on the standard library's version.
+    mutating func shuffle<T>(_ items: inout [T]) {
+        guard items.count > 1 else { return }
+        for i in stride(from: items.count - 1, to: 0, by: -1) {
+            items.swapAt(i, Int(next() % UInt64(i + 1)))
+        }
+    }
+}

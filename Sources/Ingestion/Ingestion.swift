@@ -1,2 +1,0 @@
-// Placeholder until the Ingestion module lands.
-enum _IngestionPlaceholder {}

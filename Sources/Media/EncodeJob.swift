@@ -1,0 +1,320 @@
+import Foundation
+import Imaging
+
+/// What `encode` can write.
+public enum EncodeFormat: String, CaseIterable, Sendable {
+    case mp4, webm, gif, png, y4m
+
+    var video: VideoFormat? { VideoFormat(rawValue: rawValue) }
+}
+
+/// A contact sheet's layout: `columns` x `rows` cells, filled left to right, top to bottom.
+public struct Grid: Equatable, Sendable {
+    public var columns: Int
+    public var rows: Int
+
+    public init(columns: Int, rows: Int) {
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// Parses `CxR`, e.g. `4x3`; nil unless both are whole numbers from 1 to 1000.
+    public init?(_ text: String) {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let columns = Int(parts[0]), let rows = Int(parts[1]),
+              (1...1000).contains(columns), (1...1000).contains(rows) else { return nil }
+        self.init(columns: columns, rows: rows)
+    }
+}
+
+/// A mistake in the options themselves, found before any frame is read (the tool exits 2).
+public struct EncodeOptionError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes a file as a whole: `body` fills a temporary path in the same folder, then the file is moved to
+/// `path`; when `body` throws, nothing is left at `path`. The tool passes its atomic-file helper here.
+public typealias AtomicFileWriter = (_ path: String, _ body: (_ temporaryPath: String) throws -> Void) throws -> Void
+
+/// What an encode did, for the tool's closing line.
+public struct EncodeSummary: Sendable {
+    public var framesRead: Int
+    public var framesWritten: Int
+    public var width: Int
+    public var height: Int
+    public var format: EncodeFormat
+    /// The file, the first and last file of a sequence, or `stdout`.
+    public var destination: String
+}
+
+/// `encode`'s whole job: the output format from the options, then the frame loop into a video, one PNG
+/// (a still or a contact sheet), or a numbered PNG sequence.
+public struct EncodeJob {
+    public let format: EncodeFormat
+    /// The output path; nil writes to stdout.
+    public let output: String?
+    public let grid: Grid?
+    public let fps: Double?
+    public let crf: Int?
+    public let scale: Int
+    private let sequence: FramePattern?
+
+    /// Checks the options and settles the format: `format` if given, else `output`'s extension, else MP4
+    /// (a PNG with `grid`). A `%05d`-style pattern in `output` asks for a PNG sequence.
+    public init(output: String?, format formatName: String? = nil, fps: Double? = nil, crf: Int? = nil,
+                scale: Int = 1, grid gridText: String? = nil) throws {
+        let output = output == "-" ? nil : output
+        if let output, output.isEmpty { throw EncodeOptionError("the output path is empty") }
+        guard (1...16).contains(scale) else { throw EncodeOptionError("--scale must be 1 to 16, got \(scale)") }
+        if let fps, !(fps.isFinite && fps > 0 && fps <= 1000) {
+            throw EncodeOptionError("--fps must be above 0 and at most 1000, got \(fps)")
+        }
+        var grid: Grid?
+        if let gridText {
+            guard let parsed = Grid(gridText) else {
+                throw EncodeOptionError("--grid wants COLUMNSxROWS such as 4x3, got '\(gridText)'")
+            }
+            grid = parsed
+        }
+        let sequence = try output.flatMap(FramePattern.init(parsing:))
+
+        var format: EncodeFormat
+        if let formatName {
+            guard let named = EncodeFormat(rawValue: formatName.lowercased()) else {
+                throw EncodeOptionError("unknown format '\(formatName)' (one of "
+                                        + EncodeFormat.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            format = named
+        } else if let output {
+            let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
+            guard let fromName = EncodeFormat(rawValue: ext) else {
+                throw EncodeOptionError("cannot tell the format from '\(output)'; name it .mp4, .webm, .gif, .png "
+                                        + "or .y4m, or use --format")
+            }
+            format = fromName
+        } else {
+            format = grid == nil ? .mp4 : .png
+        }
+
+        if grid != nil && format != .png { throw EncodeOptionError("--grid writes a PNG, not \(format.rawValue)") }
+        if sequence != nil && format != .png {
+            throw EncodeOptionError("a numbered sequence ('\(output ?? "")') is written as PNG files, not \(format.rawValue)")
+        }
+        if sequence != nil && grid != nil {
+            throw EncodeOptionError("--grid writes one PNG; drop the number pattern from -o")
+        }
+        if let crf {
+            guard format == .mp4 || format == .webm else {
+                throw EncodeOptionError("--crf applies to mp4 and webm, not \(format.rawValue)")
+            }
+            let range = format == .mp4 ? 0...51 : 0...63
+            guard range.contains(crf) else {
+                throw EncodeOptionError("--crf for \(format.rawValue) is \(range.lowerBound) to \(range.upperBound), got \(crf)")
+            }
+        }
+        self.format = format
+        self.output = output
+        self.grid = grid
+        self.fps = fps
+        self.crf = crf
+        self.scale = scale
+        self.sequence = sequence
+    }
+
+    /// Reads frames from `nextFrame` (nil at the end of the stream) and writes them. `input` names the
+    /// stream in messages; `streamFPS` is its `fps` metadata, used when no fps was given. Files go through
+    /// `writeFile`; `progress` hears the number of frames read so far.
+    public func run(input: String, streamFPS: String?, nextFrame: @escaping () throws -> Image?,
+                    writeFile: AtomicFileWriter, progress: @escaping (Int) -> Void = { _ in }) throws -> EncodeSummary {
+        _ = silenceLibav
+        let frames = FrameFeed(source: nextFrame, progress: progress)
+        guard let first = try frames.peek() else { throw MediaError("no frames to encode", file: input) }
+        let width = first.width * scale, height = first.height * scale
+        var summary = EncodeSummary(framesRead: 0, framesWritten: 0, width: width, height: height,
+                                    format: format, destination: output ?? "stdout")
+        if let video = format.video {
+            let settings = VideoSettings(fps: try fps ?? Self.frameRate(metadata: streamFPS, input: input) ?? 30,
+                                         crf: crf, scale: scale)
+            let encoder = try writeVideo(video, settings: settings, first: first, frames: frames,
+                                         writeFile: writeFile)
+            summary.framesWritten = encoder.frameCount
+            summary.width = encoder.outputWidth
+            summary.height = encoder.outputHeight
+        } else if let sequence {
+            let upsampler = Upsampler(factor: scale)
+            var index = 0
+            while let frame = try frames.next() {
+                index += 1
+                try writePNG(try upsampler.upsample(frame), to: sequence.path(for: index), writeFile: writeFile)
+            }
+            summary.framesWritten = index
+            summary.destination = index == 1 ? sequence.path(for: 1)
+                                             : "\(sequence.path(for: 1)) ... \(sequence.path(for: index))"
+        } else {
+            let (picture, used) = try grid.map { try contactSheet($0, frames: frames) }
+                ?? (try Upsampler(factor: scale).upsample(first), 1)
+            while try frames.next() != nil {} // read to the end: the stream is still checked, the writer never sees a broken pipe
+            try writePNG(picture, to: output, writeFile: writeFile)
+            summary.framesWritten = used
+            summary.width = picture.width
+            summary.height = picture.height
+        }
+        summary.framesRead = frames.count
+        return summary
+    }
+
+    /// Encodes every frame into a video file or stdout; returns the finished encoder.
+    private func writeVideo(_ video: VideoFormat, settings: VideoSettings, first: Image,
+                            frames: FrameFeed, writeFile: AtomicFileWriter) throws -> VideoEncoder {
+        func encode(to destination: VideoDestination, shownAs name: String) throws -> VideoEncoder {
+            do {
+                let encoder = try VideoEncoder(format: video, width: first.width, height: first.height,
+                                               settings: settings, destination: destination)
+                while let frame = try frames.next() { try encoder.append(frame) }
+                try encoder.finish()
+                return encoder
+            } catch var error as MediaError where error.file == destination.name {
+                error.file = name // the user knows the final name, not the temporary one
+                throw error
+            }
+        }
+        if let output {
+            var encoder: VideoEncoder?
+            try writeFile(output) { temporaryPath in encoder = try encode(to: .file(temporaryPath), shownAs: output) }
+            guard let encoder else { throw MediaError("the output was not written", file: output) }
+            return encoder
+        }
+        // A regular file on stdout can be rewritten, so MP4 gets its index in front (libav reopens it by
+        // name for that); a pipe gets a stream it can play as it arrives.
+        if isRegularFile(STDOUT_FILENO) { return try encode(to: .file("/dev/fd/\(STDOUT_FILENO)"), shownAs: "stdout") }
+        return try encode(to: .stream(fd: STDOUT_FILENO, name: "stdout"), shownAs: "stdout")
+    }
+
+    /// The first columns x rows frames, upsampled and tiled; cells without a frame stay black.
+    private func contactSheet(_ grid: Grid, frames: FrameFeed) throws -> (Image, Int) {
+        let upsampler = Upsampler(factor: scale)
+        var sheet: Image?
+        var placed = 0
+        while placed < grid.columns * grid.rows, let frame = try frames.next() {
+            let cell = try upsampler.upsample(frame)
+            if sheet == nil { sheet = Image(width: cell.width * grid.columns, height: cell.height * grid.rows) }
+            let x0 = (placed % grid.columns) * cell.width, y0 = (placed / grid.columns) * cell.height
+            sheet!.pixels.withUnsafeMutableBufferPointer { dst in
+                cell.pixels.withUnsafeBufferPointer { src in
+                    for y in 0..<cell.height {
+                        let to = ((y0 + y) * cell.width * grid.columns + x0) * 3
+                        (dst.baseAddress! + to).update(from: src.baseAddress! + y * cell.rowBytes, count: cell.rowBytes)
+                    }
+                }
+            }
+            placed += 1
+        }
+        return (sheet ?? Image(width: 1, height: 1), placed)
+    }
+
+    private func writePNG(_ image: Image, to path: String?, writeFile: AtomicFileWriter) throws {
+        let bytes = try encodePNG(image)
+        guard let path else {
+            try writeBytes(bytes, to: STDOUT_FILENO, name: "stdout")
+            return
+        }
+        try writeFile(path) { temporaryPath in
+            let fd = open(temporaryPath, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else { throw MediaError("cannot write (\(String(cString: strerror(errno))))", file: path) }
+            defer { close(fd) }
+            try writeBytes(bytes, to: fd, name: path)
+        }
+    }
+
+    /// The stream's `fps` metadata as a number: `30`, `29.97` or `30000/1001`; nil when absent.
+    static func frameRate(metadata: String?, input: String) throws -> Double? {
+        guard let text = metadata?.trimmingCharacters(in: .whitespaces) else { return nil }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        let value: Double?
+        if parts.count == 2, let num = Double(parts[0]), let den = Double(parts[1]), den != 0 {
+            value = num / den
+        } else {
+            value = Double(text)
+        }
+        guard let value, value.isFinite, value > 0, value <= 1000 else {
+            throw MediaError("the stream's fps metadata '\(text)' is not a frame rate (use --fps)", file: input)
+        }
+        return value
+    }
+}
+
+/// The stream's frames, counted and reported as they are read; the first can be looked at before the
+/// loop that consumes it.
+private final class FrameFeed {
+    private let source: () throws -> Image?
+    private let progress: (Int) -> Void
+    private var peeked: Image?
+    private(set) var count = 0
+
+    init(source: @escaping () throws -> Image?, progress: @escaping (Int) -> Void) {
+        self.source = source
+        self.progress = progress
+    }
+
+    func peek() throws -> Image? {
+        if peeked == nil { peeked = try read() }
+        return peeked
+    }
+
+    func next() throws -> Image? {
+        if let frame = peeked {
+            peeked = nil
+            return frame
+        }
+        return try read()
+    }
+
+    private func read() throws -> Image? {
+        guard let frame = try source() else { return nil }
+        count += 1
+        progress(count)
+        return frame
+    }
+}
+
+/// A `-o` name with one printf-style number field (`%d`, `%05d`): frame N goes to the name with N in it.
+struct FramePattern {
+    let prefix: String, suffix: String, digits: Int
+
+    /// Nil when `text` has no `%`; an error when its `%` fields are not exactly one `%d` / `%0Nd`.
+    init?(parsing text: String) throws {
+        guard let percent = text.firstIndex(of: "%") else { return nil }
+        var cursor = text.index(after: percent)
+        var digitText = ""
+        while cursor < text.endIndex, text[cursor].isASCII, text[cursor].isNumber {
+            digitText.append(text[cursor])
+            cursor = text.index(after: cursor)
+        }
+        guard cursor < text.endIndex, text[cursor] == "d", digitText.count <= 2,
+              !text[text.index(after: cursor)...].contains("%") else {
+            throw EncodeOptionError("'\(text)' needs exactly one number field such as %05d")
+        }
+        prefix = String(text[..<percent])
+        suffix = String(text[text.index(after: cursor)...])
+        digits = Int(digitText) ?? 0
+    }
+
+    func path(for number: Int) -> String {
+        let plain = String(number)
+        return prefix + String(repeating: "0", count: max(0, digits - plain.count)) + plain + suffix
+    }
+}
+
+private func isRegularFile(_ fd: Int32) -> Bool {
+    var info = stat()
+    return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+}
+
+private func writeBytes(_ bytes: [UInt8], to fd: Int32, name: String) throws {
+    do {
+        try bytes.withUnsafeBytes { try writeAll(fd, $0) }
+    } catch let error as POSIXWriteError {
+        throw MediaError("cannot write (\(String(cString: strerror(error.code))))", file: name)
+    }
+}

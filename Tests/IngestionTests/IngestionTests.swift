@@ -1,0 +1,173 @@
+import Foundation
+import Imaging
+import Ingestion
+import TensorStream
+import XCTest
+
+/// The Ingestion library on real files in a temporary folder, without the tool around it.
+final class IngestionTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ingestion-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    @discardableResult
+    private func file(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// Unrelated pictures for each `kind`: thirty overlapping rectangles of random colours. Like a
+    /// photograph (and unlike plain stripes) they have detail at every scale, which is what a
+    /// perceptual hash is made for.
+    private func pattern(_ kind: Int, width: Int = 96, height: Int = 72) -> Image {
+        var state = UInt64(kind + 1) &* 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var image = Image(width: width, height: height)
+        for _ in 0..<30 {
+            let x0 = next(width), y0 = next(height)
+            let x1 = min(width, x0 + 4 + next(width / 2)), y1 = min(height, y0 + 4 + next(height / 2))
+            let colour = (0..<3).map { _ in UInt8(next(256)) }
+            for y in y0..<y1 { for x in x0..<x1 { for c in 0..<3 { image[x, y, c] = colour[c] } } }
+        }
+        return image
+    }
+
+    private func run(_ files: [String], _ options: IngestOptions) throws -> (records: [Image], warnings: [String], summary: IngestSummary) {
+        var records: [Image] = [], warnings: [String] = []
+        let summary = try ingest(files: files, options: options, emit: { records.append($0) }, warn: { warnings.append($0) })
+        return (records, warnings, summary)
+    }
+
+    func testFoldersExpandSortedWithoutHiddenFiles() throws {
+        for name in ["b/2.png", "b/10.png", "B.png", "a.png", ".hidden.png", ".git/objects/x", "b/.DS_Store"] {
+            try file(name, [0])
+        }
+        let root = folder.path
+        XCTAssertEqual(inputFiles(for: [root]), ["B.png", "a.png", "b/10.png", "b/2.png"].map { root + "/" + $0 })
+        // Arguments keep their order; a missing path is passed on (to be reported as unreadable).
+        XCTAssertEqual(inputFiles(for: [path("b"), path("a.png"), path("nope.jpg")]),
+                       [path("b/10.png"), path("b/2.png"), path("a.png"), path("nope.jpg")])
+        // `-` reads one path per line (blank lines ignored), only once.
+        let listed = inputFiles(for: ["-", path("a.png"), "-"], standardInput: { "\(self.path("B.png"))\n\n\(self.path("b"))\n" })
+        XCTAssertEqual(listed, [path("B.png"), path("b/10.png"), path("b/2.png"), path("a.png")])
+    }
+
+    func testSkippedFilesAreWarnedOnceAndCountedByReason() throws {
+        let good = try file("good.png", try encodePNG(pattern(0)))
+        let jpeg = try encodeJPEG(pattern(1))
+        let broken = try file("broken.jpg", Array(jpeg.prefix(jpeg.count / 3)))
+        let text = try file("readme.md", Array("# notes".utf8))
+        let empty = try file("empty.png", [])
+        let small = try file("small.png", try encodePNG(pattern(2, width: 12, height: 30)))
+        let missing = path("missing.png")
+        var options = IngestOptions()
+        options.size = 32
+        let (records, warnings, summary) = try run([good, broken, text, empty, small, missing], options)
+        XCTAssertEqual(records.count, 1)
+        XCTAssertEqual([records[0].width, records[0].height, records[0].channels], [32, 32, 3])
+        XCTAssertEqual(warnings.count, 5)
+        for (warning, name) in zip(warnings, [broken, text, empty, small, missing]) {
+            XCTAssertTrue(warning.hasSuffix(": " + name), warning)
+        }
+        XCTAssertTrue(warnings[0].hasPrefix("corrupt image"), warnings[0])
+        XCTAssertTrue(warnings[3].hasPrefix("too small (12x30, minimum 16)"), warnings[3])
+        XCTAssertEqual(summary.files, 6)
+        XCTAssertEqual(summary.kept, 1)
+        XCTAssertEqual(summary.skipped, [.corrupt: 1, .notAnImage: 2, .tooSmall: 1, .unreadable: 1])
+        XCTAssertTrue(summary.description.hasPrefix("kept 1 from 6 files, skipped 5 (1 unreadable, 2 not an image, 1 corrupt, 1 too small)"),
+                      summary.description)
+    }
+
+    /// Crop measures the shorter side against the minimum, pad the longer one.
+    func testMinimumSizeFollowsTheFit() throws {
+        let banner = try file("banner.png", try encodePNG(pattern(0, width: 100, height: 20)))
+        var options = IngestOptions()
+        options.size = 64
+        XCTAssertThrowsError(try run([banner], options)) { error in
+            XCTAssertEqual("\(error)", "no usable image: all 1 files skipped (1 too small)")
+        }
+        options.fit = .pad
+        XCTAssertEqual(try run([banner], options).records.count, 1)
+        options.fit = .crop
+        options.minimumSize = 20
+        XCTAssertEqual(try run([banner], options).records.count, 1)
+    }
+
+    func testDedupeKeepsTheFirstOfEachGroup() throws {
+        let a = try file("a.png", try encodePNG(pattern(0)))
+        let b = try file("b.png", try encodePNG(pattern(1)))
+        let aAgain = try file("a-again.png", try encodePNG(pattern(0)))
+        let aJPEG = try file("a.jpg", try encodeJPEG(pattern(0).resized(width: 80, height: 60), quality: 70))
+        let c = try file("c.png", try encodePNG(pattern(2)))
+        var options = IngestOptions()
+        options.size = 32
+        XCTAssertEqual(try run([a, b, aAgain, aJPEG, c], options).records.count, 5)
+        options.dedupe = true
+        let (records, _, summary) = try run([a, b, aAgain, aJPEG, c], options)
+        XCTAssertEqual(records.count, 3)
+        XCTAssertEqual([summary.exactDuplicates, summary.nearDuplicates], [1, 1])
+        let alone = try run([a], options).records[0]
+        XCTAssertEqual(records[0], alone)
+    }
+
+    func testFlipAndSeededShuffle() throws {
+        let files = try (0..<4).map { try file("p\($0).png", try encodePNG(pattern($0))) }
+        var options = IngestOptions()
+        options.size = 16
+        options.flip = true
+        let ordered = try run(files, options)
+        XCTAssertEqual(ordered.records.count, 8)
+        XCTAssertEqual(ordered.summary.flips, 4)
+        XCTAssertEqual(ordered.records[1], ordered.records[0].flippedHorizontally())
+        options.shuffleSeed = 42
+        let shuffled = try run(files, options).records
+        XCTAssertEqual(try run(files, options).records, shuffled)
+        XCTAssertNotEqual(shuffled, ordered.records)
+        XCTAssertEqual(Set(shuffled.map(\.pixels)), Set(ordered.records.map(\.pixels)))
+        options.shuffleSeed = 43
+        XCTAssertNotEqual(try run(files, options).records, shuffled)
+    }
+
+    func testStopsWhenAsked() throws {
+        let files = try (0..<3).map { try file("p\($0).png", try encodePNG(pattern($0))) }
+        var emitted = 0
+        let summary = try ingest(files: files, options: IngestOptions(), emit: { _ in emitted += 1 }, shouldStop: { true })
+        XCTAssertTrue(summary.interrupted)
+        XCTAssertEqual(emitted, 0)
+    }
+
+    func testWritesAStream() throws {
+        let files = try (0..<2).map { try file("p\($0).png", try encodePNG(pattern($0))) }
+        var options = IngestOptions()
+        options.size = 24
+        let sink = MemorySink()
+        let writer = try StreamWriter(header: ingestHeader(inputs: [folder.path], options: options), to: sink)
+        let summary = try ingest(files: files, options: options, into: writer)
+        XCTAssertEqual(summary.records, 2)
+        let reader = try StreamReader(from: MemorySource(sink.bytes))
+        XCTAssertEqual(reader.header.shape, [24, 24, 3])
+        XCTAssertEqual(reader.header.metadata["source"], folder.path)
+        XCTAssertEqual(reader.header.metadata["kind"], "image")
+        XCTAssertEqual(try reader.readAllBytes().count, 2)
+    }
+
+    func testNoFilesIsAnError() {
+        XCTAssertThrowsError(try run([], IngestOptions())) { error in
+            XCTAssertEqual("\(error)", "no usable image: no files found")
+        }
+    }
+}

@@ -1,0 +1,15 @@
+# david: the second stage: 15 pictures of David (here bronze heads in profile) trained on top of the
+# Plato model (--init), 500 steps in the gallery profile: "David on Plato".
+david.kind     := david
+david.pictures := $(DAVID_PICTURES)
+david.size     := $(SIZE)
+david.seed     := 22
+david.steps    := $(FINE_TUNE_STEPS)
+david.init     := $(OUT)/plato/model.ckpt
+david.batch    := $(BATCH)
+david.frames   := $(FRAMES)
+david.fps      := 24
+david.keys     := $(KEYS)
+david.psi      := 0.8
+david.scale    := $(SCALE)
+david.sheet    := $(SHEET)

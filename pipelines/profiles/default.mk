@@ -1,0 +1,19 @@
+# default: all six pieces at 64x64 in about a quarter of an hour on a 2-core CPU; short loops,
+# recognisable themes, soft details.
+SIZE            := 64
+PICTURES        := 150
+PLATO_PICTURES  := 135
+DAVID_PICTURES  := 15
+STEPS           := 600
+PLATO_STEPS     := 600
+FINE_TUNE_STEPS := 150
+WIDTH           := 32
+BATCH           := 16
+FRAMES          := 240
+KEYS            := 6
+SCALE           := 4
+CRF             := 20
+SHEET           := 8x4
+SHEET_SCALE     := 2
+PREVIEW_EVERY   := 100
+PROFILE_NOTE    := 64x64, 600 steps each: about 15 minutes for the six pieces on a 2-core CPU

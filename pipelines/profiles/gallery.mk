@@ -1,0 +1,19 @@
+# gallery: what an artist would exhibit: 128x128 models trained for thousands of steps, 30-second
+# loops upscaled to 512x512. Hours per piece on a 2-core CPU; run one piece at a time, or overnight.
+SIZE            := 128
+PICTURES        := 400
+PLATO_PICTURES  := 135
+DAVID_PICTURES  := 15
+STEPS           := 4000
+PLATO_STEPS     := 2000
+FINE_TUNE_STEPS := 500
+WIDTH           := 48
+BATCH           := 16
+FRAMES          := 900
+KEYS            := 12
+SCALE           := 4
+CRF             := 18
+SHEET           := 8x8
+SHEET_SCALE     := 2
+PREVIEW_EVERY   := 250
+PROFILE_NOTE    := 128x128, 4000 steps each: about N hours per piece on a 2-core CPU
