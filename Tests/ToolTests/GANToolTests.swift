@@ -5,6 +5,12 @@ import XCTest
 
 /// End to end: the release `train`, `sample` and `walk` binaries on tiny data sets made here.
 final class GANToolTests: XCTestCase {
+    /// A tool that stops early leaves stdin unread; feeding it must fail with EPIPE, not kill the tests.
+    override class func setUp() {
+        super.setUp()
+        signal(SIGPIPE, SIG_IGN)
+    }
+
     /// A tiny, fast model: 32 x 32 pictures, width 8, latent 16, batch 4.
     let tinyModel = ["--width", "8", "--z-dim", "16", "--batch", "4"]
 
@@ -53,10 +59,6 @@ final class GANToolTests: XCTestCase {
     // MARK: The pipeline
 
     func testIngestTrainWalkEncodeMakesAVideo() throws {
-        let placeholder = try ToolRunner.run("ingest").stdout + ToolRunner.run("encode").stdout
-        if String(decoding: placeholder, as: UTF8.self).contains("not built yet") {
-            throw XCTSkip("ingest and encode have not landed yet")
-        }
         let dir = try ToolRunner.temporaryDirectory(self)
         let pictures = dir.appendingPathComponent("pictures")
         try FileManager.default.createDirectory(at: pictures, withIntermediateDirectories: true)
@@ -327,7 +329,8 @@ final class GANToolTests: XCTestCase {
             ("walk", [model, "--n", "0"]),
         ]
         for (tool, arguments) in cases {
-            let result = try ToolRunner.run(tool, arguments, stdin: try pictureStream())
+            // No stdin: a tool that stops at its arguments never reads it (writing it could meet a closed pipe).
+            let result = try ToolRunner.run(tool, arguments)
             XCTAssertEqual(result.status, 2, "\(tool) \(arguments): \(result.stderr)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
             XCTAssertTrue(result.stdout.isEmpty)
