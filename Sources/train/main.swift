@@ -123,6 +123,8 @@ struct Train: ParsableCommand {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
         } catch let error as CheckpointError {
             throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
+        } catch let error as TrainingError {
+            throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
         }
         if case .resume(let saved) = start, saved.info.datasetSize != dataset.count {
             warn("the saved run had \(saved.info.datasetSize) pictures, this stream has \(dataset.count)")
