@@ -123,6 +123,8 @@ struct Train: ParsableCommand {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
         } catch let error as CheckpointError {
             throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
+        } catch let error as TrainingError {
+            throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
         }
         if case .resume(let saved) = start, saved.info.datasetSize != dataset.count {
             warn("the saved run had \(saved.info.datasetSize) pictures, this stream has \(dataset.count)")
@@ -179,21 +181,29 @@ struct Train: ParsableCommand {
     }
 
     func readDataset() throws -> ImageDataset {
-        let reader = try StreamReader.open(input)
-        try reader.requireImages()
-        var dataset: ImageDataset
         do {
-            dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1])
-        } catch {
-            throw ToolFailure("\(error): \(reader.sourceName)")
-        }
-        var record: [UInt8] = []
-        while try reader.next(into: &record) {
-            dataset.append(record)
+            let reader = try StreamReader.open(input)
+            try reader.requireImages()
+            var dataset: ImageDataset
+            do {
+                dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1])
+            } catch {
+                throw ToolFailure("\(error): \(reader.sourceName)")
+            }
+            var record: [UInt8] = []
+            while try reader.next(into: &record) {
+                dataset.append(record)
+                if StopSignal.requested { break }
+            }
+            guard dataset.count > 0 || StopSignal.requested else {
+                throw ToolFailure("\(DatasetError.empty): \(reader.sourceName)")
+            }
             if StopSignal.requested { throw Interrupted("interrupted while reading the pictures; nothing written") }
+            return dataset
+        } catch where StopSignal.requested && !(error is Interrupted) {
+            // Ctrl-C in `ingest | train` also stops ingest, whose stream then ends mid-record: not a data error.
+            throw Interrupted("interrupted while reading the pictures; nothing written")
         }
-        guard dataset.count > 0 else { throw ToolFailure("\(DatasetError.empty): \(reader.sourceName)") }
-        return dataset
     }
 
     func trainingStart() throws -> TrainingStart {

@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+
+/// The README is a test: every ```sh block runs, in order, in one empty folder with the release binaries
+/// on PATH, as a newcomer would type them. Two reductions keep it to seconds, and the README says so:
+/// `--steps N` becomes `--steps 2`, and the Makefile runs with PROFILE=tiny (its outputs in the folder).
+/// ```bash blocks are what CI itself runs (`scripts/test`); they must contain nothing else.
+final class ReadmeTests: XCTestCase {
+    private var readme: String {
+        get throws { try String(contentsOf: ToolRunner.packageRoot.appendingPathComponent("README.md"), encoding: .utf8) }
+    }
+
+    /// The lines of every fenced block tagged `tag`, block by block.
+    private func blocks(_ tag: String, in text: String) -> [[String]] {
+        var result: [[String]] = [], current: [String]?
+        for line in text.components(separatedBy: "\n") {
+            if let block = current {
+                if line.hasPrefix("```") {
+                    result.append(block)
+                    current = nil
+                } else {
+                    current = block + [line]
+                }
+            } else if line == "```" + tag {
+                current = []
+            }
+        }
+        return result
+    }
+
+    func testShellBlocksRunAsWritten() throws {
+        let commands = blocks("sh", in: try readme).flatMap { $0 }
+        XCTAssertGreaterThan(commands.count, 15, "the README lost its examples")
+        let dir = try ToolRunner.temporaryDirectory(self)
+        // `make -C pipelines` as from the repository's top folder.
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("pipelines"),
+                                                   withDestinationURL: ToolRunner.packageRoot.appendingPathComponent("pipelines"))
+        let reduced = commands.map {
+            $0.replacingOccurrences(of: #"--steps [0-9]+"#, with: "--steps 2", options: .regularExpression)
+        }
+        let script = """
+            set -e
+            export PROFILE=tiny OUT="$PWD/gallery-out" MNEMOSYNE_BIN='\(ToolRunner.binDirectory.path)'
+            \(reduced.joined(separator: "\n"))
+            """
+        let result = try ToolRunner.shell(script, directory: dir)
+        XCTAssertEqual(result.status, 0, "README commands failed:\n\(result.stderr.suffix(3000))")
+        guard result.status == 0 else { return }
+
+        // PNG sequences count from 1, as ffmpeg's do.
+        let files = ["imgs/00001.png", "imgs/00135.png", "plato.ckpt", "grid.png", "out.mp4", "david/00015.png",
+                     "david.ckpt", "david.mp4", "echo.ckpt", "imgs.tns", "named.png", "loop.gif",
+                     "my-pictures/ocean/00040.png"]
+        for file in files {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "no \(file)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("imgs/00136.png").path))
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("previews").path).isEmpty)
+        XCTAssertEqual(try probe(dir.appendingPathComponent("out.mp4")), "h264,64,64,300")
+        XCTAssertEqual(try probe(dir.appendingPathComponent("david.mp4")), "h264,256,256,300")
+        // The last block cleans the gallery's outputs away.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("gallery-out").path))
+    }
+
+    func testBashBlocksAreOnlyWhatCIRuns() throws {
+        let lines = blocks("bash", in: try readme).flatMap { $0 }
+        XCTAssertEqual(lines, ["scripts/test"])
+        let ci = try String(contentsOf: ToolRunner.packageRoot.appendingPathComponent(".ci/run"), encoding: .utf8)
+        XCTAssertTrue(ci.contains("scripts/test"))
+    }
+
+    func testEveryToolIsShownInTheTour() throws {
+        let commands = blocks("sh", in: try readme).flatMap { $0 }.joined(separator: "\n")
+        for tool in ["ingest", "synth", "train", "sample", "walk", "encode", "make -C pipelines"] {
+            XCTAssertTrue(commands.contains(tool), "no example of \(tool)")
+        }
+        // The two pipelines of the design card, verbatim.
+        XCTAssertTrue(commands.contains("ingest imgs/ | train --steps 2000 > plato.ckpt"))
+        XCTAssertTrue(commands.contains("walk plato.ckpt --n 300 | encode > out.mp4"))
+    }
+
+    /// `codec,width,height,frames` of a video's first stream.
+    private func probe(_ video: URL) throws -> String {
+        let result = try ToolRunner.shell("ffprobe -v error -count_frames -select_streams v:0 "
+            + "-show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 '\(video.path)'")
+        return String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
