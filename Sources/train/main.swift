@@ -121,9 +121,8 @@ struct Train: ParsableCommand {
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
-        } catch let error as CheckpointError {
-            throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
-        } catch let error as TrainingError {
+        } catch where error is CheckpointError || error is TrainingError {
+            // Only a checkpoint given with --init or --resume can disagree with the model or the data.
             throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
         }
         if case .resume(let saved) = start, saved.info.datasetSize != dataset.count {
