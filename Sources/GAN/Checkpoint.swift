@@ -137,13 +137,7 @@ public struct Checkpoint: Sendable {
     /// Loads the checkpoint at `path`; errors name the file.
     public init(contentsOf path: String) throws {
         do {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                throw CheckpointError.unreadable(readFailureReason(path))
-            }
-            try self.init(bytes: [UInt8](data))
+            try self.init(bytes: readWholeFile(path))
         } catch let error as CheckpointError {
             throw CheckpointFileError(path: path, error: error)
         }
@@ -188,9 +182,25 @@ func canonicalJSON<T: Encodable>(_ value: T) -> String {
     return String(decoding: try! encoder.encode(value), as: UTF8.self)
 }
 
-private func readFailureReason(_ path: String) -> String {
+/// The bytes of a file, read straight into one array (a model can be a hundred megabytes).
+private func readWholeFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw CheckpointError.unreadable(String(cString: strerror(errno))) }
+    defer { close(fd) }
     var info = stat()
-    if stat(path, &info) != 0 { return String(cString: strerror(errno)) }
-    if info.st_mode & S_IFMT == S_IFDIR { return "is a folder" }
-    return "unreadable file"
+    guard fstat(fd, &info) == 0 else { throw CheckpointError.unreadable(String(cString: strerror(errno))) }
+    guard info.st_mode & S_IFMT == S_IFREG else { throw CheckpointError.unreadable("not a regular file") }
+    let size = Int(info.st_size)
+    var failure: Int32 = 0
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        while count < size {
+            let got = read(fd, buffer.baseAddress! + count, size - count)
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { failure = got < 0 ? errno : 0; break }
+            count += got
+        }
+    }
+    if failure != 0 { throw CheckpointError.unreadable(String(cString: strerror(failure))) }
+    // A file that shrank while being read is caught by the format's own length checks.
+    return bytes
 }

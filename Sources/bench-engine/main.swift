@@ -12,6 +12,10 @@ let config = DCGANConfig(resolution: 64, width: 64, zDim: 128)
 func gflops(_ multiplyAdds: Int, _ seconds: Double) -> String { String(format: "%.1f", 2 * Double(multiplyAdds) / seconds / 1e9) }
 func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1000) }
 
+if let mode = ProcessInfo.processInfo.environment["MNEMOSYNE_GEMM_THREADING"].flatMap(GEMMThreading.init(rawValue:)) {
+    BLAS.threading = mode
+}
+print("openblas core \(BLAS.coreName), GEMM threading \(BLAS.threading.rawValue), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: batch, seed: 1))
 var rng = RNG(seed: 2)
 let real = Tensor(shape: [batch, 3, 64, 64])

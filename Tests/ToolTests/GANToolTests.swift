@@ -5,6 +5,12 @@ import XCTest
 
 /// End to end: the release `train`, `sample` and `walk` binaries on tiny data sets made here.
 final class GANToolTests: XCTestCase {
+    /// A tool that stops early leaves stdin unread; feeding it must fail with EPIPE, not kill the tests.
+    override class func setUp() {
+        super.setUp()
+        signal(SIGPIPE, SIG_IGN)
+    }
+
     /// A tiny, fast model: 32 x 32 pictures, width 8, latent 16, batch 4.
     let tinyModel = ["--width", "8", "--z-dim", "16", "--batch", "4"]
 
@@ -53,10 +59,6 @@ final class GANToolTests: XCTestCase {
     // MARK: The pipeline
 
     func testIngestTrainWalkEncodeMakesAVideo() throws {
-        let placeholder = try ToolRunner.run("ingest").stdout + ToolRunner.run("encode").stdout
-        if String(decoding: placeholder, as: UTF8.self).contains("not built yet") {
-            throw XCTSkip("ingest and encode have not landed yet")
-        }
         let dir = try ToolRunner.temporaryDirectory(self)
         let pictures = dir.appendingPathComponent("pictures")
         try FileManager.default.createDirectory(at: pictures, withIntermediateDirectories: true)
@@ -308,6 +310,11 @@ final class GANToolTests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(result.stderr,
                        "train: pictures are 30x40; train needs square 32, 64, 128 or 256 pixel pictures (ingest --size 64): stdin\n")
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let model = try trainedModel(in: dir)
+        let wrongSize = try ToolRunner.run("train", ["--init", model, "--steps", "1"], stdin: try pictureStream(size: 64))
+        XCTAssertEqual(wrongSize.status, 1)
+        XCTAssertEqual(wrongSize.stderr, "train: the model makes 32x32 pictures but the data are 64x64: \(model)\n")
         let empty = MemorySink()
         try StreamWriter(header: .images(height: 32, width: 32), to: empty).writeHeader()
         let none = try ToolRunner.run("train", ["--steps", "1"], stdin: Data(empty.bytes))
@@ -327,7 +334,8 @@ final class GANToolTests: XCTestCase {
             ("walk", [model, "--n", "0"]),
         ]
         for (tool, arguments) in cases {
-            let result = try ToolRunner.run(tool, arguments, stdin: try pictureStream())
+            // No stdin: a tool that stops at its arguments never reads it (writing it could meet a closed pipe).
+            let result = try ToolRunner.run(tool, arguments)
             XCTAssertEqual(result.status, 2, "\(tool) \(arguments): \(result.stderr)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
             XCTAssertTrue(result.stdout.isEmpty)
