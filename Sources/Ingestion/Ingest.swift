@@ -67,7 +67,8 @@ public struct IngestSummary: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var parts = ["kept \(kept)" + (videoFrames > 0 ? " (\(videoFrames) video frames)" : "") + " from \(files) files"]
+        var parts = ["kept \(kept)" + (videoFrames > 0 ? " (\(videoFrames) video frames)" : "")
+                     + " from \(files) file" + (files == 1 ? "" : "s")]
         parts.append(skippedTotal == 0 ? "skipped 0" : "skipped \(skippedTotal) (\(skippedBreakdown))")
         parts.append("duplicates \(exactDuplicates + nearDuplicates) (\(exactDuplicates) exact, \(nearDuplicates) near)")
         parts.append("flips \(flips)")
@@ -82,7 +83,8 @@ public struct NoUsableImage: Error, CustomStringConvertible {
     public var description: String {
         if summary.files == 0 { return "no usable image: no files found" }
         if summary.skippedTotal == summary.files {
-            return "no usable image: all \(summary.files) files skipped (\(summary.skippedBreakdown))"
+            let files = summary.files == 1 ? "the only file was" : "all \(summary.files) files were"
+            return "no usable image: \(files) skipped (\(summary.skippedBreakdown))"
         }
         return "no usable image among \(summary.files) files (\(summary.skippedBreakdown))"
     }

@@ -51,20 +51,10 @@ extension ParsableCommand {
     /// otherwise a signal removes unfinished output files and exits 130 at once.
     public static func runAsTool(graceful: Bool = false) -> Never {
         StopSignal.install(graceful: graceful)
-        let command: ParsableCommand
         do {
-            command = try parseAsRoot()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))  // --help, --version
-                Foundation.exit(ToolExit.ok)
-            }
-            report("\(message(for: error)) (see '\(toolName) --help')")
-            Foundation.exit(ToolExit.usage)
-        }
-        do {
-            var command = command
+            // `--help` can surface here or from run() (as argument parser's help command), so both go
+            // through the same mapping.
+            var command = try parseAsRoot()
             try command.run()
             Foundation.exit(ToolExit.ok)
         } catch {
@@ -87,6 +77,15 @@ extension ParsableCommand {
             return ToolExit.usage
         case let code as ExitCode:
             return code.rawValue
+        case is ToolFailure:
+            report(oneLine("\(error)"))
+            return ToolExit.runtimeError
+        case _ where exitCode(for: error) == .success:
+            print(fullMessage(for: error))  // --help, --version
+            return ToolExit.ok
+        case _ where exitCode(for: error) == .validationFailure:
+            report("\(message(for: error)) (see '\(toolName) --help')")
+            return ToolExit.usage
         default:
             report(oneLine("\(error)"))
             return ToolExit.runtimeError

@@ -35,7 +35,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
     var psi: Float = 1
 
-    @Option(name: .short, help: "Output file (default: stdout).")
+    @Option(name: .short, help: ArgumentHelp("Output file (default: stdout).", valueName: "file"))
     var output: String?
 
     func validate() throws {

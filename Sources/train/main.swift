@@ -59,19 +59,19 @@ struct Train: ParsableCommand {
     @Option(help: "Decay of the generator's moving average (default 0.999; 0 turns it off).")
     var ema: Float?
 
-    @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (fine-tuning).")
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from the weights of this checkpoint (fine-tuning).", valueName: "ckpt"))
     var initFrom: String?
 
-    @Option(help: "Continue the run saved in this checkpoint exactly.")
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint exactly.", valueName: "ckpt"))
     var resume: String?
 
-    @Option(help: "Save the run to this file as it goes (atomically), and when stopped.")
+    @Option(help: ArgumentHelp("Save the run to this file as it goes (atomically), and when stopped.", valueName: "file"))
     var checkpoint: String?
 
     @Option(name: .customLong("save-every"), help: "Steps between saves to --checkpoint (default 100).")
     var saveEvery: Int?
 
-    @Option(help: "Folder for preview grids of the same 16 latents (step-000500.png, ...).")
+    @Option(help: ArgumentHelp("Folder for preview grids of the same 16 latents (step-000500.png, ...).", valueName: "dir"))
     var preview: String?
 
     @Option(name: .customLong("preview-every"), help: "Steps between previews (default 100).")
@@ -80,7 +80,7 @@ struct Train: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
     var quiet = false
 
-    @Option(name: .short, help: "Output file for the final checkpoint (default: stdout).")
+    @Option(name: .short, help: ArgumentHelp("Output file for the final checkpoint (default: stdout).", valueName: "file"))
     var output: String?
 
     func validate() throws {
@@ -121,7 +121,8 @@ struct Train: ParsableCommand {
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
-        } catch let error as CheckpointError {
+        } catch where error is CheckpointError || error is TrainingError {
+            // Only a checkpoint given with --init or --resume can disagree with the model or the data.
             throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
         }
         if case .resume(let saved) = start, saved.info.datasetSize != dataset.count {

@@ -39,7 +39,7 @@ struct Walk: ParsableCommand {
     @Option(help: "Keyframes from these seeds (comma-separated, e.g. 3,17,42).")
     var seeds: String?
 
-    @Option(help: "Keyframes from an f32 stream of latent vectors (records of z-dim values; - for stdin).")
+    @Option(help: ArgumentHelp("Keyframes from an f32 stream of latent vectors (records of z-dim values; - for stdin).", valueName: "file"))
     var latents: String?
 
     @Option(help: "Interpolation between keys: slerp (spherical) or lerp (straight).")
@@ -60,7 +60,7 @@ struct Walk: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
     var quiet = false
 
-    @Option(name: .short, help: "Output file (default: stdout).")
+    @Option(name: .short, help: ArgumentHelp("Output file (default: stdout).", valueName: "file"))
     var output: String?
 
     func validate() throws {

@@ -113,6 +113,30 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertThrowsError(try SafetensorsFile(bytes: bytes))
     }
 
+    /// Random damage to a valid file never traps: each variant either parses (then it round-trips) or throws.
+    func testRandomDamageIsRejectedOrParsedNeverACrash() {
+        let bytes = sampleFile().serialized()
+        var generator = SplitMix(seed: 42)
+        var rejected = 0
+        for trial in 0..<3000 {
+            var damaged = bytes
+            switch trial % 3 {
+            case 0: damaged[Int(generator.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: generator.next())
+            case 1: damaged.removeLast(Int(generator.next() % UInt64(damaged.count)))
+            default:
+                // Digits in the header are the offsets and shapes: swap one for another digit.
+                let digits = damaged.indices.filter { $0 >= 8 && $0 < 200 && (48...57).contains(damaged[$0]) }
+                damaged[digits[Int(generator.next() % UInt64(digits.count))]] = 48 + UInt8(generator.next() % 10)
+            }
+            if let file = try? SafetensorsFile(bytes: damaged) {
+                XCTAssertEqual(try SafetensorsFile(bytes: file.serialized()), file)
+            } else {
+                rejected += 1
+            }
+        }
+        XCTAssertGreaterThan(rejected, 1000)
+    }
+
     func testWrongDTypeAccessorsThrow() {
         let tensor = SafetensorsTensor(int64: [1], shape: [1])
         XCTAssertThrowsError(try tensor.floats())

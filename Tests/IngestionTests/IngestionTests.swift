@@ -98,7 +98,7 @@ final class IngestionTests: XCTestCase {
         var options = IngestOptions()
         options.size = 64
         XCTAssertThrowsError(try run([banner], options)) { error in
-            XCTAssertEqual("\(error)", "no usable image: all 1 files skipped (1 too small)")
+            XCTAssertEqual("\(error)", "no usable image: the only file was skipped (1 too small)")
         }
         options.fit = .pad
         XCTAssertEqual(try run([banner], options).records.count, 1)

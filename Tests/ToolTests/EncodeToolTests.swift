@@ -186,10 +186,17 @@ final class EncodeToolTests: XCTestCase {
         XCTAssertEqual(try contents(dir), [], "a failed encode leaves nothing behind")
     }
 
+    func testHelpShowsAnExamplePipeline() throws {
+        let result = try ToolRunner.run("encode", ["--help"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(String(decoding: result.stdout, as: UTF8.self).contains("walk plato.ckpt --n 300 | encode"))
+    }
+
     func testUsageMistakesExitTwo() throws {
         let input = try stream(frames: 2)
         for arguments in [["-o", "clip.avi"], ["--crf", "20", "-o", "a.gif"], ["--grid", "4by3", "-o", "s.png"],
-                          ["--grid", "2x2", "-o", "s.mp4"], ["--scale", "0"], ["-o", "f_%d_%d.png"]] {
+                          ["--grid", "2x2", "-o", "s.mp4"], ["--scale", "0"], ["-o", "f_%d_%d.png"],
+                          ["--no-such-option"]] {
             let result = try ToolRunner.run("encode", arguments, stdin: input)
             XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)

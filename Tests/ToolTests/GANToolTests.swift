@@ -310,6 +310,11 @@ final class GANToolTests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(result.stderr,
                        "train: pictures are 30x40; train needs square 32, 64, 128 or 256 pixel pictures (ingest --size 64): stdin\n")
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let model = try trainedModel(in: dir)
+        let wrongSize = try ToolRunner.run("train", ["--init", model, "--steps", "1"], stdin: try pictureStream(size: 64))
+        XCTAssertEqual(wrongSize.status, 1)
+        XCTAssertEqual(wrongSize.stderr, "train: the model makes 32x32 pictures but the data are 64x64: \(model)\n")
         let empty = MemorySink()
         try StreamWriter(header: .images(height: 32, width: 32), to: empty).writeHeader()
         let none = try ToolRunner.run("train", ["--steps", "1"], stdin: Data(empty.bytes))

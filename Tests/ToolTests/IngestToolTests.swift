@@ -183,7 +183,7 @@ final class IngestToolTests: XCTestCase {
         XCTAssertTrue(useless.stderr.contains("too small (10x10, minimum 32): tiny.png"), useless.stderr)
         XCTAssertTrue(useless.stderr.contains("missing.jpg"), useless.stderr)
         XCTAssertTrue(useless.stderr.hasSuffix(
-            "ingest: no usable image: all 3 files skipped (1 unreadable, 1 not an image, 1 too small)\n"), useless.stderr)
+            "ingest: no usable image: all 3 files were skipped (1 unreadable, 1 not an image, 1 too small)\n"), useless.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.tns").path))
         let contents = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         XCTAssertFalse(contents.contains { $0.hasPrefix(".out.tns") }, "no temporary file left: \(contents)")

@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+/// What every tool promises (../shared/design.md): --help with an example pipeline and exit 0,
+/// usage mistakes as one line and exit 2, runtime errors as one line naming the input and exit 1.
+final class ConventionsTests: XCTestCase {
+    static let tools = ["ingest", "encode", "train", "sample", "walk", "synth"]
+
+    func testHelpShowsAnExamplePipelineAndExitsZero() throws {
+        for tool in Self.tools {
+            let help = try ToolRunner.run(tool, ["--help"])
+            XCTAssertEqual(help.status, 0, "\(tool) --help: \(help.stderr)")
+            let text = String(decoding: help.stdout, as: UTF8.self)
+            XCTAssertTrue(text.contains("USAGE"), "\(tool) --help has no usage section")
+            XCTAssertTrue(text.contains("|") || text.contains(">"), "\(tool) --help shows no example pipeline")
+        }
+    }
+
+    func testUnknownOptionIsAOneLineUsageErrorWithExitTwo() throws {
+        for tool in Self.tools {
+            let result = try ToolRunner.run(tool, ["--no-such-option"])
+            XCTAssertEqual(result.status, 2, "\(tool): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(tool): \(result.stderr)")
+            XCTAssertTrue(lines.first?.hasPrefix("\(tool): ") ?? false, "\(tool): \(result.stderr)")
+            XCTAssertTrue(result.stdout.isEmpty)
+        }
+    }
+
+    func testGarbageOnStdinIsAOneLineRuntimeErrorWithExitOne() throws {
+        for tool in ["encode", "train"] {
+            let result = try ToolRunner.run(tool, [], stdin: Data("this is not a tensor stream".utf8))
+            XCTAssertEqual(result.status, 1, "\(tool): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").last, "\(tool): not a tensor stream (bad magic): stdin header")
+        }
+    }
+}
