@@ -51,7 +51,7 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Add a mirrored copy of every picture.")
     var flip = false
 
-    @Flag(help: "Shuffle the records (deterministic for --seed).")
+    @Flag(help: "Shuffle the records (deterministic for --seed); holds them all in memory until the end.")
     var shuffle = false
 
     @Option(help: "Seed of --shuffle.")
