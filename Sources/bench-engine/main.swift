@@ -67,8 +67,10 @@ if runs("step") {
         for round in 1...3 {
             for mode in GEMMThreading.allCases {
                 BLAS.threading = mode
+                let cpu = processorSeconds()
                 let seconds = Benchmark.median(runs: steps, warmup: 1) { trainer.step(real: real) }
-                print("threading round \(round) \(mode.rawValue): step median \(ms(seconds)) ms")
+                let cpuPerStep = (processorSeconds() - cpu) / Double(steps + 1)
+                print("threading round \(round) \(mode.rawValue): step median \(ms(seconds)) ms, cpu \(ms(cpuPerStep)) ms/step")
             }
         }
         BLAS.threading = chosen
