@@ -100,30 +100,32 @@ public final class DiffAugment {
         let (n, c, h, w) = shape
         let grid = h * w
         let data = t.data
-        for sample in 0..<n {
-            let image = data + sample * c * grid
-            func contrastStep() {
-                var total: Double = 0
-                for i in 0..<(c * grid) { total += Double(image[i]) }
-                let mean = Float(total / Double(c * grid))
-                let factor = contrast[sample]
-                for i in 0..<(c * grid) { image[i] = (image[i] - mean) * factor + mean }
-            }
-            func saturationStep() {
-                let factor = saturation[sample]
-                for p in 0..<grid {
-                    var total: Float = 0
-                    for channel in 0..<c { total += image[channel * grid + p] }
-                    let mean = total / Float(c)
-                    for channel in 0..<c { image[channel * grid + p] = (image[channel * grid + p] - mean) * factor + mean }
+        Parallel.chunks(n, cost: 8 * c * grid) { samples in
+            for sample in samples {
+                let image = data + sample * c * grid
+                func contrastStep() {
+                    var total: Double = 0
+                    for i in 0..<(c * grid) { total += Double(image[i]) }
+                    let mean = Float(total / Double(c * grid))
+                    let factor = contrast[sample]
+                    for i in 0..<(c * grid) { image[i] = (image[i] - mean) * factor + mean }
                 }
-            }
-            if adjoint {
-                contrastStep(); saturationStep()   // brightness adds a constant: its adjoint is the identity
-            } else {
-                let shift = brightness[sample]
-                for i in 0..<(c * grid) { image[i] += shift }
-                saturationStep(); contrastStep()
+                func saturationStep() {
+                    let factor = saturation[sample]
+                    for p in 0..<grid {
+                        var total: Float = 0
+                        for channel in 0..<c { total += image[channel * grid + p] }
+                        let mean = total / Float(c)
+                        for channel in 0..<c { image[channel * grid + p] = (image[channel * grid + p] - mean) * factor + mean }
+                    }
+                }
+                if adjoint {
+                    contrastStep(); saturationStep()   // brightness adds a constant: its adjoint is the identity
+                } else {
+                    let shift = brightness[sample]
+                    for i in 0..<(c * grid) { image[i] += shift }
+                    saturationStep(); contrastStep()
+                }
             }
         }
     }
@@ -131,16 +133,24 @@ public final class DiffAugment {
     /// sign +1: y[i, j] = x[i + dy, j + dx] (zero outside); sign −1: the adjoint, x[i, j] = g[i − dy, j − dx].
     private func translate(_ source: Tensor, into target: Tensor, sign: Int) {
         let (n, c, h, w) = shape
-        for sample in 0..<n {
-            let (dy, dx) = (sign * shiftRows[sample], sign * shiftColumns[sample])
-            for channel in 0..<c {
-                let offset = (sample * c + channel) * h * w
-                let (from, to) = (source.data + offset, target.data + offset)
-                for i in 0..<h {
-                    let si = i + dy
-                    for j in 0..<w {
-                        let sj = j + dx
-                        to[i * w + j] = (si >= 0 && si < h && sj >= 0 && sj < w) ? from[si * w + sj] : 0
+        Parallel.chunks(n, cost: 2 * c * h * w) { samples in
+            for sample in samples {
+                let (dy, dx) = (sign * shiftRows[sample], sign * shiftColumns[sample])
+                for channel in 0..<c {
+                    let offset = (sample * c + channel) * h * w
+                    let (from, to) = (source.data + offset, target.data + offset)
+                    // Columns j with j + dx inside the image: [first, end).
+                    let (first, end) = (min(w, max(0, -dx)), max(0, min(w, w - dx)))
+                    for i in 0..<h {
+                        let row = to + i * w
+                        let si = i + dy
+                        guard si >= 0 && si < h && first < end else {
+                            row.update(repeating: 0, count: w)
+                            continue
+                        }
+                        row.update(repeating: 0, count: first)
+                        (row + first).update(from: from + si * w + first + dx, count: end - first)
+                        (row + end).update(repeating: 0, count: w - end)
                     }
                 }
             }
@@ -151,12 +161,14 @@ public final class DiffAugment {
     private func applyCutout(_ t: Tensor) {
         let (n, c, h, w) = shape
         let (sizeH, sizeW) = cutoutSize
-        for sample in 0..<n {
-            let rows = max(0, cutoutRows[sample] - sizeH / 2)..<min(h, cutoutRows[sample] - sizeH / 2 + sizeH)
-            let columns = max(0, cutoutColumns[sample] - sizeW / 2)..<min(w, cutoutColumns[sample] - sizeW / 2 + sizeW)
-            for channel in 0..<c {
-                let plane = t.data + (sample * c + channel) * h * w
-                for i in rows { (plane + i * w + columns.lowerBound).update(repeating: 0, count: columns.count) }
+        Parallel.chunks(n, cost: c * h * w / 4) { samples in
+            for sample in samples {
+                let rows = max(0, cutoutRows[sample] - sizeH / 2)..<min(h, cutoutRows[sample] - sizeH / 2 + sizeH)
+                let columns = max(0, cutoutColumns[sample] - sizeW / 2)..<min(w, cutoutColumns[sample] - sizeW / 2 + sizeW)
+                for channel in 0..<c {
+                    let plane = t.data + (sample * c + channel) * h * w
+                    for i in rows { (plane + i * w + columns.lowerBound).update(repeating: 0, count: columns.count) }
+                }
             }
         }
     }

@@ -23,8 +23,9 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The most pixels a decoder will allocate for one picture (a 16k x 16k photo).
-let maximumDecodedPixels = 1 << 28
+/// The most pixels a decoder will allocate for one picture (134 megapixels, far above any camera's),
+/// so a forged header cannot make it allocate gigabytes.
+let maximumDecodedPixels = 1 << 27
 
 func checkDecodable(width: Int, height: Int) throws {
     guard width > 0, height > 0 else { throw ImagingError.corrupt("empty image \(width)x\(height)") }

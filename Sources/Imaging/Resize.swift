@@ -48,47 +48,44 @@ extension Image {
         let horizontal = ResamplingTaps(lanczos3From: width, to: newWidth)
         let vertical = ResamplingTaps(lanczos3From: height, to: newHeight)
         let ch = channels
-        // Pass 1: rows, into floats (height x newWidth x channels).
-        var middle = [Float](repeating: 0, count: height * newWidth * ch)
+        // Columns first: whole rows are weighted and summed, a contiguous loop the compiler
+        // vectorises, and it leaves only `newHeight` rows for the strided horizontal pass.
+        let rowLength = width * ch
+        var middle = [Float](repeating: 0, count: newHeight * rowLength)
         pixels.withUnsafeBufferPointer { source in
             middle.withUnsafeMutableBufferPointer { target in
+                vertical.weights.withUnsafeBufferPointer { weights in
+                    for y in 0..<newHeight {
+                        let first = vertical.first[y], taps = vertical.count[y], w0 = vertical.offset[y]
+                        let out = target.baseAddress! + y * rowLength
+                        for t in 0..<taps {
+                            let weight = weights[w0 + t]
+                            let row = source.baseAddress! + (first + t) * rowLength
+                            for i in 0..<rowLength { out[i] += weight * Float(row[i]) }
+                        }
+                    }
+                }
+            }
+        }
+        // Then rows, rounded and clamped back to bytes.
+        var out = [UInt8](repeating: 0, count: newHeight * newWidth * ch)
+        middle.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
                 horizontal.weights.withUnsafeBufferPointer { weights in
-                    for row in 0..<height {
-                        let sourceRow = row * width * ch, targetRow = row * newWidth * ch
+                    for y in 0..<newHeight {
+                        let sourceRow = source.baseAddress! + y * rowLength
+                        let targetRow = target.baseAddress! + y * newWidth * ch
                         for x in 0..<newWidth {
                             let first = horizontal.first[x], taps = horizontal.count[x], w0 = horizontal.offset[x]
                             for c in 0..<ch {
                                 var sum: Float = 0
                                 var at = sourceRow + first * ch + c
                                 for t in 0..<taps {
-                                    sum += weights[w0 + t] * Float(source[at])
+                                    sum += weights[w0 + t] * at.pointee
                                     at += ch
                                 }
-                                target[targetRow + x * ch + c] = sum
+                                targetRow[x * ch + c] = UInt8(min(max(sum.rounded(), 0), 255))
                             }
-                        }
-                    }
-                }
-            }
-        }
-        // Pass 2: columns, rounded and clamped back to bytes.
-        let rowLength = newWidth * ch
-        var out = [UInt8](repeating: 0, count: newHeight * rowLength)
-        middle.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                vertical.weights.withUnsafeBufferPointer { weights in
-                    var accumulator = [Float](repeating: 0, count: rowLength)
-                    for y in 0..<newHeight {
-                        let first = vertical.first[y], taps = vertical.count[y], w0 = vertical.offset[y]
-                        for i in 0..<rowLength { accumulator[i] = 0 }
-                        for t in 0..<taps {
-                            let weight = weights[w0 + t]
-                            let sourceRow = (first + t) * rowLength
-                            for i in 0..<rowLength { accumulator[i] += weight * source[sourceRow + i] }
-                        }
-                        let targetRow = y * rowLength
-                        for i in 0..<rowLength {
-                            target[targetRow + i] = UInt8(min(max(accumulator[i].rounded(), 0), 255))
                         }
                     }
                 }

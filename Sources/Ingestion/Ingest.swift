@@ -133,7 +133,7 @@ public func ingest(files: [String], options: IngestOptions,
             break
         }
         let paths = Array(files[start..<min(files.count, start + chunk)])
-        for (path, outcome) in zip(paths, prepareInParallel(paths, options: options)) {
+        for (path, outcome) in zip(paths, prepareInParallel(paths, options: options)) where !summary.interrupted {
             summary.files += 1
             switch outcome {
             case .picture(let prepared):
@@ -145,6 +145,8 @@ public func ingest(files: [String], options: IngestOptions,
                 var framesSeen = 0
                 do {
                     try forEachVideoFrame(path: path, every: options.videoEvery) { frame in
+                        // A long video is not one step: a stop request ends it between frames.
+                        if shouldStop() { throw StopRequested() }
                         framesSeen += 1
                         // Every frame has the first one's size, so a too-small video stops here.
                         let prepared = try prepare(decoded: DecodedImage(image: frame, originalWidth: frame.width,
@@ -154,6 +156,8 @@ public func ingest(files: [String], options: IngestOptions,
                         try offer(prepared)
                         summary.videoFrames += summary.kept - before
                     }
+                } catch is StopRequested {
+                    summary.interrupted = true
                 } catch let error as TooSmall {
                     summary.skipped[.tooSmall, default: 0] += 1
                     warn("\(error): \(path)")
@@ -168,6 +172,7 @@ public func ingest(files: [String], options: IngestOptions,
             }
         }
         progress(summary.files, files.count)
+        if summary.interrupted { break }
     }
     if let seed = options.shuffleSeed {
         var generator = SplitMix64(seed: seed)
@@ -238,6 +243,8 @@ func prepare(path: String, options: IngestOptions) -> Outcome {
         }
     }
 }
+
+private struct StopRequested: Error {}
 
 struct TooSmall: Error, CustomStringConvertible {
     var width: Int, height: Int, minimum: Int

@@ -175,18 +175,3 @@ private let writeToDescriptor: @convention(c) (UnsafeMutableRawPointer?, UnsafeM
         return -EIO
     }
 }
-
-struct POSIXWriteError: Error { var code: Int32 }
-
-/// Writes every byte, retrying short writes and interrupts.
-func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
-    var offset = 0
-    while offset < bytes.count {
-        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw POSIXWriteError(code: errno)
-        }
-        offset += written
-    }
-}

@@ -1,8 +1,10 @@
 import CAV
+import Foundation
 import Imaging
 
 /// Decodes the best video stream of a file (mp4, webm, mov, mkv, gif, ... whatever libavformat reads)
-/// and calls `body` with every `every`-th frame as an RGB image, in display order.
+/// and calls `body` with every `every`-th frame as an upright RGB image (a stream's display rotation is
+/// applied, as players do), in display order.
 /// Throws a `MediaError` naming the file when it cannot be opened, has no video, or yields no frame.
 public func forEachVideoFrame(path: String, every: Int, _ body: (Image) throws -> Void) throws {
     _ = silenceLibav
@@ -23,6 +25,8 @@ private final class DemuxedVideo {
     private let streamIndex: Int32
     private var scaler: Scaler?
     private var rgbFrame: OwnedFrame?
+    /// How frames must be turned to be seen upright (phones store portrait video sideways).
+    private let orientation: ExifOrientation
 
     init(path: String) throws {
         self.path = path
@@ -31,11 +35,13 @@ private final class DemuxedVideo {
         try check(avformat_find_stream_info(format, nil), "cannot read the stream layout", file: path)
         var codec: UnsafePointer<AVCodec>?
         let found = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
-        guard found >= 0, let codec, let parameters = format.pointee.streams[Int(found)]?.pointee.codecpar else {
+        guard found >= 0, let codec, let stream = format.pointee.streams[Int(found)],
+              let parameters = stream.pointee.codecpar else {
             throw MediaError(found == avErrorDecoderNotFound ? "no decoder for its video codec" : "no video stream",
                              file: path)
         }
         streamIndex = found
+        orientation = displayOrientation(of: stream)
         decoder = avcodec_alloc_context3(codec)
         guard let decoder else { throw MediaError("out of memory", file: path) }
         try check(avcodec_parameters_to_context(decoder, parameters), "bad codec parameters", file: path)
@@ -101,6 +107,28 @@ private final class DemuxedVideo {
         scaler.convert(frame, into: rgbFrame.pointer)
         return Image(width: width, height: height, channels: 3,
                      pixels: rgbFrame.packedRows(width: width, height: height, bytesPerPixel: 3))
+            .applying(orientation)
+    }
+}
+
+/// The stream's display-matrix rotation as the turn that shows it upright, as players (and ffmpeg's
+/// autorotate) do; quarter turns only, mirroring is ignored.
+private func displayOrientation(of stream: UnsafeMutablePointer<AVStream>) -> ExifOrientation {
+    var size = 0
+    guard let matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 9 * 4 else {
+        return .up
+    }
+    // The matrix's rotation, as libavutil's av_display_rotation_get reads it (display.h is not in our
+    // module map): the first two columns' directions in 16.16 fixed point, counter-clockwise degrees.
+    let m = UnsafeRawPointer(matrix).assumingMemoryBound(to: Int32.self)
+    let (a, b, c, d) = (Double(m[0]), Double(m[1]), Double(m[3]), Double(m[4]))
+    let counterClockwise = -atan2(b / hypot(b, d), a / hypot(a, c)) * 180 / .pi
+    guard counterClockwise.isFinite else { return .up }
+    switch (Int((counterClockwise / 90).rounded()) % 4 + 4) % 4 {
+    case 1: return .rotatedCounterClockwise
+    case 2: return .upsideDown
+    case 3: return .rotatedClockwise
+    default: return .up
     }
 }
 

@@ -61,6 +61,9 @@ func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, into col: 
 /// The adjoint of `im2col`: x[n, c, ·, ·] = Σ of the column entries that read that pixel.
 /// Overwrites x (batch × C × H × W).
 func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>) {
+    if g.kernel == 4 && g.stride == 2 && g.padding == 1 && g.height == 2 * g.outHeight && g.width == 2 * g.outWidth {
+        return col2imKernel4Stride2(col, batch: batch, g, into: x)
+    }
     let (k, s, p) = (g.kernel, g.stride, g.padding)
     let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
     let grid = oh * ow
@@ -89,6 +92,49 @@ func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, into x: 
                             }
                             source += ow
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `col2im` for DCGAN's 4×4, stride 2, padding 1 on even sizes (every up/down-sampling layer).
+/// Image pixel (y, X) reads grid row (y + 1 − i)/2 and column (X + 1 − j)/2 where those are whole:
+/// two kernel rows i and, per column parity, two kernel columns j. So each image row is one pass that
+/// sums its four taps per pixel (even X = 2t: j = 1 at t, j = 3 at t − 1; odd X = 2t + 1: j = 2 at t,
+/// j = 0 at t + 1), instead of sixteen strided read-modify-write sweeps.
+private func col2imKernel4Stride2(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry,
+                                  into x: UnsafeMutablePointer<Float>) {
+    let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+    let grid = oh * ow
+    let rowLength = batch * grid
+    Parallel.chunks(g.channels * batch, cost: 16 * grid) { planes in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ow) { zeroRow in
+            let zeros = UnsafePointer(zeroRow.baseAddress!)
+            zeroRow.baseAddress!.update(repeating: 0, count: ow)
+            for plane in planes {
+                let (c, n) = (plane / batch, plane % batch)
+                let image = x + (n * g.channels + c) * h * w
+                for y in 0..<h {
+                    let firstTap = (y + 1) % 2
+                    // The taps of kernel rows firstTap and firstTap + 2; a row outside the grid reads zeros.
+                    func tapRow(_ i: Int, _ j: Int) -> UnsafePointer<Float> {
+                        let gridRow = (y + 1 - i) / 2
+                        guard y + 1 - i >= 0, gridRow < oh else { return zeros }
+                        return col + ((c * 4 + i) * 4 + j) * rowLength + n * grid + gridRow * ow
+                    }
+                    let (a0, a1, a2, a3) = (tapRow(firstTap, 0), tapRow(firstTap, 1), tapRow(firstTap, 2), tapRow(firstTap, 3))
+                    let (b0, b1, b2, b3) = (tapRow(firstTap + 2, 0), tapRow(firstTap + 2, 1),
+                                            tapRow(firstTap + 2, 2), tapRow(firstTap + 2, 3))
+                    let out = image + y * w
+                    for t in 0..<ow {
+                        var even = a1[t] + b1[t]
+                        var odd = a2[t] + b2[t]
+                        if t > 0 { even += a3[t - 1] + b3[t - 1] }
+                        if t + 1 < ow { odd += a0[t + 1] + b0[t + 1] }
+                        out[2 * t] = even
+                        out[2 * t + 1] = odd
                     }
                 }
             }

@@ -2,16 +2,16 @@ import Dispatch
 
 /// Work splitting for the engine's own loops (OpenBLAS threads its GEMMs itself; these loops run
 /// between GEMMs, so the two never compete for the cores).
-enum Parallel {
+public enum Parallel {
     /// Workers for the engine's loops: the cores available, at most 8.
-    static let workers: Int = {
+    public static let workers: Int = {
         let cores = sysconfCores()
         return max(1, min(cores, 8))
     }()
 
     /// Runs `body` over contiguous chunks of 0..<count, in parallel when the work is worth it.
     /// `cost` is a rough number of float operations per index, to keep tiny loops serial.
-    static func chunks(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
+    public static func chunks(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
         let parts = min(workers, count)
         if parts <= 1 || count * cost < 32_768 {
             if count > 0 { body(0..<count) }

@@ -26,41 +26,43 @@ struct IngestCommand: ParsableCommand {
         (the records read so far are written).
         """)
 
-    @Argument(help: "Files, folders, or - for paths on stdin.")
+    @Argument(help: ArgumentHelp("Files, folders, or - for paths on stdin.", valueName: "PATH"))
     var paths: [String] = []
 
-    @Option(help: "Width and height of every picture in the stream.")
+    @Option(help: ArgumentHelp("Width and height of every picture in the stream.", valueName: "N"))
     var size = 64
 
     @Option(help: "How a non-square picture becomes square: crop (centre) or pad.")
     var fit: SquareFit = .crop
 
-    @Option(help: "Colour under transparency and in the padding, as RRGGBB.")
+    @Option(help: ArgumentHelp("Colour under transparency and in the padding.", valueName: "RRGGBB"))
     var background = "ffffff"
 
     @Option(name: .customLong("min-size"),
-            help: "Skip pictures whose shorter side (longer with --fit pad) is below N pixels (default: half of --size).")
+            help: ArgumentHelp("Skip pictures whose shorter side (longer with --fit pad) is below N pixels (default: half of --size).",
+                               valueName: "N"))
     var minimumSize: Int?
 
     @Flag(help: "Drop exact and near duplicates (perceptual hash).")
     var dedupe = false
 
-    @Option(name: .customLong("dedupe-threshold"), help: "Differing hash bits (of 64) still counted as a near duplicate.")
+    @Option(name: .customLong("dedupe-threshold"),
+            help: ArgumentHelp("Differing hash bits (of 64) still counted as a near duplicate.", valueName: "BITS"))
     var dedupeThreshold = 6
 
     @Flag(help: "Add a mirrored copy of every picture.")
     var flip = false
 
-    @Flag(help: "Shuffle the records (deterministic for --seed).")
+    @Flag(help: "Shuffle the records (deterministic for --seed); holds them all in memory until the end.")
     var shuffle = false
 
-    @Option(help: "Seed of --shuffle.")
+    @Option(help: ArgumentHelp("Seed of --shuffle.", valueName: "S"))
     var seed: UInt64 = 0
 
-    @Option(help: "Keep one video frame in N.")
+    @Option(help: ArgumentHelp("Keep one video frame in N.", valueName: "N"))
     var every = 1
 
-    @Option(name: .shortAndLong, help: "Write the stream to FILE instead of stdout.")
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the stream to FILE instead of stdout.", valueName: "FILE"))
     var output: String?
 
     @Flag(name: .shortAndLong, help: "No progress, warnings or summary on stderr.")

@@ -143,6 +143,30 @@ final class TrainerStepTests: XCTestCase {
         XCTAssertEqual(untouched, RNG(seed: 1))
     }
 
+    /// Translation moves each image by whole pixels (at most 1/8 of the size) and shifts in zeros.
+    func testDiffAugmentTranslationShiftsWholeImages() {
+        let (n, h, w) = (6, 16, 8)
+        let x = Tensor(shape: [n, 3, h, w])
+        for i in 0..<x.count { x[i] = Float(i % (3 * h * w) + 1) }
+        var rng = RNG(seed: 4)
+        let y = DiffAugment(policy: .translation).forward(x, rng: &rng)
+        var moved = 0
+        for sample in 0..<n {
+            let base = sample * 3 * h * w
+            let matches = (-2...2).flatMap { dy in (-1...1).map { dx in (dy, dx) } }.filter { dy, dx in
+                (0..<(3 * h * w)).allSatisfy { index in
+                    let (c, i, j) = (index / (h * w), index / w % h, index % w)
+                    let (si, sj) = (i + dy, j + dx)
+                    let expected = si >= 0 && si < h && sj >= 0 && sj < w ? x[base + (c * h + si) * w + sj] : 0
+                    return y[base + index] == expected
+                }
+            }
+            XCTAssertEqual(matches.count, 1, "sample \(sample) is not one shift of its input")
+            if let shift = matches.first, shift != (0, 0) { moved += 1 }
+        }
+        XCTAssertGreaterThan(moved, 0)
+    }
+
     /// G and D at R64 W64 have PyTorch's names, shapes and parameter counts.
     func testReferenceArchitectureNamesAndShapes() throws {
         let config = DCGANConfig(resolution: 64, width: 64, zDim: 128)

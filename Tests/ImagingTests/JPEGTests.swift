@@ -137,11 +137,11 @@ final class JPEGTests: XCTestCase {
         XCTAssertThrowsError(try decodeJPEG([]))
     }
 
-    /// Random damage anywhere in either format: every outcome is a picture or a thrown error.
+    /// Random (but repeatable) damage anywhere in either format: every outcome is a picture or a thrown error.
     func testMutatedFilesNeverCrash() throws {
         let jpeg = try encodeJPEG(wavePicture(width: 48, height: 40, seed: 2), quality: 80)
         let png = try encodePNG(wavePicture(width: 30, height: 20, seed: 4))
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(seed: 2026)
         for original in [jpeg, png] {
             for _ in 0..<150 {
                 var damaged = original

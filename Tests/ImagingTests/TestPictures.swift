@@ -42,11 +42,8 @@ func channelMeans(_ image: Image) -> [Double] {
 /// A deterministic "scene": soft discs of random colours on a gradient, closer to a photograph's
 /// mix of large and small shapes than `wavePicture`. Different seeds give unrelated scenes.
 func scenePicture(width: Int, height: Int, seed: UInt64) -> Image {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
-    func next() -> Double {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Double(state >> 11) / Double(1 << 53)
-    }
+    var generator = SeededGenerator(seed: seed)
+    func next() -> Double { Double(generator.next() >> 11) / Double(1 << 53) }
     var canvas = [Double](repeating: 0, count: width * height * 3)
     let top = (0..<3).map { _ in next() * 255 }, bottom = (0..<3).map { _ in next() * 255 }
     for y in 0..<height {
@@ -72,4 +69,19 @@ func scenePicture(width: Int, height: Int, seed: UInt64) -> Image {
         }
     }
     return Image(width: width, height: height, channels: 3, pixels: canvas.map { UInt8(min(max($0, 0), 255)) })
+}
+
+/// A repeatable generator for the tests (SplitMix64).
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

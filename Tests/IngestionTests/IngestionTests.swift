@@ -150,6 +150,28 @@ final class IngestionTests: XCTestCase {
         XCTAssertEqual(emitted, 0)
     }
 
+    /// A stop request also ends a long video between frames, keeping the frames already read.
+    func testStopsInsideAVideo() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("no ffmpeg") }
+        let clip = path("clip.mp4")
+        let maker = Process()
+        maker.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        maker.arguments = ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "2",
+                           "-pix_fmt", "yuv420p", clip]
+        try maker.run()
+        maker.waitUntilExit()
+        XCTAssertEqual(maker.terminationStatus, 0)
+        var asked = 0, emitted = 0
+        var options = IngestOptions()
+        options.size = 16
+        // Asked once before the chunk, then before each frame: the third frame is never read.
+        let summary = try ingest(files: [clip], options: options, emit: { _ in emitted += 1 },
+                                 shouldStop: { asked += 1; return asked > 3 })
+        XCTAssertTrue(summary.interrupted)
+        XCTAssertEqual(emitted, 2)
+        XCTAssertEqual(summary.videoFrames, 2)
+    }
+
     func testWritesAStream() throws {
         let files = try (0..<2).map { try file("p\($0).png", try encodePNG(pattern($0))) }
         var options = IngestOptions()

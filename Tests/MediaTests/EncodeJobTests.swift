@@ -11,7 +11,7 @@ final class EncodeJobTests: XCTestCase {
 
         func write(_ path: String, _ body: (String) throws -> Void) throws {
             let temporary = path + ".partial"
-            FileManager.default.createFile(atPath: temporary, contents: nil)
+            XCTAssertTrue(FileManager.default.createFile(atPath: temporary, contents: nil))
             temporaryPaths.append(temporary)
             do {
                 try body(temporary)

@@ -94,6 +94,56 @@ final class ForeignVideoTests: XCTestCase {
     }
 }
 
+/// Portrait phone videos are stored sideways with a display-matrix rotation; frames come out upright.
+final class RotatedVideoTests: XCTestCase {
+    private func ffmpeg(_ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        process.arguments = ["-v", "error", "-y"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "ffmpeg \(arguments)")
+        return data
+    }
+
+    func testRotationMetadataTurnsFramesLikeFFmpegDoes() throws {
+        let dir = try Fixtures.temporaryDirectory(self)
+        // 40x30: red left half, blue right half, a green band along the top; every corner differs.
+        var picture = Image(width: 40, height: 30)
+        for y in 0..<30 {
+            for x in 0..<40 {
+                let colour: [UInt8] = y < 6 ? [30, 220, 30] : x < 20 ? [220, 30, 30] : [30, 30, 220]
+                for c in 0..<3 { picture[x, y, c] = colour[c] }
+            }
+        }
+        let raw = dir.appendingPathComponent("picture.rgb")
+        try Data(picture.pixels.repeated(3)).write(to: raw)
+        let plain = dir.appendingPathComponent("plain.mp4").path
+        _ = try ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "40x30", "-r", "10", "-i", raw.path,
+                        "-c:v", "libx264", "-pix_fmt", "yuv420p", plain])
+        for degrees in [90, 180, 270] {
+            let rotated = dir.appendingPathComponent("rotated\(degrees).mp4").path
+            _ = try ffmpeg(["-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=\(degrees)", rotated])
+            // ffmpeg applies the rotation when decoding to raw frames (autorotate).
+            let reference = [UInt8](try ffmpeg(["-i", rotated, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]))
+            var first: Image?
+            try forEachVideoFrame(path: rotated, every: 10) { first = first ?? $0 }
+            let frame = try XCTUnwrap(first)
+            let upright = degrees == 180 ? [40, 30] : [30, 40]
+            XCTAssertEqual([frame.width, frame.height], upright, "\(degrees)")
+            XCTAssertEqual(reference.count, frame.pixels.count, "\(degrees)")
+            guard reference.count == frame.pixels.count else { continue }
+            let theirs = Image(width: frame.width, height: frame.height, pixels: reference)
+            // A wrong turn swaps the red and blue halves (a difference in the dozens); what remains is how
+            // the two converters interpolate chroma across the sharp colour edges.
+            XCTAssertLessThan(Fixtures.meanAbsoluteDifference(frame, theirs), 8, "\(degrees)")
+        }
+    }
+}
+
 private extension Array {
     func repeated(_ times: Int) -> [Element] { Array([[Element]](repeating: self, count: times).joined()) }
 }

@@ -186,10 +186,39 @@ final class EncodeToolTests: XCTestCase {
         XCTAssertEqual(try contents(dir), [], "a failed encode leaves nothing behind")
     }
 
+    func testHelpShowsAnExamplePipeline() throws {
+        let result = try ToolRunner.run("encode", ["--help"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(String(decoding: result.stdout, as: UTF8.self).contains("walk plato.ckpt --n 300 | encode"))
+    }
+
+    func testInterruptLeavesNoFileBehind() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try ToolRunner.path(of: "encode"))
+        process.arguments = ["-q", "-o", dir.appendingPathComponent("clip.mp4").path]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Some frames, then the stream stays open as if a slow generator were still producing.
+        try input.fileHandleForWriting.write(contentsOf: try stream(frames: 3))
+        let deadline = Date().addingTimeInterval(10)
+        while try contents(dir).isEmpty && Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(try contents(dir).count, 1, "the temporary file exists while encoding")
+        XCTAssertFalse(try contents(dir).contains("clip.mp4"))
+        process.interrupt()
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(try contents(dir), [], "neither the final file nor the temporary one is left")
+    }
+
     func testUsageMistakesExitTwo() throws {
         let input = try stream(frames: 2)
         for arguments in [["-o", "clip.avi"], ["--crf", "20", "-o", "a.gif"], ["--grid", "4by3", "-o", "s.png"],
-                          ["--grid", "2x2", "-o", "s.mp4"], ["--scale", "0"], ["-o", "f_%d_%d.png"]] {
+                          ["--grid", "2x2", "-o", "s.mp4"], ["--scale", "0"], ["-o", "f_%d_%d.png"],
+                          ["--no-such-option"]] {
             let result = try ToolRunner.run("encode", arguments, stdin: input)
             XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)

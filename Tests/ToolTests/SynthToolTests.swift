@@ -46,6 +46,13 @@ final class SynthToolTests: XCTestCase {
                        "no temporary file left behind")
     }
 
+    func testHelpShowsAnExamplePipeline() throws {
+        let result = try ToolRunner.run("synth", ["--help"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let help = String(decoding: result.stdout, as: UTF8.self)
+        XCTAssertTrue(help.contains("synth ocean --n 150 --size 64 --seed 1 | train"), help)
+    }
+
     func testListsEveryKind() throws {
         let result = try ToolRunner.run("synth", ["--list"])
         XCTAssertEqual(result.status, 0)

@@ -1,0 +1,49 @@
+import CAV
+import Foundation
+
+// Small bridges to libav's C API and to POSIX writes, shared by the decoder and the encoders.
+
+/// libav's text for an error code (`av_err2str` is a macro Swift cannot call).
+func avErrorText(_ code: Int32) -> String {
+    var buffer = [CChar](repeating: 0, count: Int(AV_ERROR_MAX_STRING_SIZE))
+    av_strerror(code, &buffer, buffer.count)
+    return String(cString: buffer)
+}
+
+/// `AVERROR(EAGAIN)` and `AVERROR_EOF`, which are function-like macros in C.
+let avErrorAgain = -EAGAIN
+let avErrorEOF: Int32 = -0x2046_4F45 // -MKTAG('E','O','F',' ')
+
+/// Throws a `MediaError` for a negative libav return code.
+@discardableResult
+func check(_ code: Int32, _ what: @autoclosure () -> String, file: String) throws -> Int32 {
+    if code < 0 { throw MediaError("\(what()) (\(avErrorText(code)))", file: file) }
+    return code
+}
+
+/// libav logs to stderr on its own; the tools report errors themselves in one line, so keep it quiet.
+let silenceLibav: Void = av_log_set_level(AV_LOG_QUIET)
+
+/// The plane pointers and strides of a frame as arrays, the form swscale's C API takes.
+func planes(of frame: UnsafeMutablePointer<AVFrame>) -> [UnsafeMutablePointer<UInt8>?] {
+    withUnsafeBytes(of: frame.pointee.data) { Array($0.bindMemory(to: UnsafeMutablePointer<UInt8>?.self)) }
+}
+
+func strides(of frame: UnsafeMutablePointer<AVFrame>) -> [Int32] {
+    withUnsafeBytes(of: frame.pointee.linesize) { Array($0.bindMemory(to: Int32.self)) }
+}
+
+struct POSIXWriteError: Error { var code: Int32 }
+
+/// Writes every byte, retrying short writes and interrupts.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+    var offset = 0
+    while offset < bytes.count {
+        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if written < 0 {
+            if errno == EINTR { continue }
+            throw POSIXWriteError(code: errno)
+        }
+        offset += written
+    }
+}
