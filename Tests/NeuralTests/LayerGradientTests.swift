@@ -1,3 +1,4 @@
+import Foundation
 import Neural
 import XCTest
 
@@ -129,5 +130,18 @@ final class LayerGradientTests: XCTestCase {
         checkGradients(model, input: randomTensor([2, 3, 6, 6], seed: 32), epsilon: 1e-3)
         XCTAssertEqual(model.namedTensors().map(\.0),
                        ["0.weight", "1.weight", "1.bias", "3.weight", "3.bias", "1.running_mean", "1.running_var"])
+    }
+}
+
+final class TanhAccuracyTests: XCTestCase {
+    /// The rational approximation against Foundation's tanh over a dense range, saturating in [−1, 1].
+    func testTanhMatchesLibm() {
+        let x = Tensor(shape: [40_001])
+        for i in 0..<x.count { x[i] = Float(i - 20_000) / 2_000 }   // −10 … 10
+        let y = Tanh().forward(x, training: false)
+        for i in 0..<x.count {
+            XCTAssertEqual(Double(y[i]), tanh(Double(x[i])), accuracy: 1e-6, "tanh(\(x[i]))")
+            XCTAssertLessThanOrEqual(abs(y[i]), 1)
+        }
     }
 }
