@@ -170,14 +170,19 @@ private func col2imKernel4Stride2(_ col: UnsafePointer<Float>, batch: Int, _ g: 
                     let (b0, b1, b2, b3) = (tapRow(firstTap + 2, 0), tapRow(firstTap + 2, 1),
                                             tapRow(firstTap + 2, 2), tapRow(firstTap + 2, 3))
                     let out = image + y * w
-                    for t in 0..<ow {
-                        var even = a1[t] + b1[t]
-                        var odd = a2[t] + b2[t]
-                        if t > 0 { even += a3[t - 1] + b3[t - 1] }
-                        if t + 1 < ow { odd += a0[t + 1] + b0[t + 1] }
-                        out[2 * t] = even
-                        out[2 * t + 1] = odd
+                    // The first and last t lack one neighbour tap each; the loop between is branch-free.
+                    func edge(_ t: Int) {
+                        out[2 * t] = a1[t] + b1[t] + (t > 0 ? a3[t - 1] + b3[t - 1] : 0)
+                        out[2 * t + 1] = a2[t] + b2[t] + (t + 1 < ow ? a0[t + 1] + b0[t + 1] : 0)
                     }
+                    edge(0)
+                    if ow > 2 {
+                        for t in 1..<(ow - 1) {
+                            out[2 * t] = a1[t] + b1[t] + a3[t - 1] + b3[t - 1]
+                            out[2 * t + 1] = a2[t] + b2[t] + a0[t + 1] + b0[t + 1]
+                        }
+                    }
+                    if ow > 1 { edge(ow - 1) }
                 }
             }
         }
