@@ -111,19 +111,19 @@ public final class GANTrainer {
         let (z, imageSize) = (config.zDim, 3 * config.resolution * config.resolution)
         precondition(count >= 0 && latents.count == count * z, "generate: \(latents.count) latent values for \(count) × \(z)")
         let model = useEMA ? generatorEMA : generator
-        var result = [Float](repeating: 0, count: count * imageSize)
-        var start = 0
-        while start < count {
-            let n = min(32, count - start)
-            generated.resize(n, z, 1, 1)
-            latents.withUnsafeBufferPointer { generated.data.update(from: $0.baseAddress! + start * z, count: n * z) }
-            let images = model.forward(generated, training: false)
-            result.withUnsafeMutableBufferPointer { (out: inout UnsafeMutableBufferPointer<Float>) in
-                (out.baseAddress! + start * imageSize).update(from: images.data, count: n * imageSize)
+        // Filled batch by batch straight from G's output, without zero-filling first.
+        return [Float](unsafeUninitializedCapacity: count * imageSize) { buffer, initialized in
+            var start = 0
+            while start < count {
+                let n = min(32, count - start)
+                generated.resize(n, z, 1, 1)
+                latents.withUnsafeBufferPointer { generated.data.update(from: $0.baseAddress! + start * z, count: n * z) }
+                let images = model.forward(generated, training: false)
+                (buffer.baseAddress! + start * imageSize).initialize(from: images.data, count: n * imageSize)
+                start += n
             }
-            start += n
+            initialized = count * imageSize
         }
-        return result
     }
 
     /// The full training state by name, for exact resume: `G.*`, `D.*`, `G_ema.*` (PyTorch names),

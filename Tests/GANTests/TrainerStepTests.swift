@@ -33,6 +33,19 @@ final class TrainerStepTests: XCTestCase {
         XCTAssertNotEqual(before["G.1.running_mean"], after["G.1.running_mean"])
     }
 
+    /// Once warmed up (both batch sizes D sees have been through), steps and generation reuse their buffers.
+    func testWarmedUpStepAllocatesNoTensorStorage() throws {
+        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 4, seed: 1))
+        let real = realBatch(4, seed: 2)
+        let latents = { var rng = RNG(seed: 3); return rng.normals(5 * config.zDim) }()
+        let fresh = Tensor.storageAllocations
+        for _ in 0..<2 { trainer.step(real: real); _ = trainer.generate(latents: latents, count: 5, useEMA: true) }
+        let before = Tensor.storageAllocations
+        XCTAssertGreaterThan(before, fresh, "the first steps size the buffers")
+        for _ in 0..<3 { trainer.step(real: real); _ = trainer.generate(latents: latents, count: 5, useEMA: true) }
+        XCTAssertEqual(Tensor.storageAllocations, before)
+    }
+
     func testSameSeedGivesSameSteps() throws {
         let a = try GANTrainer(config: config, options: GANTrainerOptions(batch: 3, seed: 9))
         let b = try GANTrainer(config: config, options: GANTrainerOptions(batch: 3, seed: 9))
