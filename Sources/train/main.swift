@@ -219,10 +219,13 @@ struct Train: ParsableCommand {
     }
 
     func writePreview(_ images: [Float], count: Int, step: Int, resolution: Int) throws {
-        let columns = Int(Double(count).squareRoot().rounded(.up))
-        let grid = Pixels.grid(Pixels.bytes(fromBatch: images, count: count, size: resolution),
-                               count: count, size: resolution, columns: columns)
-        let png = try encodePNG(Image(width: grid.width, height: grid.height, pixels: grid.pixels))
+        let bytes = Pixels.bytes(fromBatch: images, count: count, size: resolution)
+        let recordSize = resolution * resolution * 3
+        let cells = (0..<count).map {
+            Image(width: resolution, height: resolution, pixels: Array(bytes[($0 * recordSize)..<(($0 + 1) * recordSize)]))
+        }
+        let grid = Image.grid(cells, columns: Int(Double(count).squareRoot().rounded(.up)), gap: 2)
+        let png = try encodePNG(grid)
         let file = try AtomicFile(path: "\(preview!)/step-\(String(format: "%06d", step)).png")
         try png.withUnsafeBytes { try file.sink.write($0) }
         try file.commit()
