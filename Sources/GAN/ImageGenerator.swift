@@ -37,7 +37,6 @@ public final class ImageGenerator {
     /// The pictures of `count` latents (count x zDim, back to back) as u8 RGB records (R x R x 3 each),
     /// back to back.
     public func images(latents: [Float], count: Int) -> [UInt8] {
-        precondition(latents.count == count * zDim, "\(latents.count) latent values for \(count) pictures")
         let floats = batches.generate(generator, config: config, latents: latents, count: count)
         return Pixels.bytes(fromBatch: floats, count: count, size: resolution)
     }
@@ -46,13 +45,10 @@ public final class ImageGenerator {
     /// pictures, `body` takes each picture's u8 record in order (and may throw to stop).
     public func forEachImage(count: Int, batchSize: Int = 30, latents: (Range<Int>) -> [Float],
                              body: ([UInt8]) throws -> Void) throws {
-        let recordSize = resolution * resolution * 3
         for start in stride(from: 0, to: count, by: batchSize) {
             let range = start..<min(count, start + batchSize)
-            let pixels = images(latents: latents(range), count: range.count)
-            for i in 0..<range.count {
-                try body(Array(pixels[(i * recordSize)..<((i + 1) * recordSize)]))
-            }
+            let floats = batches.generate(generator, config: config, latents: latents(range), count: range.count)
+            for record in Pixels.records(fromBatch: floats, count: range.count, size: resolution) { try body(record) }
         }
     }
 }

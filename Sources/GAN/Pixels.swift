@@ -36,4 +36,11 @@ public enum Pixels {
         }
         return out
     }
+
+    /// The same pictures as `bytes(fromBatch:count:size:)`, one u8 HWC record each.
+    public static func records(fromBatch floats: [Float], count: Int, size: Int) -> [[UInt8]] {
+        let all = bytes(fromBatch: floats, count: count, size: size)
+        let recordSize = size * size * 3
+        return (0..<count).map { Array(all[($0 * recordSize)..<(($0 + 1) * recordSize)]) }
+    }
 }

@@ -118,6 +118,8 @@ public final class TrainingRun {
 
     /// The pictures shown in previews are the ones `sample --seeds 0,1,...` gives.
     public static let previewSeeds: [UInt64] = Array(0..<16)
+    /// Previews show their pictures in a square grid of this many columns.
+    public static let previewColumns = Int(Double(previewSeeds.count).squareRoot().rounded(.up))
 
     public init(dataset: ImageDataset, config: DCGANConfig, options: TrainingOptions, seed: UInt64,
                 start: TrainingStart = .fresh) throws {

@@ -116,8 +116,7 @@ struct Train: ParsableCommand {
         }
         let dataset = try readDataset()
         let start = try trainingStart()
-        let config = DCGANConfig(resolution: dataset.resolution,
-                                 width: width ?? (dataset.resolution <= 64 ? 64 : 32), zDim: zDim ?? 128)
+        let config = DCGANConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim)
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
@@ -219,13 +218,10 @@ struct Train: ParsableCommand {
     }
 
     func writePreview(_ images: [Float], count: Int, step: Int, resolution: Int) throws {
-        let bytes = Pixels.bytes(fromBatch: images, count: count, size: resolution)
-        let recordSize = resolution * resolution * 3
-        let cells = (0..<count).map {
-            Image(width: resolution, height: resolution, pixels: Array(bytes[($0 * recordSize)..<(($0 + 1) * recordSize)]))
+        let cells = Pixels.records(fromBatch: images, count: count, size: resolution).map {
+            Image(width: resolution, height: resolution, pixels: $0)
         }
-        let grid = Image.grid(cells, columns: Int(Double(count).squareRoot().rounded(.up)), gap: 2)
-        let png = try encodePNG(grid)
+        let png = try encodePNG(Image.grid(cells, columns: TrainingRun.previewColumns, gap: 2))
         let file = try AtomicFile(path: "\(preview!)/step-\(String(format: "%06d", step)).png")
         try png.withUnsafeBytes { try file.sink.write($0) }
         try file.commit()

@@ -226,6 +226,10 @@ final class TrainerStepTests: XCTestCase {
         XCTAssertEqual(g.forward(Tensor(shape: [2, 128, 1, 1]), training: true).shape, [2, 3, 64, 64])
         XCTAssertThrowsError(try DCGAN.generator(DCGANConfig(resolution: 48)))
         XCTAssertEqual(DCGANConfig(resolution: 128).generatorWidths, [512, 512, 256, 128, 64])
+        // train's defaults: narrower nets from 128 pixels up; explicit choices win.
+        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 64), DCGANConfig(resolution: 64, width: 64, zDim: 128))
+        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 128), DCGANConfig(resolution: 128, width: 32, zDim: 128))
+        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 256, width: 8, zDim: 16), DCGANConfig(resolution: 256, width: 8, zDim: 16))
         let json = try JSONEncoder().encode(config)
         XCTAssertEqual(try JSONDecoder().decode(DCGANConfig.self, from: json), config)
     }
