@@ -20,6 +20,12 @@ public struct DCGANConfig: Codable, Equatable, Sendable {
         (self.resolution, self.width, self.zDim) = (resolution, width, zDim)
     }
 
+    /// The model `train` builds for pictures of `resolution` unless told otherwise: width 64, or 32
+    /// from 128 pixels up (the wider nets would cost too much per step on a CPU), and z of 128.
+    public static func trainingDefault(resolution: Int, width: Int? = nil, zDim: Int? = nil) -> DCGANConfig {
+        DCGANConfig(resolution: resolution, width: width ?? (resolution <= 64 ? 64 : 32), zDim: zDim ?? 128)
+    }
+
     /// Throws `DCGANError.invalidConfig` unless the resolution is supported and width, zDim are positive.
     public func validate() throws {
         guard DCGANConfig.resolutions.contains(resolution) else {

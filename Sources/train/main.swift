@@ -116,8 +116,7 @@ struct Train: ParsableCommand {
         }
         let dataset = try readDataset()
         let start = try trainingStart()
-        let config = DCGANConfig(resolution: dataset.resolution,
-                                 width: width ?? (dataset.resolution <= 64 ? 64 : 32), zDim: zDim ?? 128)
+        let config = DCGANConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim)
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
@@ -219,10 +218,10 @@ struct Train: ParsableCommand {
     }
 
     func writePreview(_ images: [Float], count: Int, step: Int, resolution: Int) throws {
-        let columns = Int(Double(count).squareRoot().rounded(.up))
-        let grid = Pixels.grid(Pixels.bytes(fromBatch: images, count: count, size: resolution),
-                               count: count, size: resolution, columns: columns)
-        let png = try encodePNG(Image(width: grid.width, height: grid.height, pixels: grid.pixels))
+        let cells = Pixels.records(fromBatch: images, count: count, size: resolution).map {
+            Image(width: resolution, height: resolution, pixels: $0)
+        }
+        let png = try encodePNG(Image.grid(cells, columns: TrainingRun.previewColumns, gap: 2))
         let file = try AtomicFile(path: "\(preview!)/step-\(String(format: "%06d", step)).png")
         try png.withUnsafeBytes { try file.sink.write($0) }
         try file.commit()
