@@ -10,8 +10,8 @@ public struct CheckpointInfo: Equatable, Sendable {
     public static let format = "mnemosyne-gan"
     public static let formatVersion = 1
 
-    public var architecture = "dcgan"
     public var config: DCGANConfig
+    public var architecture: String { config.architecture.rawValue }
     /// Training steps taken so far (0 for a model that was never trained).
     public var step: Int
     public var seed: UInt64
@@ -52,13 +52,13 @@ public struct CheckpointInfo: Equatable, Sendable {
         guard let version = Int(try field("format_version")), version == Self.formatVersion else {
             throw CheckpointError.notACheckpoint("unsupported format_version '\(metadata["format_version"]!)'")
         }
-        let architecture = try field("architecture")
-        guard architecture == "dcgan" else {
-            throw CheckpointError.notACheckpoint("unknown architecture '\(architecture)'")
+        guard let architecture = GeneratorArchitecture(rawValue: try field("architecture")) else {
+            throw CheckpointError.notACheckpoint("unknown architecture '\(metadata["architecture"]!)'")
         }
-        guard let config = try? JSONDecoder().decode(DCGANConfig.self, from: Data(try field("config").utf8)) else {
+        guard var config = try? JSONDecoder().decode(DCGANConfig.self, from: Data(try field("config").utf8)) else {
             throw CheckpointError.notACheckpoint("unreadable config '\(metadata["config"]!)'")
         }
+        config.architecture = architecture
         do { try config.validate() } catch { throw CheckpointError.notACheckpoint("\(error)") }
         guard let training = try? JSONDecoder().decode(TrainingOptions.self, from: Data(try field("training").utf8))
         else { throw CheckpointError.notACheckpoint("unreadable training options '\(metadata["training"]!)'") }
@@ -72,7 +72,6 @@ public struct CheckpointInfo: Equatable, Sendable {
             throw CheckpointError.notACheckpoint("bad dataset_size '\(metadata["dataset_size"]!)'")
         }
         self.init(config: config, step: step, seed: seed, datasetSize: datasetSize, training: training)
-        self.architecture = architecture
         self.toolVersion = try field("tool_version")
     }
 }

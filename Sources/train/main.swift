@@ -5,6 +5,8 @@ import Imaging
 import TensorStream
 import ToolSupport
 
+extension GeneratorArchitecture: ExpressibleByArgument {}
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -49,6 +51,9 @@ struct Train: ParsableCommand {
 
     @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 128).")
     var zDim: Int?
+
+    @Option(help: "Generator: dcgan (transposed convolutions, the reference) or resize (nearest upsampling + 3x3 convolutions, no checkerboard grid; default dcgan).")
+    var arch: GeneratorArchitecture?
 
     @Option(help: "Loss: hinge or logistic (default hinge).")
     var loss: String?
@@ -97,14 +102,14 @@ struct Train: ParsableCommand {
         if previewEvery != nil && preview == nil { throw ValidationError("--preview-every needs --preview DIR") }
         if resume != nil {
             let given = [("--batch", batch != nil), ("--lr", lr != nil), ("--seed", seed != nil),
-                         ("--width", width != nil), ("--z-dim", zDim != nil), ("--loss", loss != nil),
+                         ("--width", width != nil), ("--z-dim", zDim != nil), ("--arch", arch != nil), ("--loss", loss != nil),
                          ("--augment", augment != nil), ("--ema", ema != nil)].filter(\.1).map(\.0)
             if !given.isEmpty {
                 throw ValidationError("--resume continues the saved run's options; drop \(given.joined(separator: ", "))")
             }
         }
-        if initFrom != nil, width != nil || zDim != nil {
-            throw ValidationError("--init keeps the checkpoint's --width and --z-dim")
+        if initFrom != nil, width != nil || zDim != nil || arch != nil {
+            throw ValidationError("--init keeps the checkpoint's --width, --z-dim and --arch")
         }
     }
 
@@ -116,7 +121,8 @@ struct Train: ParsableCommand {
         }
         let dataset = try readDataset()
         let start = try trainingStart()
-        let config = DCGANConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim)
+        let config = DCGANConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
+                                                 architecture: arch ?? .dcgan)
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)

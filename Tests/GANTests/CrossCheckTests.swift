@@ -8,7 +8,8 @@ import XCTest
 /// numbers were computed by PyTorch 2.x (CPU, float64) from the `nn.Sequential` definitions of
 /// /work/shared/peers/torch_dcgan_step.py with the same weights; the script is at the end of this file.
 /// The run goes through the 4 × 4 stride-2 im2col/col2im fast paths, once with the whole batch in one
-/// GEMM and once split into one-sample chunks.
+/// GEMM and once split into one-sample chunks. The `resize` generator (Upsample + Conv2d 3 × 3) is
+/// checked the same way.
 final class CrossCheckTests: XCTestCase {
     private let config = DCGANConfig(resolution: 32, width: 2, zDim: 8)
     private let batch = 4
@@ -72,6 +73,18 @@ final class CrossCheckTests: XCTestCase {
         out["D.input"] = summary(dx)
         g.backward(dx, needsInputGradient: false, needsParameterGradients: true)
         for (name, parameter) in g.parameters { out["G.\(name)"] = summary(parameter.gradient) }
+
+        // The resize generator, through the same D.
+        var resizeConfig = config
+        resizeConfig.architecture = .resize
+        let resized = try DCGAN.generator(resizeConfig)
+        fill(resized, keyBase: 0)
+        let fakeR = resized.forward(z, training: true)
+        out["resize.fake"] = strided(fakeR)
+        out["resize.loss"] = [Double(AdversarialLoss.hinge.generatorLoss(logits: d.forward(fakeR, training: true), gradient: gradient))]
+        resized.backward(d.backward(gradient, needsInputGradient: true, needsParameterGradients: false)!,
+                         needsInputGradient: false, needsParameterGradients: true)
+        for (name, parameter) in resized.parameters { out["resize.G.\(name)"] = summary(parameter.gradient) }
         return out
     }
 
@@ -80,7 +93,8 @@ final class CrossCheckTests: XCTestCase {
         for (name, expected) in Self.reference {
             guard let got = ours[name], got.count == expected.count else { XCTFail("\(label) \(name): missing or misshapen"); continue }
             // float32 against float64: within 2e-5 of the quantity's scale (a summary's scale is its sum of magnitudes).
-            let scale = name.hasPrefix("D.") || name.hasPrefix("G.") ? expected[1] : expected.map(abs).max()!
+            let isSummary = name.hasPrefix("D.") || name.hasPrefix("G.") || name.hasPrefix("resize.G.")
+            let scale = isSummary ? expected[1] : expected.map(abs).max()!
             for (i, (a, b)) in zip(got, expected).enumerated() {
                 XCTAssertEqual(a, b, accuracy: 2e-5 * scale + 1e-9, "\(label) \(name)[\(i)]")
             }
@@ -96,6 +110,30 @@ final class CrossCheckTests: XCTestCase {
         defer { ConvolutionTuning.columnBudget = saved }
         ConvolutionTuning.columnBudget = 1
         assertMatchesReference(try engineNumbers(), "one-sample chunks")
+    }
+
+    /// A `resize` run writes its architecture into the checkpoint, and loading it back builds the same
+    /// generator: the pictures of a reloaded checkpoint equal those of the run that wrote it.
+    func testResizeArchitectureSurvivesTheCheckpoint() throws {
+        var options = TrainingOptions()
+        options.batch = 2
+        let run = try TrainingRun(dataset: SolidColours.dataset(resolution: 32, count: 3),
+                                  config: DCGANConfig(resolution: 32, width: 4, zDim: 8, architecture: .resize),
+                                  options: options, seed: 5)
+        _ = try run.run(to: 2) { _ in }
+        XCTAssertTrue(run.trainer.generator.layers.contains { $0 is Upsample })
+        let bytes = run.checkpoint().serialized()
+        XCTAssertEqual(try SafetensorsFile(bytes: bytes).metadata["architecture"], "resize")
+        XCTAssertEqual(try SafetensorsFile(bytes: bytes).metadata["config"], #"{"resolution":32,"width":4,"zDim":8}"#)
+        let back = try Checkpoint(bytes: bytes)
+        XCTAssertEqual(back.info.config.architecture, .resize)
+        let latents = hashed(3 * 8, scale: 1.5, key: 7)
+        let expected = Pixels.bytes(fromBatch: run.trainer.generate(latents: latents, count: 3, useEMA: true), count: 3, size: 32)
+        XCTAssertEqual(try ImageGenerator(checkpoint: back).images(latents: latents, count: 3), expected)
+        // The same weights do not load into the reference architecture.
+        var dcgan = back
+        dcgan.info.config.architecture = .dcgan
+        XCTAssertThrowsError(try ImageGenerator(checkpoint: dcgan))
     }
 
     static let reference: [String: [Double]] = [
@@ -124,13 +162,26 @@ final class CrossCheckTests: XCTestCase {
         "G.7.bias": [0.00466496564, 0.0284115046, 0.0157641039, -0.0126474007],
         "G.9.weight": [0.00181911312, 0.404940674, 0.00324169796, -0.00667213135],
         "G.9.bias": [-0.00770683755, 0.00927508391, -0.000624847145, -0.00324507647],
+        "resize.fake": [-0.0499489682, -0.0513927412, -0.0499489682, 0.390938811, -0.0750796887, -0.231925405, -0.13785649, -0.0496426721, -0.0933463596, 0.0451633557, -0.0636341932, 0.141899061, -0.0504132895, -0.037594036, -0.0281947288, 0.229321426, -0.0148380976, -0.10320226, -0.251546517, 0.340443191, 0.115334124, 0.137571213, -0.0262789386, 0.285230525],
+        "resize.loss": [0.0324142908],
+        "resize.G.0.weight": [0.0347530638, 0.868335226, 0.000810171205, 0.00538389182],
+        "resize.G.1.weight": [-0.00177903463, 0.00584368062, 3.87894333e-05, 0.00120023039],
+        "resize.G.1.bias": [-0.00121251655, 0.00552112626, 0.000449782848, 0.0013333687],
+        "resize.G.4.weight": [0.00138462406, 0.267112848, 0.00119360555, -0.000368632776],
+        "resize.G.5.weight": [-0.000730625686, 0.00227493974, 0.000353272804, -0.000474114475],
+        "resize.G.5.bias": [-0.000285487536, 0.00164102376, 0.000215517162, -0.000949673819],
+        "resize.G.8.weight": [0.000109939811, 0.117247494, 0.00134123642, 0.00432460272],
+        "resize.G.9.weight": [-4.22666921e-05, 0.000140446617, -8.81560136e-05, 5.22906032e-05],
+        "resize.G.9.bias": [-0.00182201012, 0.00188984624, -0.00133570853, -0.000554137705],
+        "resize.G.12.weight": [0.0145298396, 0.160785027, -0.00566988756, -0.00317563246],
+        "resize.G.12.bias": [0.00174370125, 0.0105209887, -0.0015271969, -0.00383681123],
     ]
 }
 
 /* The reference script (PyTorch, run from the repository's parent with /work/shared/peers on the path):
 
 # Generates the reference numbers of Tests/GANTests/CrossCheckTests.swift with PyTorch (float64).
-import math, sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import copy, math, sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, '/work/shared/peers'); import torch_dcgan_step as peer
 torch.set_default_dtype(torch.float64)
 R, W, Z, N = 32, 2, 8, 4
@@ -170,6 +221,22 @@ out["losses"] = [float(lossD.detach()), float(lossG.detach())]
 out["dx"] = strided(fake2.grad)
 out["D.input"] = summary(fake2.grad)
 for name, p in g.named_parameters(): out["G." + name] = summary(p.grad)
+# The resize generator: every ConvTranspose2d(4, 2, 1) becomes Upsample(2) + Conv2d(3, 1, 1); same D.
+layers = []
+for m in g:
+    if isinstance(m, nn.ConvTranspose2d) and m.stride[0] == 2:
+        layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(m.in_channels, m.out_channels, 3, 1, 1, bias=m.bias is not None)]
+    else: layers.append(copy.deepcopy(m))  # fresh modules: g's hold gradients already
+gr = nn.Sequential(*layers)
+for k, (name, p) in enumerate(gr.named_parameters()):
+    scale, offset = ((0.2, 1.0) if p.dim() == 1 and name.endswith("weight") else (0.05, 0.0) if p.dim() == 1 else (0.15, 0.0))
+    p.data = torch.from_numpy(wave(p.numel(), scale, offset, k).reshape(p.shape))
+gr.train()
+fakeR = gr(z)
+out["resize.fake"] = strided(fakeR)
+lossR = -d(fakeR).mean(); lossR.backward()
+out["resize.loss"] = [float(lossR.detach())]
+for name, p in gr.named_parameters(): out["resize.G." + name] = summary(p.grad)
 print("    static let reference: [String: [Double]] = [")
 for k, v in out.items(): print(f'        "{k}": [' + ", ".join(f"{x:.9g}" for x in v) + "],")
 print("    ]")
