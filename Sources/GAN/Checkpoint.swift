@@ -123,20 +123,22 @@ public struct Checkpoint: Sendable {
         self.init(info: info, tensors: tensors)
     }
 
-    public init(bytes: [UInt8]) throws {
+    /// Parses a checkpoint, keeping the tensors whose names `keeping` accepts (all by default).
+    public init(bytes: [UInt8], keeping: (String) -> Bool = { _ in true }) throws {
         let file: SafetensorsFile
         do {
-            file = try SafetensorsFile(bytes: bytes)
+            file = try SafetensorsFile(bytes: bytes, keeping: keeping)
         } catch let error as SafetensorsError {
             throw CheckpointError.corrupt(error.description)
         }
         self.init(info: try CheckpointInfo(metadata: file.metadata), tensors: file.tensors)
     }
 
-    /// Loads the checkpoint at `path`; errors name the file.
-    public init(contentsOf path: String) throws {
+    /// Loads the checkpoint at `path`, keeping the tensors whose names `keeping` accepts (all by
+    /// default); errors name the file.
+    public init(contentsOf path: String, keeping: (String) -> Bool = { _ in true }) throws {
         do {
-            try self.init(bytes: readWholeFile(path))
+            try self.init(bytes: readWholeFile(path), keeping: keeping)
         } catch let error as CheckpointError {
             throw CheckpointFileError(path: path, error: error)
         }

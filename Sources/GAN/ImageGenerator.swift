@@ -24,9 +24,9 @@ public final class ImageGenerator {
         try generator.load(Dictionary(uniqueKeysWithValues: named.map { (String($0.key.dropFirst(prefix.count)), $0.value) }))
     }
 
-    /// Loads the checkpoint at `path`; errors name the file.
+    /// Loads the generators of the checkpoint at `path` (not D or the optimizer state); errors name the file.
     public convenience init(contentsOf path: String) throws {
-        let checkpoint = try Checkpoint(contentsOf: path)
+        let checkpoint = try Checkpoint(contentsOf: path, keeping: { $0.hasPrefix("G.") || $0.hasPrefix("G_ema.") })
         do {
             try self.init(checkpoint: checkpoint)
         } catch let error as CheckpointError {

@@ -21,6 +21,17 @@ public struct ImageDataset: Sendable {
         resolution = height
     }
 
+    /// A data set of every record `next` gives (it fills its argument and returns false at the end),
+    /// checked between records against `shouldStop`, which ends the reading early. Throws as
+    /// `init(height:width:channels:)` does, and `DatasetError.empty` for no pictures unless stopped.
+    public init(height: Int, width: Int, channels: Int = 3, records next: (inout [UInt8]) throws -> Bool,
+                shouldStop: () -> Bool = { false }) throws {
+        try self.init(height: height, width: width, channels: channels)
+        var record: [UInt8] = []
+        while !shouldStop(), try next(&record) { append(record) }
+        guard count > 0 || shouldStop() else { throw DatasetError.empty }
+    }
+
     public mutating func append(_ record: [UInt8]) {
         precondition(record.count == recordSize, "record of \(record.count) bytes, expected \(recordSize)")
         pixels += record

@@ -188,19 +188,12 @@ struct Train: ParsableCommand {
         do {
             let reader = try StreamReader.open(input)
             try reader.requireImages()
-            var dataset: ImageDataset
+            let dataset: ImageDataset
             do {
-                dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1])
-            } catch {
+                dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1],
+                                           records: { try reader.next(into: &$0) }, shouldStop: { StopSignal.requested })
+            } catch let error as DatasetError {
                 throw ToolFailure("\(error): \(reader.sourceName)")
-            }
-            var record: [UInt8] = []
-            while try reader.next(into: &record) {
-                dataset.append(record)
-                if StopSignal.requested { break }
-            }
-            guard dataset.count > 0 || StopSignal.requested else {
-                throw ToolFailure("\(DatasetError.empty): \(reader.sourceName)")
             }
             if StopSignal.requested { throw Interrupted("interrupted while reading the pictures; nothing written") }
             return dataset
