@@ -10,8 +10,8 @@ public struct CheckpointInfo: Equatable, Sendable {
     public static let format = "mnemosyne-gan"
     public static let formatVersion = 1
 
-    public var architecture = "dcgan"
     public var config: DCGANConfig
+    public var architecture: String { config.architecture.rawValue }
     /// Training steps taken so far (0 for a model that was never trained).
     public var step: Int
     public var seed: UInt64
@@ -52,13 +52,13 @@ public struct CheckpointInfo: Equatable, Sendable {
         guard let version = Int(try field("format_version")), version == Self.formatVersion else {
             throw CheckpointError.notACheckpoint("unsupported format_version '\(metadata["format_version"]!)'")
         }
-        let architecture = try field("architecture")
-        guard architecture == "dcgan" else {
-            throw CheckpointError.notACheckpoint("unknown architecture '\(architecture)'")
+        guard let architecture = GeneratorArchitecture(rawValue: try field("architecture")) else {
+            throw CheckpointError.notACheckpoint("unknown architecture '\(metadata["architecture"]!)'")
         }
-        guard let config = try? JSONDecoder().decode(DCGANConfig.self, from: Data(try field("config").utf8)) else {
+        guard var config = try? JSONDecoder().decode(DCGANConfig.self, from: Data(try field("config").utf8)) else {
             throw CheckpointError.notACheckpoint("unreadable config '\(metadata["config"]!)'")
         }
+        config.architecture = architecture
         do { try config.validate() } catch { throw CheckpointError.notACheckpoint("\(error)") }
         guard let training = try? JSONDecoder().decode(TrainingOptions.self, from: Data(try field("training").utf8))
         else { throw CheckpointError.notACheckpoint("unreadable training options '\(metadata["training"]!)'") }
@@ -72,7 +72,6 @@ public struct CheckpointInfo: Equatable, Sendable {
             throw CheckpointError.notACheckpoint("bad dataset_size '\(metadata["dataset_size"]!)'")
         }
         self.init(config: config, step: step, seed: seed, datasetSize: datasetSize, training: training)
-        self.architecture = architecture
         self.toolVersion = try field("tool_version")
     }
 }
@@ -124,20 +123,22 @@ public struct Checkpoint: Sendable {
         self.init(info: info, tensors: tensors)
     }
 
-    public init(bytes: [UInt8]) throws {
+    /// Parses a checkpoint, keeping the tensors whose names `keeping` accepts (all by default).
+    public init(bytes: [UInt8], keeping: (String) -> Bool = { _ in true }) throws {
         let file: SafetensorsFile
         do {
-            file = try SafetensorsFile(bytes: bytes)
+            file = try SafetensorsFile(bytes: bytes, keeping: keeping)
         } catch let error as SafetensorsError {
             throw CheckpointError.corrupt(error.description)
         }
         self.init(info: try CheckpointInfo(metadata: file.metadata), tensors: file.tensors)
     }
 
-    /// Loads the checkpoint at `path`; errors name the file.
-    public init(contentsOf path: String) throws {
+    /// Loads the checkpoint at `path`, keeping the tensors whose names `keeping` accepts (all by
+    /// default); errors name the file.
+    public init(contentsOf path: String, keeping: (String) -> Bool = { _ in true }) throws {
         do {
-            try self.init(bytes: readWholeFile(path))
+            try self.init(bytes: readWholeFile(path), keeping: keeping)
         } catch let error as CheckpointError {
             throw CheckpointFileError(path: path, error: error)
         }

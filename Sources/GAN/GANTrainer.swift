@@ -11,7 +11,8 @@ public struct GANTrainerOptions: Codable, Equatable, Sendable {
     public var beta2: Float
     public var loss: AdversarialLoss
     public var augment: AugmentPolicy
-    /// Decay of G's exponential moving average per step; 0 makes G_ema an exact copy of G.
+    /// Decay of G's exponential moving average per step, after a warm-up (see `GANTrainer.averageDecay`);
+    /// 0 makes G_ema an exact copy of G.
     public var emaDecay: Float
     /// Seeds the weights and every random choice of training.
     public var seed: UInt64
@@ -47,7 +48,7 @@ public final class GANTrainer {
     private let latent = Tensor(shape: [0])
     private let discriminatorInput = Tensor(shape: [0])
     private let logitGradient = Tensor(shape: [0])
-    private let generated = Tensor(shape: [0])
+    private let generation = GeneratorBatches()
 
     /// Builds and initialises (DCGAN init from `options.seed`) the three nets; throws on an invalid config.
     public init(config: DCGANConfig, options: GANTrainerOptions = GANTrainerOptions()) throws {
@@ -94,9 +95,17 @@ public final class GANTrainer {
         generator.backward(augmentForG.backward(augmentedGradient), needsInputGradient: false, needsParameterGradients: true)
         generatorOptimizer.step()
 
-        average.update(decay: options.emaDecay)
+        average.update(decay: averageDecay(afterSteps: stepCount))
         stepCount += 1
         return (dLoss, gLoss)
+    }
+
+    /// The decay of G's moving average in the step after `t` steps: `emaDecay`, but at most
+    /// (1 + t) / (10 + t), so early on the average follows G instead of holding on to the random (or,
+    /// fine-tuning, the old) weights for thousands of steps; 0 when the average is off (G_ema = G).
+    public func averageDecay(afterSteps t: Int) -> Float {
+        guard options.emaDecay > 0 else { return 0 }
+        return min(options.emaDecay, Float(1 + t) / Float(10 + t))
     }
 
     private func drawLatent(_ n: Int) -> Tensor {
@@ -108,22 +117,7 @@ public final class GANTrainer {
     /// Images for `count` latents (`latents`: count × zDim, row-major): count × 3 × R × R in [−1, 1],
     /// G (or G_ema) in eval mode, in batches of up to 32.
     public func generate(latents: [Float], count: Int, useEMA: Bool) -> [Float] {
-        let (z, imageSize) = (config.zDim, 3 * config.resolution * config.resolution)
-        precondition(count >= 0 && latents.count == count * z, "generate: \(latents.count) latent values for \(count) × \(z)")
-        let model = useEMA ? generatorEMA : generator
-        var result = [Float](repeating: 0, count: count * imageSize)
-        var start = 0
-        while start < count {
-            let n = min(32, count - start)
-            generated.resize(n, z, 1, 1)
-            latents.withUnsafeBufferPointer { generated.data.update(from: $0.baseAddress! + start * z, count: n * z) }
-            let images = model.forward(generated, training: false)
-            result.withUnsafeMutableBufferPointer { (out: inout UnsafeMutableBufferPointer<Float>) in
-                (out.baseAddress! + start * imageSize).update(from: images.data, count: n * imageSize)
-            }
-            start += n
-        }
-        return result
+        generation.generate(useEMA ? generatorEMA : generator, config: config, latents: latents, count: count)
     }
 
     /// The full training state by name, for exact resume: `G.*`, `D.*`, `G_ema.*` (PyTorch names),

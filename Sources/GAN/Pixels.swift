@@ -37,22 +37,10 @@ public enum Pixels {
         return out
     }
 
-    /// Images laid out in a grid of `columns` (rows as needed), `gap` pixels of `background` between them:
-    /// one u8 HWC picture, (columns) x (rows) cells, for preview files.
-    public static func grid(_ images: [UInt8], count: Int, size: Int, columns: Int, gap: Int = 2,
-                            background: UInt8 = 0) -> (pixels: [UInt8], width: Int, height: Int) {
-        let rows = (count + columns - 1) / columns
-        let width = columns * size + (columns + 1) * gap
-        let height = rows * size + (rows + 1) * gap
-        var pixels = [UInt8](repeating: background, count: width * height * 3)
-        for n in 0..<count {
-            let left = gap + (n % columns) * (size + gap), top = gap + (n / columns) * (size + gap)
-            for y in 0..<size {
-                let source = (n * size * size + y * size) * 3
-                let target = ((top + y) * width + left) * 3
-                pixels.replaceSubrange(target..<(target + size * 3), with: images[source..<(source + size * 3)])
-            }
-        }
-        return (pixels, width, height)
+    /// The same pictures as `bytes(fromBatch:count:size:)`, one u8 HWC record each.
+    public static func records(fromBatch floats: [Float], count: Int, size: Int) -> [[UInt8]] {
+        let all = bytes(fromBatch: floats, count: count, size: size)
+        let recordSize = size * size * 3
+        return (0..<count).map { Array(all[($0 * recordSize)..<(($0 + 1) * recordSize)]) }
     }
 }

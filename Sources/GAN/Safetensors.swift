@@ -146,8 +146,9 @@ public struct SafetensorsFile: Equatable, Sendable {
 
     // MARK: Reading
 
-    /// Parses and validates a whole file.
-    public init(bytes: [UInt8]) throws {
+    /// Parses and validates a whole file; only the tensors whose names `keeping` accepts are copied out
+    /// (all by default), so a reader that needs a few of them holds no second copy of the rest.
+    public init(bytes: [UInt8], keeping: (String) -> Bool = { _ in true }) throws {
         guard bytes.count >= 8 else {
             throw SafetensorsError.truncated("\(bytes.count) bytes, shorter than the 8-byte header length")
         }
@@ -238,7 +239,7 @@ public struct SafetensorsFile: Equatable, Sendable {
         }
 
         var tensors: [String: SafetensorsTensor] = [:]
-        for range in ranges {
+        for range in ranges where keeping(range.name) {
             tensors[range.name] = SafetensorsTensor(
                 dtype: range.dtype, shape: range.shape,
                 bytes: Array(bytes[(dataStart + range.begin)..<(dataStart + range.end)]))

@@ -21,6 +21,17 @@ public struct ImageDataset: Sendable {
         resolution = height
     }
 
+    /// A data set of every record `next` gives (it fills its argument and returns false at the end),
+    /// checked between records against `shouldStop`, which ends the reading early. Throws as
+    /// `init(height:width:channels:)` does, and `DatasetError.empty` for no pictures unless stopped.
+    public init(height: Int, width: Int, channels: Int = 3, records next: (inout [UInt8]) throws -> Bool,
+                shouldStop: () -> Bool = { false }) throws {
+        try self.init(height: height, width: width, channels: channels)
+        var record: [UInt8] = []
+        while !shouldStop(), try next(&record) { append(record) }
+        guard count > 0 || shouldStop() else { throw DatasetError.empty }
+    }
+
     public mutating func append(_ record: [UInt8]) {
         precondition(record.count == recordSize, "record of \(record.count) bytes, expected \(recordSize)")
         pixels += record
@@ -112,13 +123,14 @@ public final class TrainingRun {
     /// Picks batch pictures and flips; its own stream, so the trainer's draws never shift the data order.
     private var dataRNG: RNG
     private let batch: Tensor
-    private let average: ExponentialMovingAverage
 
     /// The names of the state a run adds to the trainer's.
     static let dataRNGName = "rng.data"
 
     /// The pictures shown in previews are the ones `sample --seeds 0,1,...` gives.
     public static let previewSeeds: [UInt64] = Array(0..<16)
+    /// Previews show their pictures in a square grid of this many columns.
+    public static let previewColumns = Int(Double(previewSeeds.count).squareRoot().rounded(.up))
 
     public init(dataset: ImageDataset, config: DCGANConfig, options: TrainingOptions, seed: UInt64,
                 start: TrainingStart = .fresh) throws {
@@ -137,12 +149,7 @@ public final class TrainingRun {
         self.config = config
         self.options = options
         self.seed = seed
-        // The run keeps G's average itself, with a warm-up (see `averageDecay`); decay 1 holds the
-        // trainer's own average still.
-        var trainerOptions = options.trainerOptions(seed: seed)
-        trainerOptions.emaDecay = 1
-        trainer = try GANTrainer(config: config, options: trainerOptions)
-        average = ExponentialMovingAverage(average: trainer.generatorEMA, model: trainer.generator)
+        trainer = try GANTrainer(config: config, options: options.trainerOptions(seed: seed))
         step = 0
         dataRNG = RNG(seed: seed ^ 0x6461_7461_7365_7473)  // "datasets": a stream apart from the trainer's
         batch = Tensor(shape: [options.batch, 3, config.resolution, config.resolution])
@@ -183,17 +190,8 @@ public final class TrainingRun {
         guard losses.dLoss.isFinite, losses.gLoss.isFinite else {
             throw TrainingError.nonFiniteLoss(step: step + 1, dLoss: losses.dLoss, gLoss: losses.gLoss)
         }
-        average.update(decay: averageDecay(afterSteps: step))
         step += 1
         return losses
-    }
-
-    /// The decay of G's moving average at a step: `emaDecay`, but at most (1 + t) / (10 + t) after t
-    /// steps of this run, so the average follows G closely early on instead of holding on to the random
-    /// (or, fine-tuning, the old) weights for thousands of steps; 0 when the average is off (G_ema = G).
-    func averageDecay(afterSteps t: Int) -> Float {
-        guard options.emaDecay > 0 else { return 0 }
-        return min(options.emaDecay, Float(1 + t) / Float(10 + t))
     }
 
     /// The preview pictures now (EMA generator when there is one).

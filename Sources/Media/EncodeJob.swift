@@ -194,23 +194,11 @@ public struct EncodeJob {
     /// The first columns x rows frames, upsampled and tiled; cells without a frame stay black.
     private func contactSheet(_ grid: Grid, frames: FrameFeed) throws -> (Image, Int) {
         let upsampler = Upsampler(factor: scale)
-        var sheet: Image?
-        var placed = 0
-        while placed < grid.columns * grid.rows, let frame = try frames.next() {
-            let cell = try upsampler.upsample(frame)
-            if sheet == nil { sheet = Image(width: cell.width * grid.columns, height: cell.height * grid.rows) }
-            let x0 = (placed % grid.columns) * cell.width, y0 = (placed / grid.columns) * cell.height
-            sheet!.pixels.withUnsafeMutableBufferPointer { dst in
-                cell.pixels.withUnsafeBufferPointer { src in
-                    for y in 0..<cell.height {
-                        let to = ((y0 + y) * cell.width * grid.columns + x0) * 3
-                        (dst.baseAddress! + to).update(from: src.baseAddress! + y * cell.rowBytes, count: cell.rowBytes)
-                    }
-                }
-            }
-            placed += 1
+        var cells: [Image] = []
+        while cells.count < grid.columns * grid.rows, let frame = try frames.next() {
+            cells.append(try upsampler.upsample(frame))
         }
-        return (sheet ?? Image(width: 1, height: 1), placed)
+        return (Image.grid(cells, columns: grid.columns, rows: grid.rows), cells.count)
     }
 
     private func writePNG(_ image: Image, to path: String?, writeFile: AtomicFileWriter) throws {

@@ -11,11 +11,19 @@ final class Scaler {
     /// (the frames come out bit-identical), so encodes compare like for like with the ffmpeg command line.
     static let upsamplingFlags = SWS_LANCZOS
 
+    /// `threads` above 1 (0: one per core) lets swscale slice each picture over worker threads.
     init(from sourceFormat: AVPixelFormat, width sourceWidth: Int, height sourceHeight: Int,
-         to format: AVPixelFormat, width: Int, height: Int, flags: Int32 = Scaler.upsamplingFlags) throws {
-        guard let context = sws_getContext(Int32(sourceWidth), Int32(sourceHeight), sourceFormat,
-                                           Int32(width), Int32(height), format, flags, nil, nil, nil)
-        else {
+         to format: AVPixelFormat, width: Int, height: Int, flags: Int32 = Scaler.upsamplingFlags,
+         threads: Int = 1) throws {
+        guard let context = sws_alloc_context() else { throw MediaError("out of memory", file: "") }
+        let options = UnsafeMutableRawPointer(context)
+        for (name, value) in [("srcw", sourceWidth), ("srch", sourceHeight), ("src_format", Int(sourceFormat.rawValue)),
+                              ("dstw", width), ("dsth", height), ("dst_format", Int(format.rawValue)),
+                              ("sws_flags", Int(flags)), ("threads", threads)] {
+            av_opt_set_int(options, name, Int64(value), 0)
+        }
+        guard sws_init_context(context, nil, nil) >= 0 else {
+            sws_freeContext(context)
             throw MediaError("cannot convert \(sourceWidth)x\(sourceHeight) to \(width)x\(height)", file: "")
         }
         self.context = context
@@ -28,21 +36,38 @@ final class Scaler {
 
     deinit { sws_freeContext(context) }
 
-    /// Converts a packed RGB image into the planes of `frame` (which holds at least width x height).
-    func convert(_ image: Image, into frame: UnsafeMutablePointer<AVFrame>) {
+    /// Converts a packed RGB image into `frame`'s buffers (at least width x height).
+    func convert(_ image: Image, into frame: UnsafeMutablePointer<AVFrame>) throws {
         precondition(image.width == sourceWidth && image.height == sourceHeight && image.channels == 3)
-        image.pixels.withUnsafeBufferPointer { rgb in
-            let source: [UnsafePointer<UInt8>?] = [rgb.baseAddress, nil, nil, nil]
-            let sourceStrides: [Int32] = [Int32(image.rowBytes), 0, 0, 0]
-            _ = sws_scale(context, source, sourceStrides, 0, Int32(sourceHeight),
-                          planes(of: frame), strides(of: frame))
+        guard let source = av_frame_alloc() else { throw MediaError("out of memory", file: "") }
+        defer {
+            var owned: UnsafeMutablePointer<AVFrame>? = source
+            av_frame_free(&owned)
+        }
+        source.pointee.width = Int32(sourceWidth)
+        source.pointee.height = Int32(sourceHeight)
+        source.pointee.format = AV_PIX_FMT_RGB24.rawValue
+        source.pointee.linesize.0 = Int32(image.rowBytes)
+        try image.pixels.withUnsafeBufferPointer { rgb in
+            // swscale copies a frame it does not own, so pointing it at our array is safe.
+            source.pointee.data.0 = UnsafeMutablePointer(mutating: rgb.baseAddress)
+            try convert(source, into: frame)
         }
     }
 
-    /// Converts a decoded frame (any pixel format swscale knows) into planes of `frame`.
-    func convert(_ source: UnsafeMutablePointer<AVFrame>, into frame: UnsafeMutablePointer<AVFrame>) {
-        _ = sws_scale(context, planes(of: source).map { UnsafePointer($0) }, strides(of: source),
-                      0, Int32(sourceHeight), planes(of: frame), strides(of: frame))
+    /// Converts a frame (any pixel format swscale knows) into `frame`'s buffers, which may be larger
+    /// than the output (an even-sized encoder frame around an odd picture).
+    func convert(_ source: UnsafeMutablePointer<AVFrame>, into frame: UnsafeMutablePointer<AVFrame>) throws {
+        guard let view = av_frame_alloc() else { throw MediaError("out of memory", file: "") }
+        defer {
+            var owned: UnsafeMutablePointer<AVFrame>? = view
+            av_frame_free(&owned)
+        }
+        // swscale wants a destination of exactly its output size: a second reference to the same buffers.
+        try check(av_frame_ref(view, frame), "cannot convert a frame", file: "")
+        view.pointee.width = Int32(width)
+        view.pointee.height = Int32(height)
+        try check(sws_scale_frame(context, view, source), "cannot convert a frame", file: "")
     }
 
     /// Tells swscale the YUV matrix and range of the source (decoding) from the frame's tags.
@@ -114,7 +139,7 @@ final class Upsampler {
             frame = try OwnedFrame(format: AV_PIX_FMT_RGB24, width: width, height: height)
         }
         guard let scaler, let frame else { return image }
-        scaler.convert(image, into: frame.pointer)
+        try scaler.convert(image, into: frame.pointer)
         return Image(width: width, height: height, channels: 3,
                      pixels: frame.packedRows(width: width, height: height, bytesPerPixel: 3))
     }

@@ -135,15 +135,16 @@ private final class CodecSink: FrameSink {
             setup.codecOptions = ["crf": crf, "row-mt": "1", "deadline": "good", "cpu-used": "2"]
         }
         muxer = try Muxer(setup, destination: destination)
+        // Sliced over the cores as ffmpeg's scale filter does; it keeps the encoder fed on a busy machine.
         scaler = try Scaler(from: AV_PIX_FMT_RGB24, width: width, height: height,
-                            to: AV_PIX_FMT_YUV420P, width: scaledWidth, height: scaledHeight)
+                            to: AV_PIX_FMT_YUV420P, width: scaledWidth, height: scaledHeight, threads: 0)
         frame = try OwnedFrame(format: AV_PIX_FMT_YUV420P, width: codedWidth, height: codedHeight)
     }
 
     func write(_ image: Image, index: Int) throws {
         // The encoder may still hold the previous picture; get a private buffer before writing over it.
         try check(av_frame_make_writable(frame.pointer), "out of memory", file: name)
-        scaler.convert(image, into: frame.pointer)
+        try scaler.convert(image, into: frame.pointer)
         padLumaEdges(frame.pointer, contentWidth: scaler.width, contentHeight: scaler.height)
         frame.pointer.pointee.pts = Int64(index)
         try muxer.encode(frame.pointer)
@@ -256,7 +257,7 @@ private final class Y4MSink: FrameSink {
     deinit { if ownsDescriptor, !closed { close(fd) } }
 
     func write(_ image: Image, index: Int) throws {
-        scaler.convert(image, into: frame.pointer)
+        try scaler.convert(image, into: frame.pointer)
         let chromaWidth = (scaler.width + 1) / 2, chromaHeight = (scaler.height + 1) / 2
         let planeSizes = [(scaler.width, scaler.height), (chromaWidth, chromaHeight), (chromaWidth, chromaHeight)]
         let data = planes(of: frame.pointer), rowStrides = strides(of: frame.pointer)

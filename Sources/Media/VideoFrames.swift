@@ -104,7 +104,7 @@ private final class DemuxedVideo {
             rgbFrame = try OwnedFrame(format: AV_PIX_FMT_RGB24, width: width, height: height)
         }
         guard let scaler, let rgbFrame else { throw MediaError("cannot convert a frame to RGB", file: path) }
-        scaler.convert(frame, into: rgbFrame.pointer)
+        try scaler.convert(frame, into: rgbFrame.pointer)
         return Image(width: width, height: height, channels: 3,
                      pixels: rgbFrame.packedRows(width: width, height: height, bytesPerPixel: 3))
             .applying(orientation)

@@ -1,5 +1,3 @@
-import Foundation
-
 /// An element-wise layer: y = f(x); backward multiplies by f′ computed from the kept output
 /// (ReLU, Tanh) or input (LeakyReLU). Shape unchanged.
 public class ElementwiseLayer: Layer {
@@ -41,7 +39,8 @@ public final class ReLU: ElementwiseLayer {
     }
     override func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>, _ count: Int) {
-        for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        // Multiplying by a selected factor keeps the loads unconditional, so the loop vectorises.
+        for i in 0..<count { dx[i] = dy[i] * (y[i] > 0 ? 1 : 0) }
     }
 }
 
@@ -51,20 +50,39 @@ public final class LeakyReLU: ElementwiseLayer {
     public init(_ slope: Float = 0.01) { self.slope = slope }
     override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
         let slope = slope
-        for i in 0..<count { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
+        for i in 0..<count { y[i] = x[i] * (x[i] > 0 ? 1 : slope) }
     }
     override func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>, _ count: Int) {
         let slope = slope
-        for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : slope * dy[i] }
+        for i in 0..<count { dx[i] = dy[i] * (x[i] > 0 ? 1 : slope) }
     }
 }
 
 /// tanh(x); f′ = 1 − y².
+///
+/// Computed with a rational minimax approximation (odd degree-13 numerator over even degree-6
+/// denominator, the one Eigen uses) on x clamped to ±7.905: no libm call, so the loop vectorises;
+/// absolute error below 4e-7 against float64 tanh (checked over [−10, 10]).
 public final class Tanh: ElementwiseLayer {
     public override init() {}
     override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
-        for i in 0..<count { y[i] = tanhf(x[i]) }
+        for i in 0..<count {
+            let v = min(max(x[i], -7.905_311), 7.905_311)
+            let v2 = v * v
+            var p: Float = -2.760_768_5e-16
+            p = p * v2 + 2.000_187_9e-13
+            p = p * v2 - 8.604_671_5e-11
+            p = p * v2 + 5.122_297_1e-08
+            p = p * v2 + 1.485_722_4e-05
+            p = p * v2 + 6.372_619_3e-04
+            p = p * v2 + 4.893_524_6e-03
+            var q: Float = 1.198_258_4e-06
+            q = q * v2 + 1.185_347_1e-04
+            q = q * v2 + 2.268_434_6e-03
+            q = q * v2 + 4.893_525_2e-03
+            y[i] = min(max(v * p / q, -1), 1)
+        }
     }
     override func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>, _ count: Int) {

@@ -16,6 +16,7 @@ public final class BatchNorm2d: Layer {
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
     private var trainedForward = false
+    private var lastInput: Tensor?
 
     public init(_ channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         precondition(channels > 0)
@@ -39,6 +40,7 @@ public final class BatchNorm2d: Layer {
         output.resize(n, channels, input.shape[2], input.shape[3])
         normalized.resize(n, channels, input.shape[2], input.shape[3])
         trainedForward = training
+        lastInput = input
         let (x, y, xhat) = (UnsafePointer(input.data), output.data, normalized.data)
         let (gamma, beta, mean, variance, invStd) = (weight.value.data, bias.value.data, runningMean.data, runningVar.data, inverseStd.data)
         let (momentum, epsilon) = (momentum, epsilon)
@@ -65,10 +67,16 @@ public final class BatchNorm2d: Layer {
                 let (g, bb) = (gamma[c], beta[c])
                 for b in 0..<n {
                     let offset = (b * self.channels + c) * grid
-                    for i in 0..<grid {
-                        let h = (x[offset + i] - mu) * inv
-                        xhat[offset + i] = h
-                        y[offset + i] = g * h + bb
+                    if training {
+                        for i in 0..<grid {
+                            let h = (x[offset + i] - mu) * inv
+                            xhat[offset + i] = h
+                            y[offset + i] = g * h + bb
+                        }
+                    } else {
+                        // Eval (generation) skips storing x̂; a backward in eval rebuilds it from the input.
+                        let (scale, shift) = (g * inv, bb - g * inv * mu)
+                        for i in 0..<grid { y[offset + i] = scale * x[offset + i] + shift }
                     }
                 }
             }
@@ -85,6 +93,15 @@ public final class BatchNorm2d: Layer {
         let (dy, xhat, dx) = (UnsafePointer(outputGradient.data), UnsafePointer(normalized.data), inputGradient.data)
         let (gamma, dGamma, dBeta, invStd) = (weight.value.data, weight.gradient.data, bias.gradient.data, inverseStd.data)
         let trained = trainedForward
+        if !trained, let input = lastInput {
+            let (x, target, mean, invStd) = (UnsafePointer(input.data), normalized.data, runningMean.data, inverseStd.data)
+            for b in 0..<n {
+                for c in 0..<channels {
+                    let offset = (b * channels + c) * grid
+                    for i in 0..<grid { target[offset + i] = (x[offset + i] - mean[c]) * invStd[c] }
+                }
+            }
+        }
         Parallel.chunks(channels, cost: 4 * n * grid) { range in
             for c in range {
                 var sumDy: Float = 0, sumDyXhat: Float = 0

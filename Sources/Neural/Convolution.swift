@@ -1,5 +1,19 @@
+/// How the convolutions cut a batch into GEMMs.
+public enum ConvolutionTuning {
+    /// Largest column matrix (floats) one GEMM works on. The batch is folded into the GEMM's N
+    /// dimension in chunks of whole samples that keep the im2col / col2im matrix within this budget, so
+    /// it stays in the last-level cache between being written and read (a batch of 30 at 128×128 would
+    /// otherwise stream a 126 MB matrix through memory). 2²⁰ floats = 4 MiB; chunks always hold at least
+    /// one sample. A tuning knob for benchmarks and tests, not a correctness setting.
+    public static var columnBudget = 1 << 20
+
+    static func samplesPerChunk(rows: Int, grid: Int, batch: Int) -> Int {
+        max(1, min(batch, columnBudget / max(1, rows * grid)))
+    }
+}
+
 /// 2-D convolution, PyTorch's `nn.Conv2d` (square kernel, equal stride and padding on both axes).
-/// weight: out × in × k × k, bias: out. Lowered to one GEMM over the whole batch via im2col.
+/// weight: out × in × k × k, bias: out. Lowered to GEMMs over chunks of the batch via im2col.
 public final class Conv2d: Layer {
     public let inChannels, outChannels, kernel, stride, padding: Int
     public let weight: Parameter
@@ -7,7 +21,9 @@ public final class Conv2d: Layer {
 
     private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernel: 0, stride: 1, padding: 0)
     private var batch = 0
-    private let columns = Tensor(shape: [0])        // C·k² × batch·L, kept for the weight gradient
+    private var chunk = 0
+    private var input: Tensor?
+    private let columns = Tensor(shape: [0])        // C·k² × chunk·L; holds the whole batch's when one chunk does
     private let outColumns = Tensor(shape: [0])     // out × batch·L
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
@@ -26,19 +42,25 @@ public final class Conv2d: Layer {
     // x: N × in × H × W → y: N × out × Ho × Wo, Ho = (H + 2p − k)/s + 1
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == inChannels, "Conv2d(\(inChannels)→\(outChannels)) got \(input.shape)")
+        self.input = input
         batch = input.shape[0]
         geometry = ConvGeometry(channels: inChannels, height: input.shape[2], width: input.shape[3],
                                 kernel: kernel, stride: stride, padding: padding)
         let (oh, ow) = (geometry.outHeight, geometry.outWidth)
         precondition(oh > 0 && ow > 0, "Conv2d: input \(input.shape) smaller than the kernel")
         let grid = oh * ow
-        columns.resize(1, 1, geometry.patchSize, batch * grid)
-        im2col(input.data, batch: batch, geometry, into: columns.data)
+        let patch = geometry.patchSize
+        chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
+        columns.resize(1, 1, patch, chunk * grid)
         output.resize(batch, outChannels, oh, ow)
         let target = batch == 1 ? output.data : resized(outColumns, outChannels * batch * grid)
-        // out × (N·L) = W (out × C·k²) · col (C·k² × N·L)
-        gemm(m: outChannels, n: batch * grid, k: geometry.patchSize, a: weight.value.data, lda: geometry.patchSize,
-             b: columns.data, ldb: batch * grid, c: target, ldc: batch * grid)
+        for start in Swift.stride(from: 0, to: batch, by: chunk) {
+            let count = min(chunk, batch - start)
+            fillColumns(start, count)
+            // out × (n·L) = W (out × C·k²) · col (C·k² × n·L), into columns start·L… of out × (N·L)
+            gemm(m: outChannels, n: count * grid, k: patch, a: weight.value.data, lda: patch,
+                 b: columns.data, ldb: count * grid, c: target + start * grid, ldc: batch * grid)
+        }
         if batch == 1 {
             if let bias { addPerChannel(bias.value.data, to: output.data, channels: outChannels, grid: grid) }
         } else {
@@ -47,8 +69,15 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// im2col of samples start..<start+count into `columns` (count·L columns).
+    private func fillColumns(_ start: Int, _ count: Int) {
+        guard let input else { preconditionFailure("Conv2d: backward before forward") }
+        im2col(input.data + start * inChannels * geometry.height * geometry.width, batch: count, geometry, into: columns.data)
+    }
+
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         let grid = geometry.outHeight * geometry.outWidth
+        let patch = geometry.patchSize
         precondition(outputGradient.count == batch * outChannels * grid, "Conv2d backward: gradient \(outputGradient.shape)")
         let dyColumns: UnsafeMutablePointer<Float>
         if batch == 1 {
@@ -57,19 +86,29 @@ public final class Conv2d: Layer {
             dyColumns = resized(outColumns, outChannels * batch * grid)
             batchToColumns(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: dyColumns)
         }
-        if needsParameterGradients {
-            // dW (out × C·k²) = dY (out × N·L) · colᵀ
-            gemm(transposeB: true, m: outChannels, n: geometry.patchSize, k: batch * grid, a: dyColumns, lda: batch * grid,
-                 b: columns.data, ldb: batch * grid, c: weight.gradient.data, ldc: geometry.patchSize)
-            if let bias { sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data) }
+        if needsParameterGradients, let bias {
+            sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data)
         }
-        guard needsInputGradient else { return nil }
-        // dcol (C·k² × N·L) = Wᵀ · dY, then scattered back onto the image
-        gemm(transposeA: true, m: geometry.patchSize, n: batch * grid, k: outChannels, a: weight.value.data, lda: geometry.patchSize,
-             b: dyColumns, ldb: batch * grid, c: columns.data, ldc: batch * grid)
-        inputGradient.resize(batch, inChannels, geometry.height, geometry.width)
-        col2im(columns.data, batch: batch, geometry, into: inputGradient.data)
-        return inputGradient
+        if needsInputGradient { inputGradient.resize(batch, inChannels, geometry.height, geometry.width) }
+        let singleChunk = chunk >= batch
+        for start in Swift.stride(from: 0, to: batch, by: chunk) {
+            let count = min(chunk, batch - start)
+            // One chunk: `columns` still holds the forward's im2col; several: rebuild this chunk's.
+            if !singleChunk { fillColumns(start, count) }
+            if needsParameterGradients {
+                // dW (out × C·k²) += dY (out × n·L) · colᵀ
+                gemm(transposeB: true, m: outChannels, n: patch, k: count * grid, a: dyColumns + start * grid, lda: batch * grid,
+                     b: columns.data, ldb: count * grid, beta: start == 0 ? 0 : 1, c: weight.gradient.data, ldc: patch)
+            }
+            if needsInputGradient {
+                // dcol (C·k² × n·L) = Wᵀ · dY, then scattered back onto the images
+                gemm(transposeA: true, m: patch, n: count * grid, k: outChannels, a: weight.value.data, lda: patch,
+                     b: dyColumns + start * grid, ldb: batch * grid, c: columns.data, ldc: count * grid)
+                col2im(columns.data, batch: count, geometry,
+                       into: inputGradient.data + start * inChannels * geometry.height * geometry.width)
+            }
+        }
+        return needsInputGradient ? inputGradient : nil
     }
 }
 
@@ -84,7 +123,7 @@ public final class ConvTranspose2d: Layer {
     private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernel: 0, stride: 1, padding: 0)
     private var batch = 0
     private let inputColumns = Tensor(shape: [0])   // in × N·H·W, kept for the weight gradient
-    private let columns = Tensor(shape: [0])        // out·k² × N·H·W
+    private let columns = Tensor(shape: [0])        // out·k² × chunk·H·W
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
     private let inputGradientColumns = Tensor(shape: [0])
@@ -98,6 +137,10 @@ public final class ConvTranspose2d: Layer {
 
     public var parameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    private var chunk: Int {
+        ConvolutionTuning.samplesPerChunk(rows: geometry.patchSize, grid: geometry.outHeight * geometry.outWidth, batch: batch)
     }
 
     // x: N × in × H × W → y: N × out × Ho × Wo, Ho = (H − 1)·s − 2p + k
@@ -118,39 +161,51 @@ public final class ConvTranspose2d: Layer {
             x = resized(inputColumns, inChannels * batch * grid)
             batchToColumns(input.data, batch: batch, channels: inChannels, grid: grid, into: x)
         }
-        let patch = geometry.patchSize
-        columns.resize(1, 1, patch, batch * grid)
-        // col (out·k² × N·L) = Wᵀ (W: in × out·k²) · X (in × N·L)
-        gemm(transposeA: true, m: patch, n: batch * grid, k: inChannels, a: weight.value.data, lda: patch,
-             b: x, ldb: batch * grid, c: columns.data, ldc: batch * grid)
+        let (patch, chunk) = (geometry.patchSize, chunk)
+        columns.resize(1, 1, patch, chunk * grid)
         output.resize(batch, outChannels, oh, ow)
-        col2im(columns.data, batch: batch, geometry, into: output.data)
+        for start in Swift.stride(from: 0, to: batch, by: chunk) {
+            let count = min(chunk, batch - start)
+            // col (out·k² × n·L) = Wᵀ (W: in × out·k²) · X (in × n·L), then summed onto the output images
+            gemm(transposeA: true, m: patch, n: count * grid, k: inChannels, a: weight.value.data, lda: patch,
+                 b: x + start * grid, ldb: batch * grid, c: columns.data, ldc: count * grid)
+            col2im(columns.data, batch: count, geometry, into: output.data + start * outChannels * oh * ow)
+        }
         if let bias { addPerChannel(bias.value.data, to: output.data, batch: batch, channels: outChannels, grid: oh * ow) }
         return output
     }
 
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         let grid = geometry.outHeight * geometry.outWidth
-        let patch = geometry.patchSize
-        precondition(outputGradient.count == batch * outChannels * geometry.height * geometry.width,
-                     "ConvTranspose2d backward: gradient \(outputGradient.shape)")
-        // dcol (out·k² × N·L) = im2col(dy)
-        im2col(outputGradient.data, batch: batch, geometry, into: columns.data)
-        if needsParameterGradients {
-            // dW (in × out·k²) = X (in × N·L) · dcolᵀ
-            gemm(transposeB: true, m: inChannels, n: patch, k: batch * grid, a: inputColumns.data, lda: batch * grid,
-                 b: columns.data, ldb: batch * grid, c: weight.gradient.data, ldc: patch)
-            if let bias {
-                sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: geometry.height * geometry.width,
-                              into: bias.gradient.data)
+        let imageSize = outChannels * geometry.height * geometry.width
+        let (patch, chunk) = (geometry.patchSize, chunk)
+        precondition(outputGradient.count == batch * imageSize, "ConvTranspose2d backward: gradient \(outputGradient.shape)")
+        if needsParameterGradients, let bias {
+            sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: geometry.height * geometry.width,
+                          into: bias.gradient.data)
+        }
+        guard needsInputGradient || needsParameterGradients else { return nil }
+        var target: UnsafeMutablePointer<Float>?
+        if needsInputGradient {
+            inputGradient.resize(batch, inChannels, geometry.outHeight, geometry.outWidth)
+            target = batch == 1 ? inputGradient.data : resized(inputGradientColumns, inChannels * batch * grid)
+        }
+        for start in Swift.stride(from: 0, to: batch, by: chunk) {
+            let count = min(chunk, batch - start)
+            // dcol (out·k² × n·L) = im2col(dy)
+            im2col(outputGradient.data + start * imageSize, batch: count, geometry, into: columns.data)
+            if needsParameterGradients {
+                // dW (in × out·k²) += X (in × n·L) · dcolᵀ
+                gemm(transposeB: true, m: inChannels, n: patch, k: count * grid, a: inputColumns.data + start * grid, lda: batch * grid,
+                     b: columns.data, ldb: count * grid, beta: start == 0 ? 0 : 1, c: weight.gradient.data, ldc: patch)
+            }
+            if let target {
+                // dX (in × n·L) = W (in × out·k²) · dcol
+                gemm(m: inChannels, n: count * grid, k: patch, a: weight.value.data, lda: patch,
+                     b: columns.data, ldb: count * grid, c: target + start * grid, ldc: batch * grid)
             }
         }
-        guard needsInputGradient else { return nil }
-        inputGradient.resize(batch, inChannels, geometry.outHeight, geometry.outWidth)
-        let target = batch == 1 ? inputGradient.data : resized(inputGradientColumns, inChannels * batch * grid)
-        // dX (in × N·L) = W (in × out·k²) · dcol
-        gemm(m: inChannels, n: batch * grid, k: patch, a: weight.value.data, lda: patch,
-             b: columns.data, ldb: batch * grid, c: target, ldc: batch * grid)
+        guard let target else { return nil }
         if batch > 1 {
             columnsToBatch(target, batch: batch, channels: inChannels, grid: grid, bias: nil, into: inputGradient.data)
         }

@@ -26,6 +26,9 @@ struct ConvGeometry: Equatable {
 /// col[(c·k + i)·k + j][n·L + oh·outW + ow] = x[n, c, oh·s − p + i, ow·s − p + j], zero outside.
 /// x: batch × C × H × W; col: C·k² × batch·L with L = outH·outW.
 func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
+    if g.kernel == 4 && g.stride == 2 && g.padding == 1 && g.height == 2 * g.outHeight && g.width == 2 * g.outWidth {
+        return im2colKernel4Stride2(x, batch: batch, g, into: col)
+    }
     let (k, s, p) = (g.kernel, g.stride, g.padding)
     let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
     let grid = oh * ow
@@ -52,6 +55,45 @@ func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, into col: 
                         for x in owEnd..<ow { out[x] = 0 }
                     }
                     out += ow
+                }
+            }
+        }
+    }
+}
+
+/// `im2col` for 4×4, stride 2, padding 1 on even sizes. Kernel column j reads image column 2x − 1 + j:
+/// j = 1 and j = 2 are the even and odd image columns (one de-interleaving pass), j = 0 and j = 3 are
+/// those shifted by one output column.
+private func im2colKernel4Stride2(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry,
+                                  into col: UnsafeMutablePointer<Float>) {
+    let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
+    let grid = oh * ow
+    let rowLength = batch * grid
+    Parallel.chunks(g.channels * batch, cost: 16 * grid) { planes in
+        for plane in planes {
+            let (c, n) = (plane / batch, plane % batch)
+            let image = x + (n * g.channels + c) * h * w
+            for i in 0..<4 {
+                let rowBase = col + (c * 4 + i) * 4 * rowLength + n * grid
+                for y in 0..<oh {
+                    let (r0, r1) = (rowBase + y * ow, rowBase + rowLength + y * ow)
+                    let (r2, r3) = (rowBase + 2 * rowLength + y * ow, rowBase + 3 * rowLength + y * ow)
+                    let iy = 2 * y - 1 + i
+                    guard iy >= 0 && iy < h else {
+                        r0.update(repeating: 0, count: ow)
+                        r1.update(repeating: 0, count: ow)
+                        r2.update(repeating: 0, count: ow)
+                        r3.update(repeating: 0, count: ow)
+                        continue
+                    }
+                    let source = image + iy * w
+                    // Branch-free loops with a constant stride, so they vectorise (rows are short: 4–32).
+                    for t in 0..<ow { r1[t] = source[2 * t] }
+                    for t in 0..<ow { r2[t] = source[2 * t + 1] }
+                    r0[0] = 0
+                    for t in 1..<ow { r0[t] = source[2 * t - 1] }
+                    for t in 0..<(ow - 1) { r3[t] = source[2 * t + 2] }
+                    r3[ow - 1] = 0
                 }
             }
         }
@@ -128,14 +170,19 @@ private func col2imKernel4Stride2(_ col: UnsafePointer<Float>, batch: Int, _ g: 
                     let (b0, b1, b2, b3) = (tapRow(firstTap + 2, 0), tapRow(firstTap + 2, 1),
                                             tapRow(firstTap + 2, 2), tapRow(firstTap + 2, 3))
                     let out = image + y * w
-                    for t in 0..<ow {
-                        var even = a1[t] + b1[t]
-                        var odd = a2[t] + b2[t]
-                        if t > 0 { even += a3[t - 1] + b3[t - 1] }
-                        if t + 1 < ow { odd += a0[t + 1] + b0[t + 1] }
-                        out[2 * t] = even
-                        out[2 * t + 1] = odd
+                    // The first and last t lack one neighbour tap each; the loop between is branch-free.
+                    func edge(_ t: Int) {
+                        out[2 * t] = a1[t] + b1[t] + (t > 0 ? a3[t - 1] + b3[t - 1] : 0)
+                        out[2 * t + 1] = a2[t] + b2[t] + (t + 1 < ow ? a0[t + 1] + b0[t + 1] : 0)
                     }
+                    edge(0)
+                    if ow > 2 {
+                        for t in 1..<(ow - 1) {
+                            out[2 * t] = a1[t] + b1[t] + a3[t - 1] + b3[t - 1]
+                            out[2 * t + 1] = a2[t] + b2[t] + a0[t + 1] + b0[t + 1]
+                        }
+                    }
+                    if ow > 1 { edge(ow - 1) }
                 }
             }
         }

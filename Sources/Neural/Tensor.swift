@@ -1,3 +1,5 @@
+import Foundation
+
 /// A float32 tensor with an explicit shape (row-major; images are NCHW).
 ///
 /// A reference type that owns its memory: layers keep their output and gradient tensors and
@@ -20,6 +22,7 @@ public final class Tensor {
         capacity = max(count, 1)
         data = .allocate(capacity: capacity)
         data.initialize(repeating: 0, count: capacity)
+        Tensor.countAllocation()
     }
 
     /// A tensor holding `scalars` (row-major); their number must match the shape.
@@ -83,6 +86,24 @@ public final class Tensor {
         capacity = needed
         data = .allocate(capacity: capacity)
         data.initialize(repeating: 0, count: capacity)
+        Tensor.countAllocation()
+    }
+
+    private static let allocationLock = NSLock()
+    nonisolated(unsafe) private static var allocations = 0
+
+    private static func countAllocation() {
+        allocationLock.lock()
+        allocations += 1
+        allocationLock.unlock()
+    }
+
+    /// How many times tensor storage has been allocated in this process (new tensors and growth).
+    /// A warmed-up training step leaves it unchanged; tests check that.
+    public static var storageAllocations: Int {
+        allocationLock.lock()
+        defer { allocationLock.unlock() }
+        return allocations
     }
 
     /// Sets every element to `value`.

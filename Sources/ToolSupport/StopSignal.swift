@@ -1,12 +1,14 @@
-import Dispatch
 import Foundation
 
-/// SIGINT/SIGTERM handling. Signals are taken through dispatch sources, so the handler runs on an
-/// ordinary thread and may take locks and touch files; the work loop polls `requested`.
+/// SIGINT/SIGTERM handling. The signal handler itself only writes a byte to a pipe (the one thing that
+/// is safe there); a watcher thread reads it and does the real work: raising `requested` for a graceful
+/// tool, or removing unfinished outputs and exiting 130. The handler is in place before `install`
+/// returns, so no early signal is lost.
 public enum StopSignal {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var stopRequested = false
-    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    /// The pipe's write end, read by the signal handler (set before the handler is installed).
+    nonisolated(unsafe) private static var wakeFD: Int32 = -1
 
     /// True once SIGINT or SIGTERM arrived (graceful tools poll this between steps).
     public static var requested: Bool {
@@ -20,24 +22,43 @@ public enum StopSignal {
     }
 
     static func install(graceful: Bool) {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                lock.lock()
-                let second = stopRequested
-                stopRequested = true
-                lock.unlock()
-                if !graceful || second {
-                    // Not a tool that saves on stop, or the user insisted: leave no partial output.
-                    AtomicFile.removeUnfinished()
-                    report("interrupted")
-                    _exit(ToolExit.interrupted)
-                }
-                report("stopping after this step (interrupt again to quit at once)")
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }  // no pipe: keep the default action (exit at once)
+        wakeFD = fds[1]
+        let readFD = fds[0]
+        let watcher = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let n = read(readFD, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                guard n == 1 else { return }
+                onSignal(graceful: graceful)
             }
-            source.resume()
-            sources.append(source)
         }
+        watcher.start()
+        for signalNumber in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in
+                var byte: UInt8 = 1
+                _ = write(StopSignal.wakeFD, &byte, 1)
+            }
+            action.sa_flags = SA_RESTART
+            sigemptyset(&action.sa_mask)
+            sigaction(signalNumber, &action, nil)
+        }
+    }
+
+    private static func onSignal(graceful: Bool) {
+        lock.lock()
+        let second = stopRequested
+        stopRequested = true
+        lock.unlock()
+        if !graceful || second {
+            // Not a tool that saves on stop, or the user insisted: leave no partial output.
+            AtomicFile.removeUnfinished()
+            report("interrupted")
+            _exit(ToolExit.interrupted)
+        }
+        report("stopping after this step (interrupt again to quit at once)")
     }
 }

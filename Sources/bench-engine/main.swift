@@ -20,6 +20,10 @@ func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1000) }
 if let mode = ProcessInfo.processInfo.environment["MNEMOSYNE_GEMM_THREADING"].flatMap(GEMMThreading.init(rawValue:)) {
     BLAS.threading = mode
 }
+if let budget = arguments.first(where: { $0.hasPrefix("--column-budget=") }).flatMap({ Int($0.dropFirst("--column-budget=".count)) }) {
+    ConvolutionTuning.columnBudget = budget
+}
+print("column budget \(ConvolutionTuning.columnBudget) floats")
 print("openblas core \(BLAS.coreName), GEMM threading \(BLAS.threading.rawValue), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: batch, seed: 1))
 var rng = RNG(seed: 2)
@@ -29,9 +33,11 @@ for i in 0..<real.count { real[i] = rng.uniform() * 2 - 1 }
 // Per layer: G at batch 16, D at batch 32 (the step runs D on real and fake together).
 let latent = Tensor(shape: [batch, 128, 1, 1])
 rng.fillNormal(latent.buffer)
-let stepOnly = arguments.contains("--step-only")   // for peak-memory and profiler runs
+// --only layers|step|generate runs one part (for peak-memory and profiler runs).
+let only = arguments.first { $0.hasPrefix("--only=") }.map { String($0.dropFirst("--only=".count)) }
+func runs(_ part: String) -> Bool { only == nil || only == part }
 let layerSteps = max(3, steps / 2)
-for (label, model, input) in stepOnly ? [] : [("G", trainer.generator, latent),
+for (label, model, input) in !runs("layers") ? [] : [("G", trainer.generator, latent),
                               ("D", trainer.discriminator, Tensor(shape: [2 * batch, 3, 64, 64], repeating: 0.1))] {
     for t in Benchmark.profile(model, input: input, runs: layerSteps) {
         var line = "layer \(label).\(t.index) \(t.name) \(t.inputShape)->\(t.outputShape) fwd \(ms(t.forwardSeconds)) ms bwd \(ms(t.backwardSeconds)) ms"
@@ -42,32 +48,36 @@ for (label, model, input) in stepOnly ? [] : [("G", trainer.generator, latent),
     }
 }
 
-// The step: forward multiply-adds of G (batch N) and D (one image), counted as in the step.
-let gMACs = Benchmark.profile(trainer.generator, input: latent, runs: 1).compactMap(\.multiplyAdds).reduce(0, +)
-let dMACs = Benchmark.profile(trainer.discriminator, input: real, runs: 1).compactMap(\.multiplyAdds).reduce(0, +)
-// G forward twice, G backward (2×, no input gradient needed at the latent but counted), D on 2N fwd + bwd (3×),
-// D on N fwd + input gradient (2×).
-let stepMACs = gMACs * (1 + 1 + 2) + dMACs * (2 * 3 + 2)
-// CPU time (all threads) per step as well: on a shared machine it shows the work apart from the waiting.
-let cpuBefore = processorSeconds()
-let stepSeconds = Benchmark.median(runs: steps, warmup: 2) { trainer.step(real: real) }
-let cpuPerStep = (processorSeconds() - cpuBefore) / Double(steps + 2)
-print("step R64 W64 batch \(batch): median \(ms(stepSeconds)) ms of \(steps) (\(String(format: "%.1f", Double(batch) / stepSeconds)) img/s), \(gflops(stepMACs, stepSeconds)) GFLOP/s effective, cpu \(ms(cpuPerStep)) ms/step")
+if runs("step") {
+    // The step: forward multiply-adds of G (batch N) and D (one image), counted as in the step.
+    let gMACs = Benchmark.profile(trainer.generator, input: latent, runs: 1).compactMap(\.multiplyAdds).reduce(0, +)
+    let dMACs = Benchmark.profile(trainer.discriminator, input: real, runs: 1).compactMap(\.multiplyAdds).reduce(0, +)
+    // G forward twice, G backward (2×, no input gradient needed at the latent but counted), D on 2N fwd + bwd (3×),
+    // D on N fwd + input gradient (2×).
+    let stepMACs = gMACs * (1 + 1 + 2) + dMACs * (2 * 3 + 2)
+    // CPU time (all threads) per step as well: on a shared machine it shows the work apart from the waiting.
+    let cpuBefore = processorSeconds()
+    let stepSeconds = Benchmark.median(runs: steps, warmup: 2) { trainer.step(real: real) }
+    let cpuPerStep = (processorSeconds() - cpuBefore) / Double(steps + 2)
+    print("step R64 W64 batch \(batch): median \(ms(stepSeconds)) ms of \(steps) (\(String(format: "%.1f", Double(batch) / stepSeconds)) img/s), \(gflops(stepMACs, stepSeconds)) GFLOP/s effective, cpu \(ms(cpuPerStep)) ms/step")
 
-// The threading choice, A B A B in one process (the machine is shared and noisy: compare ratios).
-if arguments.contains("--compare-threading") {
-    let chosen = BLAS.threading
-    for round in 1...3 {
-        for mode in GEMMThreading.allCases {
-            BLAS.threading = mode
-            let seconds = Benchmark.median(runs: steps, warmup: 1) { trainer.step(real: real) }
-            print("threading round \(round) \(mode.rawValue): step median \(ms(seconds)) ms")
+    // The threading choice, A B A B in one process (the machine is shared and noisy: compare ratios).
+    if arguments.contains("--compare-threading") {
+        let chosen = BLAS.threading
+        for round in 1...3 {
+            for mode in GEMMThreading.allCases {
+                BLAS.threading = mode
+                let cpu = processorSeconds()
+                let seconds = Benchmark.median(runs: steps, warmup: 1) { trainer.step(real: real) }
+                let cpuPerStep = (processorSeconds() - cpu) / Double(steps + 1)
+                print("threading round \(round) \(mode.rawValue): step median \(ms(seconds)) ms, cpu \(ms(cpuPerStep)) ms/step")
+            }
         }
+        BLAS.threading = chosen
     }
-    BLAS.threading = chosen
 }
 
-for resolution in stepOnly ? [] : [64, 128] {
+for resolution in !runs("generate") ? [] : [64, 128] {
     let generatorConfig = DCGANConfig(resolution: resolution, width: 64, zDim: 128)
     let g = try GANTrainer(config: generatorConfig, options: GANTrainerOptions(seed: 3))
     let latents = rng.normals(30 * 128)

@@ -5,6 +5,8 @@ import Imaging
 import TensorStream
 import ToolSupport
 
+extension GeneratorArchitecture: ExpressibleByArgument {}
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -49,6 +51,9 @@ struct Train: ParsableCommand {
 
     @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 128).")
     var zDim: Int?
+
+    @Option(help: "Generator: dcgan (transposed convolutions, the reference) or resize (nearest upsampling + 3x3 convolutions, no checkerboard grid; default dcgan).")
+    var arch: GeneratorArchitecture?
 
     @Option(help: "Loss: hinge or logistic (default hinge).")
     var loss: String?
@@ -97,14 +102,14 @@ struct Train: ParsableCommand {
         if previewEvery != nil && preview == nil { throw ValidationError("--preview-every needs --preview DIR") }
         if resume != nil {
             let given = [("--batch", batch != nil), ("--lr", lr != nil), ("--seed", seed != nil),
-                         ("--width", width != nil), ("--z-dim", zDim != nil), ("--loss", loss != nil),
+                         ("--width", width != nil), ("--z-dim", zDim != nil), ("--arch", arch != nil), ("--loss", loss != nil),
                          ("--augment", augment != nil), ("--ema", ema != nil)].filter(\.1).map(\.0)
             if !given.isEmpty {
                 throw ValidationError("--resume continues the saved run's options; drop \(given.joined(separator: ", "))")
             }
         }
-        if initFrom != nil, width != nil || zDim != nil {
-            throw ValidationError("--init keeps the checkpoint's --width and --z-dim")
+        if initFrom != nil, width != nil || zDim != nil || arch != nil {
+            throw ValidationError("--init keeps the checkpoint's --width, --z-dim and --arch")
         }
     }
 
@@ -116,8 +121,8 @@ struct Train: ParsableCommand {
         }
         let dataset = try readDataset()
         let start = try trainingStart()
-        let config = DCGANConfig(resolution: dataset.resolution,
-                                 width: width ?? (dataset.resolution <= 64 ? 64 : 32), zDim: zDim ?? 128)
+        let config = DCGANConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
+                                                 architecture: arch ?? .dcgan)
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
@@ -183,19 +188,12 @@ struct Train: ParsableCommand {
         do {
             let reader = try StreamReader.open(input)
             try reader.requireImages()
-            var dataset: ImageDataset
+            let dataset: ImageDataset
             do {
-                dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1])
-            } catch {
+                dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1],
+                                           records: { try reader.next(into: &$0) }, shouldStop: { StopSignal.requested })
+            } catch let error as DatasetError {
                 throw ToolFailure("\(error): \(reader.sourceName)")
-            }
-            var record: [UInt8] = []
-            while try reader.next(into: &record) {
-                dataset.append(record)
-                if StopSignal.requested { break }
-            }
-            guard dataset.count > 0 || StopSignal.requested else {
-                throw ToolFailure("\(DatasetError.empty): \(reader.sourceName)")
             }
             if StopSignal.requested { throw Interrupted("interrupted while reading the pictures; nothing written") }
             return dataset
@@ -219,10 +217,10 @@ struct Train: ParsableCommand {
     }
 
     func writePreview(_ images: [Float], count: Int, step: Int, resolution: Int) throws {
-        let columns = Int(Double(count).squareRoot().rounded(.up))
-        let grid = Pixels.grid(Pixels.bytes(fromBatch: images, count: count, size: resolution),
-                               count: count, size: resolution, columns: columns)
-        let png = try encodePNG(Image(width: grid.width, height: grid.height, pixels: grid.pixels))
+        let cells = Pixels.records(fromBatch: images, count: count, size: resolution).map {
+            Image(width: resolution, height: resolution, pixels: $0)
+        }
+        let png = try encodePNG(Image.grid(cells, columns: TrainingRun.previewColumns, gap: 2))
         let file = try AtomicFile(path: "\(preview!)/step-\(String(format: "%06d", step)).png")
         try png.withUnsafeBytes { try file.sink.write($0) }
         try file.commit()

@@ -82,9 +82,9 @@ final class CheckpointTests: XCTestCase {
             guard case .mismatch? = error as? CheckpointError else { return XCTFail("\(error)") }
         }
         checkpoint = try trainedCheckpoint(steps: 0)
-        checkpoint.tensors["G.99.weight"] = SafetensorsTensor(floats: [0], shape: [1])
+        checkpoint.tensors["G_ema.99.weight"] = SafetensorsTensor(floats: [0], shape: [1])
         XCTAssertThrowsError(try ImageGenerator(checkpoint: checkpoint)) { error in
-            XCTAssertEqual(error as? CheckpointError, .mismatch("unexpected tensor 'G.99.weight'"))
+            XCTAssertEqual(error as? CheckpointError, .mismatch("unexpected tensor 'G_ema.99.weight'"))
         }
     }
 

@@ -48,6 +48,11 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(file.metadata, ["k": "v"])
         XCTAssertEqual(try file.tensors["a"]!.floats(), [1])
         XCTAssertEqual(file.tensors["b"]!.bytes, [9, 8])
+        // A reader can keep only the tensors it needs; the rest of the file is still checked.
+        let onlyA = try SafetensorsFile(bytes: bytes, keeping: { $0 == "a" })
+        XCTAssertEqual(Array(onlyA.tensors.keys), ["a"])
+        XCTAssertEqual(try onlyA.tensors["a"]!.floats(), [1])
+        XCTAssertThrowsError(try SafetensorsFile(bytes: Array(bytes.dropLast()), keeping: { $0 == "a" }))
     }
 
     func testRejectsEveryTruncation() {

@@ -33,6 +33,19 @@ final class TrainerStepTests: XCTestCase {
         XCTAssertNotEqual(before["G.1.running_mean"], after["G.1.running_mean"])
     }
 
+    /// Once warmed up (both batch sizes D sees have been through), steps and generation reuse their buffers.
+    func testWarmedUpStepAllocatesNoTensorStorage() throws {
+        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 4, seed: 1))
+        let real = realBatch(4, seed: 2)
+        let latents = { var rng = RNG(seed: 3); return rng.normals(5 * config.zDim) }()
+        let fresh = Tensor.storageAllocations
+        for _ in 0..<2 { trainer.step(real: real); _ = trainer.generate(latents: latents, count: 5, useEMA: true) }
+        let before = Tensor.storageAllocations
+        XCTAssertGreaterThan(before, fresh, "the first steps size the buffers")
+        for _ in 0..<3 { trainer.step(real: real); _ = trainer.generate(latents: latents, count: 5, useEMA: true) }
+        XCTAssertEqual(Tensor.storageAllocations, before)
+    }
+
     func testSameSeedGivesSameSteps() throws {
         let a = try GANTrainer(config: config, options: GANTrainerOptions(batch: 3, seed: 9))
         let b = try GANTrainer(config: config, options: GANTrainerOptions(batch: 3, seed: 9))
@@ -63,6 +76,28 @@ final class TrainerStepTests: XCTestCase {
             XCTAssertEqual(a.gLoss.bitPattern, b.gLoss.bitPattern)
         }
         XCTAssertEqual(snapshot(uninterrupted), snapshot(resumed))
+    }
+
+    /// G_ema warms up: after t steps the next one mixes with decay min(emaDecay, (1 + t) / (10 + t));
+    /// decay 0 keeps G_ema an exact copy of G.
+    func testAverageWarmsUpToItsDecay() throws {
+        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, emaDecay: 0.999, seed: 2))
+        XCTAssertEqual(trainer.averageDecay(afterSteps: 0), 0.1)
+        XCTAssertEqual(trainer.averageDecay(afterSteps: 90), 0.91)
+        XCTAssertEqual(trainer.averageDecay(afterSteps: 100_000), 0.999)
+        let start = snapshot(trainer)["G_ema.0.weight"]!
+        trainer.step(real: realBatch(2, seed: 6))
+        let (weights, average) = (snapshot(trainer)["G.0.weight"]!, snapshot(trainer)["G_ema.0.weight"]!)
+        XCTAssertNotEqual(weights, start)
+        for i in stride(from: 0, to: weights.count, by: 97) {
+            XCTAssertEqual(average[i], 0.1 * start[i] + 0.9 * weights[i], accuracy: 1e-6, "[\(i)]")
+        }
+
+        let plain = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, emaDecay: 0, seed: 2))
+        XCTAssertEqual(plain.averageDecay(afterSteps: 0), 0)
+        plain.step(real: realBatch(2, seed: 6))
+        let state = snapshot(plain)
+        for (name, values) in state where name.hasPrefix("G.") { XCTAssertEqual(state["G_ema." + name.dropFirst(2)], values, name) }
     }
 
     func testLoadRejectsWrongShapeNamingTheTensor() throws {
@@ -191,6 +226,10 @@ final class TrainerStepTests: XCTestCase {
         XCTAssertEqual(g.forward(Tensor(shape: [2, 128, 1, 1]), training: true).shape, [2, 3, 64, 64])
         XCTAssertThrowsError(try DCGAN.generator(DCGANConfig(resolution: 48)))
         XCTAssertEqual(DCGANConfig(resolution: 128).generatorWidths, [512, 512, 256, 128, 64])
+        // train's defaults: narrower nets from 128 pixels up; explicit choices win.
+        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 64), DCGANConfig(resolution: 64, width: 64, zDim: 128))
+        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 128), DCGANConfig(resolution: 128, width: 32, zDim: 128))
+        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 256, width: 8, zDim: 16), DCGANConfig(resolution: 256, width: 8, zDim: 16))
         let json = try JSONEncoder().encode(config)
         XCTAssertEqual(try JSONDecoder().decode(DCGANConfig.self, from: json), config)
     }

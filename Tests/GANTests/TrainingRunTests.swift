@@ -150,6 +150,31 @@ final class TrainingRunTests: XCTestCase {
         }
     }
 
+    func testDatasetReadsRecordsUntilTheEndOrAStop() throws {
+        let records = (0..<5).map { [UInt8](repeating: UInt8($0), count: 32 * 32 * 3) }
+        func source() -> (inout [UInt8]) throws -> Bool {
+            var index = 0
+            return { record in
+                guard index < records.count else { return false }
+                record = records[index]
+                index += 1
+                return true
+            }
+        }
+        let all = try ImageDataset(height: 32, width: 32, records: source())
+        XCTAssertEqual(all.count, 5)
+        XCTAssertEqual(all.pixels, Array(records.joined()))
+        var asked = 0
+        let stopped = try ImageDataset(height: 32, width: 32, records: source(), shouldStop: { asked += 1; return asked > 2 })
+        XCTAssertEqual(stopped.count, 2)
+        XCTAssertThrowsError(try ImageDataset(height: 32, width: 32, records: { _ in false })) { error in
+            XCTAssertEqual(error as? DatasetError, .empty)
+        }
+        XCTAssertThrowsError(try ImageDataset(height: 32, width: 32, channels: 1, records: source())) { error in
+            XCTAssertEqual(error as? DatasetError, .notRGB(1))
+        }
+    }
+
     /// The model learns the data, not by chance: on pictures that are each solid red or solid blue, the
     /// untrained generator's pictures sit about 1.0 (mean absolute difference in [-1, 1] units) from the
     /// nearest data colour; 300 steps must at least halve that distance. Measured while writing this test:

@@ -84,16 +84,9 @@ final class EncodeJobTests: XCTestCase {
     }
 
     private func frameRate(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
-        process.arguments = ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate",
-                             "-of", "csv=p=0", path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let probe = try Fixtures.run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries",
+                                                          "stream=r_frame_rate", "-of", "csv=p=0", path])
+        return String(decoding: probe.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func testVideoGoesThroughTheAtomicWriterAndErrorsNameTheFinalFile() throws {

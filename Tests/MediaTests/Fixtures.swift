@@ -43,21 +43,28 @@ enum Fixtures {
         var pixelFormat: String
     }
 
-    /// What ffprobe says about the first video stream, counting frames by decoding them.
-    static func probe(_ path: String) throws -> Probe {
+    /// Runs a command-line program (ffmpeg, ffprobe): its exit status and what it wrote to stdout.
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: Data) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
-        process.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
-                             "stream=codec_name,width,height,nb_read_frames,pix_fmt", "-of", "json", path]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0,
+        return (process.terminationStatus, data)
+    }
+
+    /// What ffprobe says about the first video stream, counting frames by decoding them.
+    static func probe(_ path: String) throws -> Probe {
+        let (status, data) = try run("/usr/bin/ffprobe", [
+            "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+            "stream=codec_name,width,height,nb_read_frames,pix_fmt", "-of", "json", path])
+        guard status == 0,
               let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let stream = (json["streams"] as? [[String: Any]])?.first else {
-            throw NSError(domain: "ffprobe", code: Int(process.terminationStatus),
+            throw NSError(domain: "ffprobe", code: Int(status),
                           userInfo: [NSLocalizedDescriptionKey: "ffprobe could not read \(path)"])
         }
         return Probe(codec: stream["codec_name"] as? String ?? "",

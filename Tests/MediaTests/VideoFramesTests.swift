@@ -63,16 +63,13 @@ final class ForeignVideoTests: XCTestCase {
         let raw = dir.appendingPathComponent(name + ".rgb")
         try Data([UInt8]([0x33, 0x66, 0xCC]).repeated(40 * 30 * 7)).write(to: raw)
         let path = dir.appendingPathComponent(name).path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        process.arguments = ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "40x30", "-r", "10",
-                             "-i", raw.path, "-vf",
-                             "scale=out_color_matrix=\(matrix):out_range=\(range),format=\(range == "pc" ? "yuvj420p" : "yuv420p")",
-                             "-colorspace", matrix == "bt601" ? "smpte170m" : matrix, "-color_range", range,
-                             "-c:v", "libx264", "-crf", "10", path]
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "ffmpeg could not make \(name)")
+        let ffmpeg = try Fixtures.run("/usr/bin/ffmpeg", [
+            "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "40x30", "-r", "10",
+            "-i", raw.path, "-vf",
+            "scale=out_color_matrix=\(matrix):out_range=\(range),format=\(range == "pc" ? "yuvj420p" : "yuv420p")",
+            "-colorspace", matrix == "bt601" ? "smpte170m" : matrix, "-color_range", range,
+            "-c:v", "libx264", "-crf", "10", path])
+        XCTAssertEqual(ffmpeg.status, 0, "ffmpeg could not make \(name)")
         return path
     }
 
@@ -97,16 +94,9 @@ final class ForeignVideoTests: XCTestCase {
 /// Portrait phone videos are stored sideways with a display-matrix rotation; frames come out upright.
 final class RotatedVideoTests: XCTestCase {
     private func ffmpeg(_ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        process.arguments = ["-v", "error", "-y"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "ffmpeg \(arguments)")
-        return data
+        let ffmpeg = try Fixtures.run("/usr/bin/ffmpeg", ["-v", "error", "-y"] + arguments)
+        XCTAssertEqual(ffmpeg.status, 0, "ffmpeg \(arguments)")
+        return ffmpeg.output
     }
 
     func testRotationMetadataTurnsFramesLikeFFmpegDoes() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import Neural
 import XCTest
 
@@ -44,6 +45,34 @@ final class LayerGradientTests: XCTestCase {
         let conv = ConvTranspose2d(2, 3, kernel: 3, stride: 2, padding: 1)
         initialise(conv, seed: 11)
         checkGradients(conv, input: randomTensor([1, 2, 5, 3], seed: 12))
+    }
+
+    /// With a tiny column budget every sample is its own GEMM chunk (weight gradients accumulate over
+    /// chunks, Conv2d rebuilds its columns in backward): same results as one chunk, and correct gradients.
+    func testConvolutionsSplitIntoBatchChunks() {
+        let saved = ConvolutionTuning.columnBudget
+        defer { ConvolutionTuning.columnBudget = saved }
+        let conv = Conv2d(3, 4, kernel: 4, stride: 2, padding: 1)
+        let transposed = ConvTranspose2d(4, 3, kernel: 4, stride: 2, padding: 1)
+        initialise(conv, seed: 40)
+        initialise(transposed, seed: 41)
+        let (x, z) = (randomTensor([3, 3, 6, 8], seed: 42), randomTensor([3, 4, 3, 2], seed: 43))
+        func results() -> [[Float]] {
+            let y = conv.forward(x, training: true).scalars
+            let dx = conv.backward(randomTensor([3, 4, 3, 4], seed: 44)).scalars
+            let t = transposed.forward(z, training: true).scalars
+            let dz = transposed.backward(randomTensor([3, 3, 6, 4], seed: 45)).scalars
+            return [y, dx, conv.weight.gradient.scalars, t, dz, transposed.weight.gradient.scalars]
+        }
+        let whole = results()
+        ConvolutionTuning.columnBudget = 1
+        let chunked = results()
+        for (a, b) in zip(whole, chunked) {
+            XCTAssertEqual(a.count, b.count)
+            for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(u))) }
+        }
+        checkGradients(conv, input: x)
+        checkGradients(transposed, input: z)
     }
 
     func testLinear() {
@@ -101,5 +130,18 @@ final class LayerGradientTests: XCTestCase {
         checkGradients(model, input: randomTensor([2, 3, 6, 6], seed: 32), epsilon: 1e-3)
         XCTAssertEqual(model.namedTensors().map(\.0),
                        ["0.weight", "1.weight", "1.bias", "3.weight", "3.bias", "1.running_mean", "1.running_var"])
+    }
+}
+
+final class TanhAccuracyTests: XCTestCase {
+    /// The rational approximation against Foundation's tanh over a dense range, saturating in [−1, 1].
+    func testTanhMatchesLibm() {
+        let x = Tensor(shape: [40_001])
+        for i in 0..<x.count { x[i] = Float(i - 20_000) / 2_000 }   // −10 … 10
+        let y = Tanh().forward(x, training: false)
+        for i in 0..<x.count {
+            XCTAssertEqual(Double(y[i]), tanh(Double(x[i])), accuracy: 1e-6, "tanh(\(x[i]))")
+            XCTAssertLessThanOrEqual(abs(y[i]), 1)
+        }
     }
 }

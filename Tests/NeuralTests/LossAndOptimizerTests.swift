@@ -128,3 +128,25 @@ final class LossAndOptimizerTests: XCTestCase {
         XCTAssertThrowsError(try model.load(named)) { XCTAssertEqual($0 as? NeuralError, .missingTensor("0.weight")) }
     }
 }
+
+final class InitializationTests: XCTestCase {
+    /// DCGAN init: conv weights N(0, 0.02), BN γ N(1, 0.02), β and biases 0; Kaiming: std √2/√fan_in.
+    func testInitializationStatistics() {
+        func moments(_ t: Tensor) -> (mean: Float, std: Float) {
+            let values = t.scalars
+            let mean = values.reduce(0, +) / Float(values.count)
+            return (mean, (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)).squareRoot())
+        }
+        let conv = Conv2d(64, 64, kernel: 4), norm = BatchNorm2d(4096)
+        var rng = RNG(seed: 1)
+        conv.bias!.value.fill(5)
+        Initialization.dcgan.apply(to: Sequential([conv, norm]), rng: &rng)
+        XCTAssertEqual(moments(conv.weight.value).mean, 0, accuracy: 1e-3)
+        XCTAssertEqual(moments(conv.weight.value).std, 0.02, accuracy: 1e-3)
+        XCTAssertEqual(moments(norm.weight.value).mean, 1, accuracy: 2e-3)
+        XCTAssertEqual(moments(norm.weight.value).std, 0.02, accuracy: 2e-3)
+        XCTAssertEqual(conv.bias!.value.scalars, [Float](repeating: 0, count: 64))
+        Initialization.kaiming(slope: 0).apply(to: conv, rng: &rng)
+        XCTAssertEqual(moments(conv.weight.value).std, (2 / Float(64 * 16)).squareRoot(), accuracy: 2e-3)
+    }
+}

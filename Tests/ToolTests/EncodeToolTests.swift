@@ -22,16 +22,10 @@ final class EncodeToolTests: XCTestCase {
 
     /// ffprobe's view of the first video stream (frames counted by decoding).
     private func probe(_ path: String) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
-        process.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
-                             "stream=codec_name,width,height,nb_read_frames,r_frame_rate", "-of", "json", path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let ffprobe = try ToolRunner.shell("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                                           + "stream=codec_name,width,height,nb_read_frames,r_frame_rate -of json '\(path)'")
+        XCTAssertEqual(ffprobe.status, 0, ffprobe.stderr)
+        let json = try JSONSerialization.jsonObject(with: ffprobe.stdout) as? [String: Any]
         return try XCTUnwrap((json?["streams"] as? [[String: Any]])?.first, "ffprobe cannot read \(path)")
     }
 
@@ -207,7 +201,13 @@ final class EncodeToolTests: XCTestCase {
         while try contents(dir).isEmpty && Date() < deadline { usleep(10_000) }
         XCTAssertEqual(try contents(dir).count, 1, "the temporary file exists while encoding")
         XCTAssertFalse(try contents(dir).contains("clip.mp4"))
-        process.interrupt()
+        // Interrupt as a user would, again if needed: the tool's signal handler is registered
+        // asynchronously and may not be listening yet on a busy machine.
+        let giveUp = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < giveUp {
+            process.interrupt()
+            usleep(200_000)
+        }
         process.waitUntilExit()
         try? input.fileHandleForWriting.close()
         XCTAssertEqual(process.terminationStatus, 130)
