@@ -9,15 +9,17 @@ struct Sample: ParsableCommand {
         commandName: "sample",
         abstract: "Draw pictures from a trained checkpoint as an image stream.",
         discussion: """
-        The pictures come from the checkpoint's EMA generator. Picture i of `--n N --seed S` uses the
-        i-th latent drawn from seed S; `--seeds a,b,c` names pictures: seed k always gives the same
-        picture, the same one `walk --seeds k` passes through.
+        The pictures come from the checkpoint's EMA generator. Picture i of `--n N
+        --seed S` uses the i-th latent drawn from seed S; `--seeds a,b,c` names
+        pictures: seed k always gives the same picture, the same one `walk --seeds k`
+        passes through.
 
         Examples:
           sample plato.ckpt --n 64 --seed 7 | encode -o grid.png --grid 8x8
           sample plato.ckpt --seeds 3,17,42 --psi 0.7 | encode -o named.png --grid 3x1
 
-        Exit status: 0 ok, 1 runtime error (bad checkpoint, I/O), 2 usage, 130 interrupted.
+        Exit status: 0 ok, 1 runtime error (bad checkpoint, I/O), 2 usage, 130
+        interrupted.
         """)
 
     @Argument(help: "The checkpoint (from train).")

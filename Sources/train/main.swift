@@ -12,14 +12,16 @@ struct Train: ParsableCommand {
         commandName: "train",
         abstract: "Train a GAN on a stream of pictures and write its checkpoint.",
         discussion: """
-        Reads an image stream (stdin or a file) of square 32, 64, 128 or 256 pixel pictures, keeps it in
-        memory, trains the dcgan model with differentiable augmentation, horizontal flips and an EMA
-        generator, and writes the checkpoint (safetensors, docs/checkpoint.md) to stdout or -o.
+        Reads an image stream (stdin or a file) of square 32, 64, 128 or 256 pixel
+        pictures, keeps it in memory, trains the dcgan model with differentiable
+        augmentation, horizontal flips and an EMA generator, and writes the checkpoint
+        (safetensors, docs/checkpoint.md) to stdout or -o.
 
-        --init fine-tunes the weights of another checkpoint (new optimizer, steps from 0). --resume
-        continues a saved run exactly (its options, optimizer, step and random state); --steps is then the
-        run's total. On SIGINT/SIGTERM the current step finishes, the checkpoint is written (to
-        --checkpoint and the output) and train exits 130; interrupt twice to quit at once.
+        --init fine-tunes the weights of another checkpoint (new optimizer, steps from
+        0). --resume continues a saved run exactly (its options, optimizer, step and
+        random state); --steps is then the run's total. On SIGINT/SIGTERM the current
+        step finishes, the checkpoint is written (to --checkpoint and the output) and
+        train exits 130; interrupt twice to quit at once.
 
         Examples:
           ingest plato/ | train --steps 2000 > plato.ckpt
@@ -28,7 +30,8 @@ struct Train: ParsableCommand {
           train faces.tns --resume run.ckpt --checkpoint run.ckpt -o faces.ckpt
           walk plato.ckpt --n 300 | train --init plato.ckpt --steps 500 > echo.ckpt
 
-        Exit status: 0 ok, 1 runtime error (bad input, diverged, I/O), 2 usage, 130 interrupted (saved).
+        Exit status: 0 ok, 1 runtime error (bad input, diverged, I/O), 2 usage, 130
+        interrupted (saved).
         """)
 
     @Argument(help: "The image stream (default: stdin).")

@@ -11,17 +11,19 @@ struct Walk: ParsableCommand {
         commandName: "walk",
         abstract: "Walk smoothly through a checkpoint's latent space: a stream of video frames.",
         discussion: """
-        Keyframes are --keys K random latents (from --seed; the same latents as `sample --n K --seed S`),
-        or --seeds a,b,c (the pictures `sample --seeds a,b,c` gives), or --latents FILE (an f32 stream of
-        latent vectors). The frames run from the first key to the last, or with --loop back to the first
-        so the video repeats seamlessly. The same arguments always give the same frames.
+        Keyframes are --keys K random latents (from --seed; the same latents as `sample
+        --n K --seed S`), or --seeds a,b,c (the pictures `sample --seeds a,b,c` gives),
+        or --latents FILE (an f32 stream of latent vectors). The frames run from the
+        first key to the last, or with --loop back to the first so the video repeats
+        seamlessly. The same arguments always give the same frames.
 
         Examples:
           walk plato.ckpt --n 300 | encode > out.mp4
-          walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 --fps 30 | encode -o loop.mp4
-          walk plato.ckpt --latents keys.tns --interp lerp --n 120 | encode -o path.webm
+          walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 | encode -o loop.mp4
+          walk plato.ckpt --latents keys.tns --interp lerp | encode -o path.webm
 
-        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, 130 interrupted.
+        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage,
+        130 interrupted.
         """)
 
     @Argument(help: "The checkpoint (from train).")

@@ -16,6 +16,21 @@ final class ConventionsTests: XCTestCase {
         }
     }
 
+    /// argument-parser wraps help to lines of at most 79 characters; prose written with longer lines comes out ragged
+    /// (a full line, then a stub of a few words, then a full line again).
+    func testHelpProseIsWrappedOnce() throws {
+        for tool in Self.tools {
+            let text = String(decoding: try ToolRunner.run(tool, ["--help"]).stdout, as: UTF8.self)
+            let overview = text.components(separatedBy: "\nUSAGE:")[0]
+            for paragraph in overview.components(separatedBy: "\n\n") {
+                let lines = paragraph.split(separator: "\n").filter { !$0.hasPrefix(" ") }
+                for (line, next) in zip(lines, lines.dropFirst()) where line.count + 1 + (next.split(separator: " ").first?.count ?? 0) < 80 {
+                    XCTFail("\(tool) --help: a line breaks early: '\(line)' / '\(next)'")
+                }
+            }
+        }
+    }
+
     func testUnknownOptionIsAOneLineUsageErrorWithExitTwo() throws {
         for tool in Self.tools {
             let result = try ToolRunner.run(tool, ["--no-such-option"])
