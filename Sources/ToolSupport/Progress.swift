@@ -10,8 +10,7 @@ public final class Progress {
     private let quiet: Bool
     private let started = Date()
     private var lastDraw = Date.distantPast
-    private var lastTenth = 0
-    private var lastLine = Date()
+    private var plainLines = PlainLineSchedule()
 
     /// `total` units of work (0 when unknown), named `unit` (`images`, `steps`, `frames`).
     public init(total: Int, unit: String, quiet: Bool = false) {
@@ -30,11 +29,7 @@ public final class Progress {
             lastDraw = now
             write("\r\u{1B}[K" + line(done, now: now, status: status, bar: true))
         } else {
-            let tenth = total > 0 ? done * 10 / total : 0
-            let sinceLine = now.timeIntervalSince(lastLine)
-            guard (tenth > lastTenth && sinceLine >= 2) || sinceLine >= 60 else { return }
-            lastTenth = tenth
-            lastLine = now
+            guard plainLines.due(done, of: total, at: now.timeIntervalSince(started)) else { return }
             write("\(toolName): " + line(done, now: now, status: status, bar: false) + "\n")
         }
     }
@@ -79,5 +74,30 @@ public final class Progress {
 
     private func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+/// When a log or a pipe gets its next progress line: at each tenth of the work (at most one every
+/// 2 seconds) or after a minute without one. A minute's line that falls in the last 5% before a tenth
+/// stands for that tenth, so the log does not get two lines a few steps apart.
+public struct PlainLineSchedule {
+    private var lastTenth = 0
+    private var lastLine = 0.0
+
+    public init() {}
+
+    /// Whether a line is due at `seconds` since the start, with `done` of `total` (0: unknown) done.
+    public mutating func due(_ done: Int, of total: Int, at seconds: Double) -> Bool {
+        let tenth = total > 0 ? done * 10 / total : 0
+        let sinceLine = seconds - lastLine
+        if tenth > lastTenth && sinceLine >= 2 {
+            lastTenth = tenth
+        } else if sinceLine >= 60 {
+            lastTenth = max(tenth, total > 0 ? (done + total / 20) * 10 / total : 0)
+        } else {
+            return false
+        }
+        lastLine = seconds
+        return true
     }
 }

@@ -63,4 +63,26 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(Progress.duration(185), "3m05s")
         XCTAssertEqual(Progress.duration(3720), "1h02m")
     }
+
+    /// The steps that get a line in a 2000-step run at 3.3 steps/s: each tenth, plus a line a minute.
+    private func plainLines(total: Int, stepsPerSecond: Double) -> [Int] {
+        var schedule = PlainLineSchedule()
+        return (1...total).filter { schedule.due($0, of: total, at: Double($0) / stepsPerSecond) }
+    }
+
+    func testPlainProgressLinesComeEachTenthOrMinuteNeverTwiceInARow() {
+        // Slower than a tenth a minute: a line a minute; the one just before a tenth stands for it.
+        XCTAssertEqual(plainLines(total: 2000, stepsPerSecond: 3.3), Array(stride(from: 198, through: 1980, by: 198)))
+        // Faster: the tenths, never two within 2 seconds.
+        XCTAssertEqual(plainLines(total: 1000, stepsPerSecond: 20), Array(stride(from: 100, through: 1000, by: 100)))
+        XCTAssertEqual(plainLines(total: 1000, stepsPerSecond: 200), [400, 800])
+        // At any speed, lines are at least 5% of the work or a minute apart.
+        for tenthsOfAStep in 5..<400 {
+            let rate = Double(tenthsOfAStep) / 10
+            let lines = plainLines(total: 2000, stepsPerSecond: rate)
+            for (a, b) in zip(lines, lines.dropFirst()) {
+                XCTAssertGreaterThanOrEqual(b - a, min(100, Int(60 * rate)) - 1, "at \(rate) steps/s: \(lines)")
+            }
+        }
+    }
 }
