@@ -71,12 +71,16 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
 
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss(step: Int, dLoss: Float, gLoss: Float)
+    /// The losses were finite but the update that followed them left a tensor with inf or NaN.
+    case nonFiniteState(step: Int, tensor: String)
     case resolutionMismatch(model: Int, data: Int)
 
     public var description: String {
         switch self {
         case .nonFiniteLoss(let step, let d, let g):
             return "training diverged at step \(step) (D loss \(d), G loss \(g)); try a lower --lr"
+        case .nonFiniteState(let step, let tensor):
+            return "training diverged at step \(step) (\(tensor) is no longer finite); try a lower --lr"
         case .resolutionMismatch(let model, let data):
             return "the model makes \(model)x\(model) pictures but the data are \(data)x\(data)"
         }
@@ -173,10 +177,16 @@ public final class TrainingRun {
 
     static let weightPrefixes = ["G.", "D.", "G_ema."]
 
-    /// The whole state as a checkpoint (weights, optimizer, random states, step).
-    public func checkpoint() -> Checkpoint {
+    /// The whole state as a checkpoint (weights, optimizer, random states, step). Throws
+    /// `TrainingError.nonFiniteState` rather than capture a diverged state: a step's losses are
+    /// measured before its update, so they cannot vouch for the weights the update wrote.
+    public func checkpoint() throws -> Checkpoint {
+        let state = trainer.stateTensors()
+        if let (name, _) = state.first(where: { !$0.1.buffer.allSatisfy(\.isFinite) }) {
+            throw TrainingError.nonFiniteState(step: step, tensor: name)
+        }
         let info = CheckpointInfo(config: config, step: step, seed: seed, datasetSize: dataset.count, training: options)
-        var result = Checkpoint(info: info, named: trainer.stateTensors())
+        var result = Checkpoint(info: info, named: state)
         result.tensors[Self.dataRNGName] = SafetensorsTensor(
             int64: dataRNG.state.map { Int64(bitPattern: $0) }, shape: [dataRNG.state.count])
         return result
@@ -202,7 +212,7 @@ public final class TrainingRun {
 
     /// Trains until `totalSteps` steps are done or `shouldStop` (asked between steps) says to stop,
     /// reporting every step, a checkpoint every `saveEvery` steps and a preview every `previewEvery`
-    /// (0: never). A non-finite loss throws; the last checkpoint reported stays the last good one.
+    /// (0: never). A non-finite loss or state throws; the last checkpoint reported stays the last good one.
     public func run(to totalSteps: Int, saveEvery: Int = 0, previewEvery: Int = 0,
                     shouldStop: () -> Bool = { false },
                     events: (TrainingEvent) throws -> Void) throws -> TrainingOutcome {
@@ -214,7 +224,7 @@ public final class TrainingRun {
             let losses = try trainStep()
             try events(.stepped(step: step, dLoss: losses.dLoss, gLoss: losses.gLoss))
             if saveEvery > 0 && step % saveEvery == 0 && step < totalSteps {
-                try events(.checkpoint(checkpoint()))
+                try events(.checkpoint(try checkpoint()))
             }
             if previewEvery > 0 && (step % previewEvery == 0 || step == totalSteps) {
                 try events(.preview(step: step, images: preview(), count: Self.previewSeeds.count))

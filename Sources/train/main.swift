@@ -158,7 +158,7 @@ struct Train: ParsableCommand {
             }
         }
 
-        let final = run.checkpoint()
+        let final = try run.checkpoint()
         if let checkpoint { try save(final, to: checkpoint) }
         try final.write { try out.sink.write($0) }
         try out.commit()

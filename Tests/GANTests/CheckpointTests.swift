@@ -15,7 +15,7 @@ final class CheckpointTests: XCTestCase {
         let run = try TrainingRun(dataset: SolidColours.dataset(resolution: 32, count: 3),
                                   config: DCGANConfig(resolution: 32, width: 4, zDim: 8), options: options, seed: 11)
         _ = try run.run(to: steps) { _ in }
-        return run.checkpoint()
+        return try run.checkpoint()
     }
 
     func testRoundTripKeepsInfoAndEveryTensor() throws {
@@ -138,7 +138,7 @@ final class CheckpointTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try TrainingRun(dataset: SolidColours.dataset(resolution: 64, count: 1),
                                   config: DCGANConfig(resolution: 64), options: TrainingOptions(), seed: 0)
-        let checkpoint = run.checkpoint()
+        let checkpoint = try run.checkpoint()
         try Data(checkpoint.serialized()).write(to: dir.appendingPathComponent("m.ckpt"))
         try String(doc[start.upperBound..<end.lowerBound])
             .write(to: dir.appendingPathComponent("ckpt.py"), atomically: true, encoding: .utf8)

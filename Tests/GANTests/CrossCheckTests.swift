@@ -122,7 +122,7 @@ final class CrossCheckTests: XCTestCase {
                                   options: options, seed: 5)
         _ = try run.run(to: 2) { _ in }
         XCTAssertTrue(run.trainer.generator.layers.contains { $0 is Upsample })
-        let bytes = run.checkpoint().serialized()
+        let bytes = try run.checkpoint().serialized()
         XCTAssertEqual(try SafetensorsFile(bytes: bytes).metadata["architecture"], "resize")
         XCTAssertEqual(try SafetensorsFile(bytes: bytes).metadata["config"], #"{"resolution":32,"width":4,"zDim":8}"#)
         let back = try Checkpoint(bytes: bytes)

@@ -47,12 +47,12 @@ final class TrainingRunTests: XCTestCase {
         let data = try SolidColours.dataset(resolution: 32, count: 6)
         let straight = try TrainingRun(dataset: data, config: tiny, options: tinyOptions(), seed: 5)
         XCTAssertEqual(try straight.run(to: 6) { _ in }, .finished)
-        let expected = straight.checkpoint().serialized()
+        let expected = try straight.checkpoint().serialized()
 
         let first = try TrainingRun(dataset: data, config: tiny, options: tinyOptions(), seed: 5)
         XCTAssertEqual(try first.run(to: 6, shouldStop: { first.step == 3 }) { _ in }, .stopped)
         XCTAssertEqual(first.step, 3)
-        let saved = first.checkpoint().serialized()
+        let saved = try first.checkpoint().serialized()
         XCTAssertNotEqual(saved, expected, "three steps must change the state, or the comparison proves nothing")
 
         // The resumed run takes config, options and seed from the checkpoint, not from its arguments.
@@ -62,7 +62,7 @@ final class TrainingRunTests: XCTestCase {
                                       options: otherOptions, seed: 99, start: .resume(Checkpoint(bytes: saved)))
         XCTAssertEqual(resumed.step, 3)
         XCTAssertEqual(try resumed.run(to: 6) { _ in }, .finished)
-        XCTAssertEqual(resumed.checkpoint().serialized(), expected)
+        XCTAssertEqual(try resumed.checkpoint().serialized(), expected)
     }
 
     func testSeedDecidesTheRun() throws {
@@ -70,7 +70,7 @@ final class TrainingRunTests: XCTestCase {
         let runs = try [1, 1, 2].map { seed -> [UInt8] in
             let run = try TrainingRun(dataset: data, config: tiny, options: tinyOptions(), seed: UInt64(seed))
             _ = try run.run(to: 2) { _ in }
-            return run.checkpoint().serialized()
+            return try run.checkpoint().serialized()
         }
         XCTAssertEqual(runs[0], runs[1])
         XCTAssertNotEqual(runs[0], runs[2])
@@ -95,6 +95,28 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(stepped, Array(1...7))
         XCTAssertEqual(saved, [3, 6], "the final state is the caller's to save")
         XCTAssertEqual(previews, [0, 4, 7])
+    }
+
+    func testANonFiniteStateIsNeverCaptured() throws {
+        let data = try SolidColours.dataset(resolution: 32, count: 4)
+        let run = try TrainingRun(dataset: data, config: tiny, options: tinyOptions(), seed: 0)
+        _ = try run.run(to: 1) { _ in }
+        XCTAssertNoThrow(try run.checkpoint())
+        // What an update with finite losses can leave behind at a learning rate far too high.
+        var state = Dictionary(uniqueKeysWithValues: run.trainer.stateTensors())
+        let name = "opt.D.0.weight.exp_avg_sq"
+        let moment = try XCTUnwrap(state[name])
+        moment[moment.count - 1] = .infinity
+        state[name] = moment
+        try run.trainer.loadState(state)
+        XCTAssertThrowsError(try run.checkpoint()) { error in
+            XCTAssertEqual(error as? TrainingError, .nonFiniteState(step: 1, tensor: name))
+        }
+        var saved: [Int] = []
+        XCTAssertThrowsError(try run.run(to: 5, saveEvery: 1) { event in
+            if case .checkpoint(let checkpoint) = event { saved.append(checkpoint.info.step) }
+        })
+        XCTAssertEqual(saved, [], "a diverged state must not reach a save")
     }
 
     func testInitLoadsWeightsAndStartsAFreshCount() throws {

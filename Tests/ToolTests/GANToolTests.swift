@@ -277,6 +277,22 @@ final class GANToolTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }
 
+    func testAnUpdateThatOverflowsIsNeverWritten() throws {
+        // At this rate the first step's losses are finite and its update is not: only a check of the
+        // weights and the optimizer's moments themselves keeps them out of the output.
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let pictures = dir.appendingPathComponent("ocean.tns").path
+        XCTAssertEqual(try ToolRunner.run("synth", ["ocean", "--n", "8", "--size", "32", "--seed", "1", "-q",
+                                                    "-o", pictures]).status, 0)
+        let output = dir.appendingPathComponent("model.ckpt").path
+        let result = try ToolRunner.run("train", [pictures, "--lr", "1e6", "--steps", "1", "--batch", "4",
+                                                  "--width", "2", "-o", output])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("train: training diverged at step 1 ("), result.stderr)
+        XCTAssertTrue(result.stderr.hasSuffix("is no longer finite); try a lower --lr\n"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
     // MARK: Errors
 
     func testCorruptCheckpointIsOneLineAndExit1() throws {
