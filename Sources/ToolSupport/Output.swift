@@ -6,41 +6,65 @@ public func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
 /// A file written under a temporary name in the same folder and renamed into place by `commit()`,
 /// so a reader never sees half a file and a failure leaves the previous file (if any) intact.
+///
+/// A symbolic link is followed: its target is replaced and the link stays. A path that names a
+/// device, a pipe or a socket (`-o /dev/null`, a FIFO) is written directly, as a shell redirection
+/// would: there is no file there to replace, and renaming over it would destroy it.
 public final class AtomicFile {
+    /// The name the user gave.
     public let path: String
-    public let temporaryPath: String
+    /// Where the bytes go until `commit()`: a temporary name beside the target, or the target itself
+    /// when it is not a regular file.
+    public let writePath: String
     public let fd: Int32
+    /// The regular file `commit()` renames `writePath` to; nil when writing directly.
+    private let target: String?
     private var done = false
 
     private static let registryLock = NSLock()
     nonisolated(unsafe) private static var unfinished: Set<String> = []
 
     public init(path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
         self.path = path
-        temporaryPath = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let resolved = Self.followingLinks(path)
+        var status = stat()
+        let exists = stat(resolved, &status) == 0
+        let kind = status.st_mode & S_IFMT
+        if exists && kind == S_IFDIR {
+            throw ToolFailure("cannot write: Is a directory: \(path)")
+        }
+        if exists && kind != S_IFREG {
+            target = nil
+            writePath = resolved
+            fd = open(resolved, O_WRONLY | O_CLOEXEC)
+        } else {
+            let url = URL(fileURLWithPath: resolved)
+            target = resolved
+            writePath = url.deletingLastPathComponent().path + "/." + url.lastPathComponent
+                + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            fd = open(writePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        }
         guard fd >= 0 else {
             throw ToolFailure("cannot write: \(String(cString: strerror(errno))): \(path)")
         }
-        Self.registryLock.lock(); Self.unfinished.insert(temporaryPath); Self.registryLock.unlock()
+        if target != nil { Self.registryLock.lock(); Self.unfinished.insert(writePath); Self.registryLock.unlock() }
     }
 
     deinit { if !done { abandon() } }
 
-    /// A sink writing into the temporary file.
+    /// A sink writing into `writePath`.
     public lazy var sink: ByteSink = FileDescriptorSink(fd: fd)
 
-    /// Flushes to disk and renames into place.
+    /// Flushes to disk and renames into place (for a device or pipe: closes it).
     public func commit() throws {
         guard !done else { return }
         done = true
-        Self.registryLock.lock(); Self.unfinished.remove(temporaryPath); Self.registryLock.unlock()
         defer { close(fd) }
-        guard fsync(fd) == 0, rename(temporaryPath, path) == 0 else {
+        guard let target else { return }
+        Self.registryLock.lock(); Self.unfinished.remove(writePath); Self.registryLock.unlock()
+        guard fsync(fd) == 0, rename(writePath, target) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
+            unlink(writePath)
             throw ToolFailure("cannot write: \(reason): \(path)")
         }
     }
@@ -49,9 +73,10 @@ public final class AtomicFile {
     public func abandon() {
         guard !done else { return }
         done = true
-        Self.registryLock.lock(); Self.unfinished.remove(temporaryPath); Self.registryLock.unlock()
         close(fd)
-        unlink(temporaryPath)
+        guard target != nil else { return }
+        Self.registryLock.lock(); Self.unfinished.remove(writePath); Self.registryLock.unlock()
+        unlink(writePath)
     }
 
     /// Removes every temporary file not yet committed (on a failure or a signal).
@@ -59,6 +84,19 @@ public final class AtomicFile {
         registryLock.lock(); defer { registryLock.unlock() }
         for path in unfinished { unlink(path) }
         unfinished.removeAll()
+    }
+
+    /// The path a chain of symbolic links ends at (which need not exist yet); `path` when it is no link.
+    static func followingLinks(_ path: String) -> String {
+        var current = path
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        for _ in 0..<40 {  // the kernel's own limit on links in a chain
+            let length = readlink(current, &buffer, buffer.count - 1)
+            guard length > 0 else { return current }
+            let link = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = link.hasPrefix("/") ? link : URL(fileURLWithPath: current).deletingLastPathComponent().path + "/" + link
+        }
+        return current
     }
 }
 

@@ -72,7 +72,7 @@ struct Encode: ParsableCommand {
             },
             writeFile: { path, body in
                 let file = try AtomicFile(path: path)
-                try body(file.temporaryPath)
+                try body(file.writePath)
                 try file.commit()
             },
             progress: { progress.update($0) })

@@ -46,6 +46,51 @@ final class OutputTests: XCTestCase {
         }
     }
 
+    func testAtomicFileReplacesALinksTargetAndKeepsTheLink() throws {
+        let dir = try folder()
+        let target = dir.appendingPathComponent("models/latest-real.ckpt")
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("old".utf8).write(to: target)
+        let link = dir.appendingPathComponent("latest.ckpt").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "models/latest-real.ckpt")
+        let file = try AtomicFile(path: link)
+        try Array("new".utf8).withUnsafeBytes { try file.sink.write($0) }
+        try file.commit()
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), "models/latest-real.ckpt")
+        XCTAssertEqual(try String(contentsOf: target, encoding: .utf8), "new")
+        XCTAssertEqual(try entries(target.deletingLastPathComponent()), ["latest-real.ckpt"])
+    }
+
+    func testAtomicFileWritesThroughAPipeInsteadOfReplacingIt() throws {
+        // A FIFO stands for every path that is not a regular file (-o /dev/null, a named pipe).
+        let dir = try folder()
+        let fifo = dir.appendingPathComponent("pipe").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let received = LockedBytes()
+        let reader = Thread {
+            received.set(FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data())
+        }
+        reader.start()
+        let file = try AtomicFile(path: fifo)
+        try Array("through the pipe".utf8).withUnsafeBytes { try file.sink.write($0) }
+        try file.commit()
+        let deadline = Date().addingTimeInterval(10)
+        while received.get() == nil && Date() < deadline { usleep(1_000) }
+        XCTAssertEqual(received.get().map { String(decoding: $0, as: UTF8.self) }, "through the pipe")
+        var status = stat()
+        XCTAssertEqual(lstat(fifo, &status), 0)
+        XCTAssertEqual(status.st_mode & S_IFMT, S_IFIFO, "the pipe is still a pipe, not a file renamed over it")
+        XCTAssertEqual(try entries(dir), ["pipe"])
+    }
+
+    func testAtomicFileRefusesADirectoryBeforeWriting() throws {
+        let dir = try folder()
+        XCTAssertThrowsError(try AtomicFile(path: dir.path)) { error in
+            XCTAssertEqual("\(error)", "cannot write: Is a directory: \(dir.path)")
+        }
+        XCTAssertEqual(try entries(dir), [])
+    }
+
     func testBinaryOutputToAFileWritesAStreamAtomically() throws {
         let dir = try folder()
         let path = dir.appendingPathComponent("s.tns").path
@@ -85,4 +130,12 @@ final class OutputTests: XCTestCase {
             }
         }
     }
+}
+
+/// Bytes handed from a reader thread to the test.
+private final class LockedBytes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: Data?
+    func set(_ value: Data) { lock.lock(); bytes = value; lock.unlock() }
+    func get() -> Data? { lock.lock(); defer { lock.unlock() }; return bytes }
 }
