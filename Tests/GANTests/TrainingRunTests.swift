@@ -1,5 +1,5 @@
 import Foundation
-import GAN
+@testable import GAN
 import Neural
 import XCTest
 
@@ -95,6 +95,26 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(stepped, Array(1...7))
         XCTAssertEqual(saved, [3, 6], "the final state is the caller's to save")
         XCTAssertEqual(previews, [0, 4, 7])
+    }
+
+    func testBatchesMirrorAboutHalfThePictures() throws {
+        // One picture, dark on the left and bright on the right: each batch entry is it or its mirror.
+        let size = 32
+        var dataset = try ImageDataset(height: size, width: size)
+        dataset.append((0..<(size * size)).flatMap { i -> [UInt8] in
+            let value: UInt8 = i % size < size / 2 ? 0 : 255
+            return [value, value, value]
+        })
+        let batch = Tensor(shape: [200, 3, size, size])
+        var rng = RNG(seed: 9)
+        dataset.fillBatch(batch, rng: &rng)
+        var mirrored = 0
+        for n in 0..<200 {
+            let left = batch[n * 3 * size * size], right = batch[n * 3 * size * size + size - 1]
+            XCTAssertEqual(Set([left, right]), [-1, 1], "picture \(n) is neither the original nor its mirror")
+            if left == 1 { mirrored += 1 }
+        }
+        XCTAssertTrue((70...130).contains(mirrored), "\(mirrored) of 200 mirrored; a fair coin gives 100 ± 30")
     }
 
     func testANonFiniteStateIsNeverCaptured() throws {

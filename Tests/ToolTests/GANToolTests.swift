@@ -169,6 +169,23 @@ final class GANToolTests: XCTestCase {
 
     // MARK: train
 
+    func testTrainingOptionsReachTheCheckpoint() throws {
+        let result = try ToolRunner.run("train", ["--steps", "1", "--augment", "none", "--loss", "logistic", "--ema", "0",
+                                                  "--lr", "0.001", "--width", "8", "--z-dim", "16", "--batch", "3"], stdin: try pictureStream())
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let bytes = [UInt8](result.stdout)
+        let headerLength = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as? [String: Any])
+        let metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        let training = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(metadata["training"]).utf8))
+                                     as? [String: Any])
+        XCTAssertEqual(training["augment"] as? [String], [])
+        XCTAssertEqual(training["loss"] as? String, "logistic")
+        XCTAssertEqual(training["emaDecay"] as? Double, 0)
+        XCTAssertEqual(try XCTUnwrap(training["learningRate"] as? Double), 0.001, accuracy: 1e-9)
+        XCTAssertEqual(training["batch"] as? Int, 3)
+    }
+
     func testPreviewsAreGridsOfTheSameLatents() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
         let previews = dir.appendingPathComponent("previews")
@@ -192,15 +209,14 @@ final class GANToolTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: resumed)), try Data(contentsOf: URL(fileURLWithPath: straight)))
     }
 
-    func testSIGINTFinishesTheStepSavesAndExits130() throws {
-        let dir = try ToolRunner.temporaryDirectory(self)
-        let input = dir.appendingPathComponent("pictures.tns")
-        try pictureStream().write(to: input)
+    /// Starts a long tiny training with periodic saves, sends `signal` once it is training, and returns
+    /// its exit status and stderr; the run's files are `run.ckpt` and `out.ckpt` in `dir`.
+    func interruptedTraining(by signal: Int32, input: URL, in dir: URL) throws -> (status: Int32, stderr: String) {
         let run = dir.appendingPathComponent("run.ckpt").path
-        let output = dir.appendingPathComponent("out.ckpt").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try ToolRunner.path(of: "train"))
-        process.arguments = [input.path, "--steps", "1000000", "--checkpoint", run, "--save-every", "50", "-o", output] + tinyModel
+        process.arguments = [input.path, "--steps", "1000000", "--checkpoint", run, "--save-every", "50",
+                             "-o", dir.appendingPathComponent("out.ckpt").path] + tinyModel
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -211,10 +227,31 @@ final class GANToolTests: XCTestCase {
         // Let it get into training (the first periodic save proves it), then interrupt.
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: run) && Date() < deadline { usleep(20_000) }
-        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, signal)
         process.waitUntilExit()
         while !reader.isFinished { usleep(1000) }
-        XCTAssertEqual(process.terminationStatus, 130, stderrText)
+        return (process.terminationStatus, stderrText)
+    }
+
+    func testSIGTERMSavesAndExits130AsSIGINTDoes() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let input = dir.appendingPathComponent("pictures.tns")
+        try pictureStream().write(to: input)
+        let (status, stderrText) = try interruptedTraining(by: SIGTERM, input: input, in: dir)
+        XCTAssertEqual(status, 130, stderrText)
+        XCTAssertTrue(stderrText.contains("train: stopped at step"), stderrText)
+        let saved = try Data(contentsOf: dir.appendingPathComponent("run.ckpt"))
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("out.ckpt")), saved)
+    }
+
+    func testSIGINTFinishesTheStepSavesAndExits130() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let input = dir.appendingPathComponent("pictures.tns")
+        try pictureStream().write(to: input)
+        let run = dir.appendingPathComponent("run.ckpt").path
+        let output = dir.appendingPathComponent("out.ckpt").path
+        let (status, stderrText) = try interruptedTraining(by: SIGINT, input: input, in: dir)
+        XCTAssertEqual(status, 130, stderrText)
         XCTAssertTrue(stderrText.contains("train: stopped at step"), stderrText)
 
         // Both files hold the stopped run; resuming it to a total gives the uninterrupted run's bytes.
