@@ -186,6 +186,20 @@ final class GANToolTests: XCTestCase {
         XCTAssertEqual(training["batch"] as? Int, 3)
     }
 
+    func testProgressOnATerminalIsOneLiveLine() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let input = dir.appendingPathComponent("pictures.tns")
+        try pictureStream().write(to: input)
+        // script(1) gives train a terminal for stdout and stderr, so the checkpoint goes to -o.
+        let command = "train '\(input.path)' --steps 40 \(tinyModel.joined(separator: " ")) -o '\(dir.path)/m.ckpt'"
+        let result = try ToolRunner.shell("script -qec \"\(command)\" /dev/null")
+        let screen = String(decoding: result.stdout, as: UTF8.self)
+        XCTAssertEqual(result.status, 0, screen)
+        XCTAssertTrue(screen.contains("\r\u{1B}[K[########################]  40/40 steps"), screen.debugDescription)
+        XCTAssertTrue(screen.contains("\r\u{1B}[Ktrain: trained to step 40 of 40"), screen.debugDescription)
+        XCTAssertFalse(screen.contains("train: 40/40"), "no plain log lines on a terminal: \(screen.debugDescription)")
+    }
+
     func testPreviewsAreGridsOfTheSameLatents() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
         let previews = dir.appendingPathComponent("previews")
