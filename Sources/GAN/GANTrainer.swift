@@ -72,7 +72,8 @@ public final class GANTrainer {
     @discardableResult
     public func step(real: Tensor) -> (dLoss: Float, gLoss: Float) {
         let r = config.resolution
-        precondition(real.shape.count == 4 && real.shape[0] > 0 && Array(real.shape.dropFirst()) == [3, r, r],
+        precondition(real.shape.count == 4 && real.shape[0] > 0 && real.shape[1] == 3
+                     && real.shape[2] == r && real.shape[3] == r,
                      "step: real batch \(real.shape), expected N × 3 × \(r) × \(r)")
         let n = real.shape[0]
         let imageSize = 3 * r * r

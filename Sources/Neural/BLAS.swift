@@ -55,9 +55,6 @@ public enum BLAS {
         return String(cString: name)
     }
 
-    /// Threads OpenBLAS uses for one GEMM call.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
-
     /// How GEMMs use the cores; set it before training, not while a step runs.
     public static var threading: GEMMThreading = .engine {
         didSet { applied = nil }

@@ -93,8 +93,9 @@ public final class Conv2d: Layer {
         let singleChunk = chunk >= batch
         for start in Swift.stride(from: 0, to: batch, by: chunk) {
             let count = min(chunk, batch - start)
-            // One chunk: `columns` still holds the forward's im2col; several: rebuild this chunk's.
-            if !singleChunk { fillColumns(start, count) }
+            // One chunk: `columns` still holds the forward's im2col; several: rebuild this chunk's, for
+            // the weight gradient only (the input gradient overwrites `columns` without reading it).
+            if !singleChunk && needsParameterGradients { fillColumns(start, count) }
             if needsParameterGradients {
                 // dW (out × C·k²) += dY (out × n·L) · colᵀ
                 gemm(transposeB: true, m: outChannels, n: patch, k: count * grid, a: dyColumns + start * grid, lda: batch * grid,
@@ -139,9 +140,8 @@ public final class ConvTranspose2d: Layer {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
-    private var chunk: Int {
-        ConvolutionTuning.samplesPerChunk(rows: geometry.patchSize, grid: geometry.outHeight * geometry.outWidth, batch: batch)
-    }
+    /// Samples per GEMM, fixed by forward: backward reuses `columns`, sized for it.
+    private var chunk = 0
 
     // x: N × in × H × W → y: N × out × Ho × Wo, Ho = (H − 1)·s − 2p + k
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
@@ -161,7 +161,8 @@ public final class ConvTranspose2d: Layer {
             x = resized(inputColumns, inChannels * batch * grid)
             batchToColumns(input.data, batch: batch, channels: inChannels, grid: grid, into: x)
         }
-        let (patch, chunk) = (geometry.patchSize, chunk)
+        let patch = geometry.patchSize
+        chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
         columns.resize(1, 1, patch, chunk * grid)
         output.resize(batch, outChannels, oh, ow)
         for start in Swift.stride(from: 0, to: batch, by: chunk) {
@@ -178,7 +179,7 @@ public final class ConvTranspose2d: Layer {
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         let grid = geometry.outHeight * geometry.outWidth
         let imageSize = outChannels * geometry.height * geometry.width
-        let (patch, chunk) = (geometry.patchSize, chunk)
+        let patch = geometry.patchSize
         precondition(outputGradient.count == batch * imageSize, "ConvTranspose2d backward: gradient \(outputGradient.shape)")
         if needsParameterGradients, let bias {
             sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: geometry.height * geometry.width,

@@ -25,14 +25,10 @@ public final class Linear: Layer {
         let n = input.shape.first ?? 0
         precondition(n > 0 && input.count == n * inFeatures, "Linear(\(inFeatures)→\(outFeatures)) got \(input.shape)")
         self.input = input
-        if output.shape != [n, outFeatures] { output.resize(to: [n, outFeatures]) }
+        if output.shape.count != 2 || output.shape[0] != n || output.shape[1] != outFeatures { output.resize(to: [n, outFeatures]) }
         gemm(transposeB: true, m: n, n: outFeatures, k: inFeatures, a: input.data, lda: inFeatures,
              b: weight.value.data, ldb: inFeatures, c: output.data, ldc: outFeatures)
-        if let bias {
-            for row in 0..<n {
-                for j in 0..<outFeatures { output.data[row * outFeatures + j] += bias.value.data[j] }
-            }
-        }
+        if let bias { addPerChannel(bias.value.data, to: output.data, batch: n, channels: outFeatures, grid: 1) }
         return output
     }
 
@@ -44,13 +40,7 @@ public final class Linear: Layer {
             // dW (out × in) = dYᵀ · X
             gemm(transposeA: true, m: outFeatures, n: inFeatures, k: n, a: outputGradient.data, lda: outFeatures,
                  b: input.data, ldb: inFeatures, c: weight.gradient.data, ldc: inFeatures)
-            if let bias {
-                for j in 0..<outFeatures {
-                    var total: Float = 0
-                    for row in 0..<n { total += outputGradient.data[row * outFeatures + j] }
-                    bias.gradient.data[j] = total
-                }
-            }
+            if let bias { sumPerChannel(outputGradient.data, batch: n, channels: outFeatures, grid: 1, into: bias.gradient.data) }
         }
         guard needsInputGradient else { return nil }
         if inputGradient.shape != input.shape { inputGradient.resize(to: input.shape) }

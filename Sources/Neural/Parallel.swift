@@ -1,7 +1,7 @@
 import Dispatch
 
-/// Work splitting for the engine's own loops (OpenBLAS threads its GEMMs itself; these loops run
-/// between GEMMs, so the two never compete for the cores).
+/// Work splitting for the engine's loops and, by default, its GEMMs (one single-threaded OpenBLAS
+/// call per worker, see `GEMMThreading`), so one pool of workers keeps the cores busy.
 public enum Parallel {
     /// Workers for the engine's loops: the cores available, at most 8.
     public static let workers: Int = {

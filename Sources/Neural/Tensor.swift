@@ -58,12 +58,6 @@ public final class Tensor {
         return result
     }
 
-    /// Same elements seen with another shape of the same element count.
-    public func reshape(to newShape: [Int]) {
-        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
-        shape = newShape
-    }
-
     /// Changes the shape and element count; keeps the storage when it is large enough.
     /// The contents are unspecified afterwards.
     public func resize(to newShape: [Int]) {
@@ -74,10 +68,15 @@ public final class Tensor {
         count = newCount
     }
 
-    /// `resize(to: [n, c, h, w])` that does nothing (and allocates nothing) when the shape is already that.
+    /// `resize(to: [n, c, h, w])` without allocating once the tensor is 4-D and its storage large enough:
+    /// D sees batches of 2N and N in every step, so its tensors change shape twice a step.
     public func resize(_ n: Int, _ c: Int, _ h: Int, _ w: Int) {
         if shape.count == 4 && shape[0] == n && shape[1] == c && shape[2] == h && shape[3] == w { return }
-        resize(to: [n, c, h, w])
+        guard shape.count == 4 else { return resize(to: [n, c, h, w]) }
+        precondition(n >= 0 && c >= 0 && h >= 0 && w >= 0, "negative dimension in \([n, c, h, w])")
+        growStorage(n * c * h * w)
+        (shape[0], shape[1], shape[2], shape[3]) = (n, c, h, w)  // in place: the array is not reallocated
+        count = n * c * h * w
     }
 
     private func growStorage(_ needed: Int) {

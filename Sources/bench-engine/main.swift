@@ -4,8 +4,33 @@ import Foundation
 import GAN
 import Neural
 
-let arguments = CommandLine.arguments.dropFirst()
-let steps = arguments.compactMap { Int($0) }.first ?? 10
+let usage = """
+    usage: bench-engine [STEPS] [--only=layers|step|generate] [--compare-threading] [--column-budget=FLOATS]
+      STEPS  timed training steps (median; default 10, at least 3); layers and the generator run half as many
+      MNEMOSYNE_GEMM_THREADING=openBLAS|engine selects the GEMM threading for the whole run
+    """
+var steps = 10
+/// `--only`: one part (for peak-memory and profiler runs); nil runs them all.
+var only: String?
+var compareThreading = false
+for argument in CommandLine.arguments.dropFirst() {
+    let value = argument.split(separator: "=", maxSplits: 1).dropFirst().first.map(String.init)
+    if argument == "--help" || argument == "-h" {
+        print(usage)
+        exit(0)
+    } else if let count = Int(argument), count >= 3 {
+        steps = count
+    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate"].contains(value) {
+        only = value
+    } else if argument == "--compare-threading" {
+        compareThreading = true
+    } else if argument.hasPrefix("--column-budget="), let budget = value.flatMap({ Int($0) }), budget > 0 {
+        ConvolutionTuning.columnBudget = budget
+    } else {
+        FileHandle.standardError.write(Data("bench-engine: bad argument '\(argument)'\n\(usage)\n".utf8))
+        exit(2)
+    }
+}
 let batch = 16
 let config = DCGANConfig(resolution: 64, width: 64, zDim: 128)
 
@@ -20,9 +45,6 @@ func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1000) }
 if let mode = ProcessInfo.processInfo.environment["MNEMOSYNE_GEMM_THREADING"].flatMap(GEMMThreading.init(rawValue:)) {
     BLAS.threading = mode
 }
-if let budget = arguments.first(where: { $0.hasPrefix("--column-budget=") }).flatMap({ Int($0.dropFirst("--column-budget=".count)) }) {
-    ConvolutionTuning.columnBudget = budget
-}
 print("column budget \(ConvolutionTuning.columnBudget) floats")
 print("openblas core \(BLAS.coreName), GEMM threading \(BLAS.threading.rawValue), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: batch, seed: 1))
@@ -33,8 +55,6 @@ for i in 0..<real.count { real[i] = rng.uniform() * 2 - 1 }
 // Per layer: G at batch 16, D at batch 32 (the step runs D on real and fake together).
 let latent = Tensor(shape: [batch, 128, 1, 1])
 rng.fillNormal(latent.buffer)
-// --only layers|step|generate runs one part (for peak-memory and profiler runs).
-let only = arguments.first { $0.hasPrefix("--only=") }.map { String($0.dropFirst("--only=".count)) }
 func runs(_ part: String) -> Bool { only == nil || only == part }
 let layerSteps = max(3, steps / 2)
 for (label, model, input) in !runs("layers") ? [] : [("G", trainer.generator, latent),
@@ -62,7 +82,7 @@ if runs("step") {
     print("step R64 W64 batch \(batch): median \(ms(stepSeconds)) ms of \(steps) (\(String(format: "%.1f", Double(batch) / stepSeconds)) img/s), \(gflops(stepMACs, stepSeconds)) GFLOP/s effective, cpu \(ms(cpuPerStep)) ms/step")
 
     // The threading choice, A B A B in one process (the machine is shared and noisy: compare ratios).
-    if arguments.contains("--compare-threading") {
+    if compareThreading {
         let chosen = BLAS.threading
         for round in 1...3 {
             for mode in GEMMThreading.allCases {
