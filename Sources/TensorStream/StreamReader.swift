@@ -39,16 +39,17 @@ public final class StreamReader {
     /// Reads the next record's payload into `payload` (resized to `header.recordByteCount`);
     /// returns false at a clean end of stream.
     public func next(into payload: inout [UInt8]) throws -> Bool {
-        let marker = StreamWriter.recordMarker
         var lead = [UInt8](repeating: 0, count: 4)
-        let got = try fill(&lead, count: 4)
-        if got == 0 { return false }
-        guard got == 4 else { throw error(.truncatedRecord(got: got, expected: header.recordByteCount)) }
-        if lead == StreamHeader.magic {
+        // A concatenated stream's header may come before any record, and any number of empty streams
+        // in a row: a loop, so a long run of headers cannot exhaust the stack.
+        while true {
+            let got = try fill(&lead, count: 4)
+            if got == 0 { return false }
+            guard got == 4 else { throw error(.truncatedRecord(got: got, expected: header.recordByteCount)) }
+            guard lead == StreamHeader.magic else { break }
             try continueWithConcatenatedHeader()
-            return try next(into: &payload)
         }
-        guard lead == marker else { throw error(.badMarker) }
+        guard lead == StreamWriter.recordMarker else { throw error(.badMarker) }
         let size = header.recordByteCount
         if payload.count != size { payload = [UInt8](repeating: 0, count: size) }
         let gotPayload = try fill(&payload, count: size)
@@ -139,8 +140,11 @@ public final class StreamReader {
         }
         let shape = Array(words[0..<rank])
         guard shape.allSatisfy({ $0 > 0 }) else { throw fail(.badHeader("shape \(shape) has a zero dimension")) }
-        guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) <= 1 << 31 else {
-            throw fail(.badHeader("records of shape \(shape) are too large"))
+        // Each dimension fits 32 bits, so a product past 2³¹ is caught before it can overflow 64 bits.
+        var elements = 1
+        for dimension in shape {
+            elements *= dimension
+            guard elements <= 1 << 31 else { throw fail(.badHeader("records of shape \(shape) are too large")) }
         }
         let metadataLength = words[rank]
         guard metadataLength <= 1 << 20 else { throw fail(.badHeader("metadata of \(metadataLength) bytes")) }

@@ -90,6 +90,14 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(try read.readAllBytes(), [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12], [0, 0, 0, 0, 0, 0]])
     }
 
+    func testAnyNumberOfEmptyStreamsMayComeBetween() throws {
+        let header = StreamHeader.images(height: 1, width: 2)
+        let a = try stream(header, u8: [[1, 2, 3, 4, 5, 6]])
+        let empties = try [UInt8](repeatElement(header.encoded(), count: 100_000).joined())
+        let b = try stream(header, u8: [[7, 8, 9, 10, 11, 12]])
+        XCTAssertEqual(try reader(a + empties + b).readAllBytes(), [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]])
+    }
+
     func testConcatenationOfDifferentShapesIsAClearError() throws {
         let a = try stream(.images(height: 1, width: 2), u8: [[1, 2, 3, 4, 5, 6]])
         let b = try stream(.images(height: 2, width: 1), u8: [[1, 2, 3, 4, 5, 6]])
@@ -123,6 +131,12 @@ final class StreamTests: XCTestCase {
         assertStreamError(bytes, .badHeader("unknown dtype code 9"), at: .header)
         bytes[4] = 2  // a future version
         assertStreamError(bytes, .unsupportedVersion(2), at: .header)
+
+        // Dimensions whose product overflows 64 bits are refused, not multiplied.
+        var huge = try StreamHeader(dtype: .u8, shape: [3, 3, 3]).encoded()
+        let dims = try XCTUnwrap((0..<(huge.count - 12)).first { Array(huge[$0..<($0 + 12)]) == [3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0] })
+        for i in dims..<(dims + 12) { huge[i] = 0xFF }
+        assertStreamError(huge, .badHeader("records of shape [4294967295, 4294967295, 4294967295] are too large"), at: .header)
     }
 
     /// Records larger than the reader's buffer take the direct path; small ones the buffered one.
