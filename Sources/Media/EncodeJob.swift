@@ -60,6 +60,9 @@ public struct EncodeJob {
     public let scale: Int
     private let sequence: FramePattern?
 
+    /// The largest contact sheet, in pixels (about 800 MB of RGB while it is built and encoded).
+    static let largestSheet = 256_000_000
+
     /// Checks the options and settles the format: `format` if given, else `output`'s extension, else MP4
     /// (a PNG with `grid`). A `%05d`-style pattern in `output` asks for a PNG sequence.
     public init(output: String?, format formatName: String? = nil, fps: Double? = nil, crf: Int? = nil,
@@ -143,15 +146,26 @@ public struct EncodeJob {
             summary.height = encoder.outputHeight
         } else if let sequence {
             let upsampler = Upsampler(factor: scale)
-            var index = 0
-            while let frame = try frames.next() {
-                index += 1
-                try writePNG(try upsampler.upsample(frame), to: sequence.path(for: index), writeFile: writeFile)
+            var written: [String] = []
+            do {
+                while let frame = try frames.next() {
+                    let path = sequence.path(for: written.count + 1)
+                    try writePNG(try upsampler.upsample(frame), to: path, writeFile: writeFile)
+                    written.append(path)
+                }
+            } catch {
+                for path in written { unlink(path) }  // a failed sequence leaves no run of frames that looks whole
+                throw error
             }
+            let index = written.count
             summary.framesWritten = index
             summary.destination = index == 1 ? sequence.path(for: 1)
                                              : "\(sequence.path(for: 1)) ... \(sequence.path(for: index))"
         } else {
+            if let grid, grid.columns * grid.rows * width * height > Self.largestSheet {
+                throw MediaError("a \(grid.columns)x\(grid.rows) grid of \(width)x\(height) frames is too large "
+                                 + "(at most \(Self.largestSheet / 1_000_000) million pixels)", file: output ?? "stdout")
+            }
             let (picture, used) = try grid.map { try contactSheet($0, frames: frames) }
                 ?? (try Upsampler(factor: scale).upsample(first), 1)
             while try frames.next() != nil {} // read to the end: the stream is still checked, the writer never sees a broken pipe

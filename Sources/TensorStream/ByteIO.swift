@@ -49,8 +49,13 @@ public final class FileDescriptorSource: ByteSource {
 /// Writes a file descriptor completely, retrying on EINTR and short writes.
 public final class FileDescriptorSink: ByteSink {
     public let fd: Int32
+    /// The file's name in messages (`stdout`, a path).
+    public let name: String
 
-    public init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32, name: String) {
+        self.fd = fd
+        self.name = name
+    }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
@@ -58,7 +63,7 @@ public final class FileDescriptorSink: ByteSink {
             let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n > 0 { offset += n; continue }
             if n < 0 && errno == EINTR { continue }
-            throw StreamError(.io("write failed: \(String(cString: strerror(errno)))"), at: .stream)
+            throw StreamError(.io("write failed: \(String(cString: strerror(errno)))"), at: .stream, source: name)
         }
     }
 }

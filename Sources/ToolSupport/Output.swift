@@ -53,7 +53,7 @@ public final class AtomicFile {
     deinit { if !done { abandon() } }
 
     /// A sink writing into `writePath`.
-    public lazy var sink: ByteSink = FileDescriptorSink(fd: fd)
+    public lazy var sink: ByteSink = FileDescriptorSink(fd: fd, name: path)
 
     /// Flushes to disk and renames into place (for a device or pipe: closes it).
     public func commit() throws {
@@ -120,7 +120,7 @@ public final class BinaryOutput {
                 throw UsageError("refusing to write \(what) to a terminal; redirect stdout or use -o FILE")
             }
             file = nil
-            sink = FileDescriptorSink(fd: STDOUT_FILENO)
+            sink = FileDescriptorSink(fd: STDOUT_FILENO, name: "stdout")
             name = "stdout"
         }
     }

@@ -177,6 +177,19 @@ final class EncodeToolTests: XCTestCase {
         XCTAssertTrue(cannotWrite.stderr.hasPrefix("encode: cannot write"), cannotWrite.stderr)
         XCTAssertTrue(cannotWrite.stderr.hasSuffix(unwritable + "\n"), cannotWrite.stderr)
 
+        // Nor does a PNG sequence or a contact sheet of a stream that breaks partway.
+        let cut = whole.prefix(whole.count - 100)
+        for pattern in ["frame%03d.png", "sheet.png"] {
+            let path = dir.appendingPathComponent(pattern).path
+            let broken = try ToolRunner.run("encode", ["-o", path] + (pattern == "sheet.png" ? ["--grid", "3x2"] : []), stdin: cut)
+            XCTAssertEqual(broken.status, 1, broken.stderr)
+        }
+        let huge = try ToolRunner.run("encode", ["-o", dir.appendingPathComponent("huge.png").path, "--grid", "1000x1000",
+                                                 "--scale", "16"], stdin: whole)
+        XCTAssertEqual(huge.status, 1, huge.stderr)
+        XCTAssertEqual(huge.stderr.split(separator: "\n").count, 1, huge.stderr)
+        XCTAssertTrue(huge.stderr.hasPrefix("encode: a 1000x1000 grid of 256x192 frames is too large"), huge.stderr)
+
         XCTAssertEqual(try contents(dir), [], "a failed encode leaves nothing behind")
     }
 

@@ -189,6 +189,16 @@ final class IngestToolTests: XCTestCase {
         XCTAssertFalse(contents.contains { $0.hasPrefix(".out.tns") }, "no temporary file left: \(contents)")
     }
 
+    func testAFullDiskIsOneLineNamingTheOutput() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try write(try encodePNG(solid([200, 30, 30], width: 64, height: 64)), "red.png", in: dir)
+        for (arguments, name) in [(["-o", "/dev/full"], "/dev/full"), ([], "stdout")] {
+            let result = try ToolRunner.shell("ingest red.png -q \(arguments.joined(separator: " ")) > /dev/full", directory: dir)
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertEqual(result.stderr, "ingest: write failed: No space left on device: \(name)\n")
+        }
+    }
+
     /// The issue's end-to-end check: generated JPEGs and PNGs -> ingest -> encode MP4 -> ffprobe.
     func testIngestThenEncodeMakesAVideo() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
