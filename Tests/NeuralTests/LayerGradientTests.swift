@@ -79,6 +79,9 @@ final class LayerGradientTests: XCTestCase {
         let linear = Linear(5, 3)
         initialise(linear, seed: 13)
         checkGradients(linear, input: randomTensor([4, 5], seed: 14))
+        let noBias = Linear(6, 2, bias: false)
+        initialise(noBias, seed: 31)
+        checkGradients(noBias, input: randomTensor([1, 6], seed: 32))
     }
 
     func testBatchNormTrainingAndEval() {
@@ -102,7 +105,7 @@ final class LayerGradientTests: XCTestCase {
         checkGradients(Reshape([6, 1, 1]), input: randomTensor([3, 6], seed: 23))
     }
 
-    func testSpectralNormOfConvAndTransposedConv() {
+    func testSpectralNormOfConvTransposedConvAndLinear() {
         var rng = RNG(seed: 24)
         let conv = Conv2d(3, 4, kernel: 3, stride: 1, padding: 1)
         initialise(conv, seed: 25)
@@ -119,6 +122,12 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(wrappedTransposed.u.shape, [2])   // rows are the output channels, as in PyTorch
         _ = wrappedTransposed.forward(randomTensor([1, 3, 2, 2], seed: 29), training: true)
         checkGradients(wrappedTransposed, input: randomTensor([2, 3, 3, 2], seed: 30), training: false)
+
+        let linear = Linear(5, 4)
+        initialise(linear, seed: 33)
+        let wrappedLinear = SpectralNorm(linear, rng: &rng)
+        _ = wrappedLinear.forward(randomTensor([1, 5], seed: 34), training: true)
+        checkGradients(wrappedLinear, input: randomTensor([3, 5], seed: 35), training: false)
     }
 
     func testSequentialChainsGradientsAndNames() {

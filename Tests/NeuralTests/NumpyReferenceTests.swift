@@ -9,30 +9,48 @@ final class NumpyReferenceTests: XCTestCase {
 import json, sys
 import numpy as np
 cases = json.load(sys.stdin)
+
+def conv(x, weight, bias, k, s, pad):
+    n, ci, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    ho, wo = (h + 2 * pad - k) // s + 1, (w + 2 * pad - k) // s + 1
+    y = np.zeros((n, weight.shape[0], ho, wo))
+    for i in range(k):
+        for j in range(k):
+            patch = xp[:, :, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s]
+            y += np.einsum("nchw,oc->nohw", patch, weight[:, :, i, j])
+    return y if bias is None else y + bias[None, :, None, None]
+
+def conv_transpose(x, weight, bias, k, s, pad):
+    n, ci, h, w = x.shape
+    full = np.zeros((n, weight.shape[1], (h - 1) * s + k, (w - 1) * s + k))
+    for i in range(k):
+        for j in range(k):
+            full[:, :, i:i + s * (h - 1) + 1:s, j:j + s * (w - 1) + 1:s] += np.einsum("nchw,co->nohw", x, weight[:, :, i, j])
+    y = full[:, :, pad:full.shape[2] - pad, pad:full.shape[3] - pad]
+    return y if bias is None else y + bias[None, :, None, None]
+
+def normalize(a):
+    return a / max(np.linalg.norm(a), 1e-12)
+
 out = []
 for c in cases:
     x = np.array(c["x"], dtype=np.float64).reshape(c["xshape"])
     p = {k: np.array(v["data"], dtype=np.float64).reshape(v["shape"]) for k, v in c["params"].items()}
     kind, k, s, pad = c["kind"], c.get("k", 0), c.get("s", 1), c.get("p", 0)
     if kind == "conv":
-        n, ci, h, w = x.shape
-        xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-        ho, wo = (h + 2 * pad - k) // s + 1, (w + 2 * pad - k) // s + 1
-        y = np.zeros((n, p["weight"].shape[0], ho, wo))
-        for i in range(k):
-            for j in range(k):
-                patch = xp[:, :, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s]
-                y += np.einsum("nchw,oc->nohw", patch, p["weight"][:, :, i, j])
-        if "bias" in p: y += p["bias"][None, :, None, None]
+        y = conv(x, p["weight"], p.get("bias"), k, s, pad)
     elif kind == "convT":
-        n, ci, h, w = x.shape
-        co = p["weight"].shape[1]
-        full = np.zeros((n, co, (h - 1) * s + k, (w - 1) * s + k))
-        for i in range(k):
-            for j in range(k):
-                full[:, :, i:i + s * (h - 1) + 1:s, j:j + s * (w - 1) + 1:s] += np.einsum("nchw,co->nohw", x, p["weight"][:, :, i, j])
-        y = full[:, :, pad:full.shape[2] - pad, pad:full.shape[3] - pad]
-        if "bias" in p: y = y + p["bias"][None, :, None, None]
+        y = conv_transpose(x, p["weight"], p.get("bias"), k, s, pad)
+    elif kind in ("sn_conv", "sn_convT"):
+        # torch.nn.utils.spectral_norm, one power iteration; ConvTranspose2d's rows are its dimension 1.
+        w = p["weight_orig"]
+        matrix = (w.transpose(1, 0, 2, 3) if kind == "sn_convT" else w).reshape(len(p["weight_u"]), -1)
+        v = normalize(matrix.T @ p["weight_u"])
+        u = normalize(matrix @ v)
+        sigma = u @ matrix @ v
+        layer = conv_transpose if kind == "sn_convT" else conv
+        y = np.concatenate([[sigma], u, v, layer(x, w / sigma, p.get("bias"), k, s, pad).reshape(-1)])
     elif kind == "bn_train":
         mean = x.mean(axis=(0, 2, 3), keepdims=True); var = x.var(axis=(0, 2, 3), keepdims=True)
         y = (x - mean) / np.sqrt(var + 1e-5) * p["weight"][None, :, None, None] + p["bias"][None, :, None, None]
@@ -66,13 +84,15 @@ json.dump(out, sys.stdout)
         process.arguments = ["python3", "-c", Self.script]
         let (input, output, errors) = (Pipe(), Pipe(), Pipe())
         (process.standardInput, process.standardOutput, process.standardError) = (input, output, errors)
-        do { try process.run() } catch { throw XCTSkip("python3 is not available") }
+        try process.run()
         let payload = try JSONEncoder().encode(cases)
         let writer = Thread { input.fileHandleForWriting.write(payload); try? input.fileHandleForWriting.close() }
         writer.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        // env exits 127 when there is no python3 (scripts/setup installs numpy, not python3 itself).
+        if process.terminationStatus == 127 { throw XCTSkip("python3 is not available") }
         if message.contains("No module named 'numpy'") { throw XCTSkip("numpy is not available") }
         XCTAssertEqual(process.terminationStatus, 0, message)
         return try JSONDecoder().decode([[Double]].self, from: data)
@@ -107,11 +127,18 @@ json.dump(out, sys.stdout)
             ("upsample", Upsample(scale: 2), randomTensor([2, 3, 2, 3], seed: 10), 0, 2, 0, true),
             ("leaky", LeakyReLU(0.2), randomTensor([2, 3, 2, 2], seed: 11), 0, 1, 0, true),
             ("tanh", Tanh(), randomTensor([2, 3, 2, 2], seed: 12, scale: 2), 0, 1, 0, true),
+            ("sn_conv", SpectralNorm(randomized(Conv2d(3, 4, kernel: 4, stride: 2, padding: 1)), rng: &rng),
+             randomTensor([2, 3, 6, 6], seed: 13), 4, 2, 1, true),
+            ("sn_convT", SpectralNorm(randomized(ConvTranspose2d(4, 3, kernel: 4, stride: 2, padding: 1, bias: false)), rng: &rng),
+             randomTensor([2, 4, 3, 3], seed: 14), 4, 2, 1, true),
         ]
         let cases = checks.map { makeCase($0.0, $0.1, input: $0.2, k: $0.3, s: $0.4, p: $0.5) }
         let expected = try reference(cases)
         for (index, check) in checks.enumerated() {
-            let actual = check.1.forward(check.2, training: check.6).scalars
+            var actual = check.1.forward(check.2, training: check.6).scalars
+            if let spectral = check.1 as? SpectralNorm {  // σ, then u and v after the power iteration, then y
+                actual = [spectral.sigma] + spectral.u.scalars + spectral.v.scalars + actual
+            }
             XCTAssertEqual(actual.count, expected[index].count, "\(check.0) #\(index) size")
             // float32 sums of at most ~100 terms of size ~1 against float64: 1e-4 absolute is ~10× the rounding.
             for (a, e) in zip(actual, expected[index]) { XCTAssertEqual(Double(a), e, accuracy: 1e-4, "\(check.0) #\(index)") }
