@@ -121,6 +121,7 @@ public final class Upsample: Layer {
         return output
     }
 
+    // dy: N × C × sH × sW → dx: N × C × H × W, each input pixel the sum of its s × s copies' gradients
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         let (planes, h, w, s) = (inputShape[0] * inputShape[1], inputShape[2], inputShape[3], scale)

@@ -84,6 +84,7 @@ public final class BatchNorm2d: Layer {
         return output
     }
 
+    // dy: N × C × H × W → dx: N × C × H × W; dγ, dβ: C (batch statistics: dx also flows through mean and variance)
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         let shape = normalized.shape
         let (n, grid) = (shape[0], shape[2] * shape[3])

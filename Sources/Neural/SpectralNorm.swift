@@ -51,6 +51,7 @@ public final class SpectralNorm: Layer {
     }
     public var buffers: [(name: String, tensor: Tensor)] { [("weight_u", u), ("weight_v", v)] + inner.buffers }
 
+    // W (rows × columns as a matrix), u: rows, v: columns, σ: scalar; x → y as the wrapped layer with W / σ
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         permute(original.value.data, toMatrix: true, matrix.data)
         let (m, r, c) = (UnsafePointer(matrix.data), Int32(rows), Int32(columns))
@@ -69,6 +70,7 @@ public final class SpectralNorm: Layer {
         return inner.forward(input, training: training)
     }
 
+    // dy as the wrapped layer's → dx as its; dW_orig: the weight's shape, from G = dL/d(W/σ) (rows × columns)
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         let result = inner.backward(outputGradient, needsInputGradient: needsInputGradient, needsParameterGradients: needsParameterGradients)
         if needsParameterGradients {
