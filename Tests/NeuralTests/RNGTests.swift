@@ -1,3 +1,4 @@
+import Foundation
 import Neural
 import XCTest
 
@@ -11,6 +12,50 @@ final class RNGTests: XCTestCase {
                        [0xa15c02b7, 0x7b47f409, 0xba1d3330, 0x83d2f293, 0xbfa4784b, 0xcbed606e])
         var same = RNG(seed: 42), other = RNG(seed: 43)
         XCTAssertNotEqual((0..<4).map { _ in same.next32() }, (0..<4).map { _ in other.next32() })
+    }
+
+    /// `RNG(seed:)`, `uniform()` and `normal()` against the documented algorithm written again in Python
+    /// (the latents of every `--seeds k` picture depend on them, so they must never drift).
+    func testSeedingUniformsAndNormalsMatchAnIndependentImplementation() throws {
+        let script = #"""
+        import math
+        M, MASK = 6364136223846793005, (1 << 64) - 1
+        class PCG:
+            def __init__(self, seed):
+                self.state, self.inc = 0, (((seed ^ 0xDA3E39CB94B95BDB) << 1) | 1) & MASK
+                self.next32(); self.state = (self.state + seed) & MASK; self.next32()
+            def next32(self):
+                old = self.state
+                self.state = (old * M + self.inc) & MASK
+                x, r = (((old >> 18) ^ old) >> 27) & 0xFFFFFFFF, old >> 59
+                return ((x >> r) | (x << ((-r) & 31))) & 0xFFFFFFFF
+        for seed in (0, 7, 42, 2**63 + 5):
+            g = PCG(seed)
+            words = [g.next32() for _ in range(3)]
+            uniform = (g.next32() >> 8) / 16777216
+            u1, u2 = 1 - (g.next32() >> 8) / 16777216, (g.next32() >> 8) / 16777216
+            normal = math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+            print(*words, repr(uniform), repr(normal))
+        """#
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if process.terminationStatus == 127 { throw XCTSkip("python3 is not available") }
+        XCTAssertEqual(process.terminationStatus, 0)
+        let lines = printed.split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        for (seed, line) in zip([0, 7, 42, 1 << 63 + 5] as [UInt64], lines) {
+            let fields = line.split(separator: " ")
+            var rng = RNG(seed: seed)
+            XCTAssertEqual((0..<3).map { _ in String(rng.next32()) }, fields[0..<3].map(String.init), "seed \(seed)")
+            XCTAssertEqual(Double(rng.uniform()), Double(fields[3])!, "seed \(seed)")
+            XCTAssertEqual(Double(rng.normal()), Double(fields[4])!, accuracy: 1e-6, "seed \(seed)")
+        }
     }
 
     func testStateRoundTripContinuesExactly() {
