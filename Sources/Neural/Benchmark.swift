@@ -37,12 +37,11 @@ public enum Benchmark {
             let output = layer.forward(x, training: true).copy()
             let gradient = Tensor(shape: output.shape, repeating: 0.01)
             let forward = median(runs: runs) { _ = layer.forward(x, training: true) }
-            let backward = median(runs: runs) {
-                _ = layer.forward(x, training: true)
-                layer.backward(gradient)
-            } - forward
+            // Backward on its own, after one forward: a difference of two medians can come out negative.
+            _ = layer.forward(x, training: true)
+            let backward = median(runs: runs) { layer.backward(gradient) }
             result.append(LayerTiming(index: index, name: String(describing: type(of: layer)), inputShape: x.shape,
-                                      outputShape: output.shape, forwardSeconds: forward, backwardSeconds: max(0, backward),
+                                      outputShape: output.shape, forwardSeconds: forward, backwardSeconds: backward,
                                       multiplyAdds: multiplyAdds(of: layer, input: x.shape, output: output.shape)))
             x = output
         }
