@@ -26,23 +26,33 @@ public func readStandardInput() -> String {
 }
 
 private func expand(_ path: String) -> [String] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-          let walker = FileManager.default.enumerator(atPath: path) else {
-        return [path]
-    }
-    let prefix = path.hasSuffix("/") ? path : path + "/"
+    var info = stat()
+    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [path] }
     var found: [String] = []
-    while let relative = walker.nextObject() as? String {
-        let full = prefix + relative
-        // Hidden files and folders (.git, .DS_Store, editor backups) are not part of a data set.
-        if (relative as NSString).lastPathComponent.hasPrefix(".") {
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), isFolder.boolValue { walker.skipDescendants() }
+    var visited: Set<[UInt64]> = []
+    collect(path == "/" || !path.hasSuffix("/") ? path : String(path.dropLast()), info, into: &found, visited: &visited)
+    return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+}
+
+/// The regular files below `folder` (whose stat is `info`), following links to folders as a user who
+/// links a folder of pictures into a data set expects; each folder is read once, so a link back up
+/// the tree ends. Hidden files and folders (.git, .DS_Store, editor backups) are not part of a data set.
+private func collect(_ folder: String, _ info: stat, into found: inout [String], visited: inout Set<[UInt64]>) {
+    guard visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted,
+          let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+    let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+    // Sorted, so which of two links to one folder reads it does not depend on the directory's order.
+    for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !name.hasPrefix(".") {
+        let full = prefix + name
+        var entry = stat()
+        guard stat(full, &entry) == 0 else {
+            found.append(full)  // a dangling link: reading it reports it
             continue
         }
-        var info = stat()
-        if stat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG { found.append(full) }
+        switch entry.st_mode & S_IFMT {
+        case S_IFDIR: collect(full, entry, into: &found, visited: &visited)
+        case S_IFREG: found.append(full)
+        default: break
+        }
     }
-    return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
 }

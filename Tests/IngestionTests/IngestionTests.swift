@@ -66,6 +66,17 @@ final class IngestionTests: XCTestCase {
         XCTAssertEqual(listed, [path("B.png"), path("b/10.png"), path("b/2.png"), path("a.png")])
     }
 
+    func testLinkedFoldersAreFollowedOnceAndLoopsEnd() throws {
+        for name in ["set/own.png", "elsewhere/linked.png"] { try file(name, [0]) }
+        let links = [("set/more", "../elsewhere"), ("set/loop", ".."), ("set/gone.png", "missing.png")]
+        for (link, target) in links {
+            try FileManager.default.createSymbolicLink(atPath: path(link), withDestinationPath: target)
+        }
+        // The loop leads back to the folder itself, already read, and on to `elsewhere` through it.
+        XCTAssertEqual(inputFiles(for: [path("set")]),
+                       [path("set/gone.png"), path("set/loop/elsewhere/linked.png"), path("set/own.png")])
+    }
+
     func testSkippedFilesAreWarnedOnceAndCountedByReason() throws {
         let good = try file("good.png", try encodePNG(pattern(0)))
         let jpeg = try encodeJPEG(pattern(1))
