@@ -31,6 +31,28 @@ final class ConventionsTests: XCTestCase {
         }
     }
 
+    /// Binary to a terminal is refused (as gzip does), and so is waiting for a stream typed on one; script(1)
+    /// gives each tool a terminal for stdin, stdout and stderr.
+    func testNoToolWritesBinaryToOrReadsAStreamFromATerminal() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let setUp = try ToolRunner.shell("synth ocean --n 4 --size 32 -q -o pictures.tns && "
+            + "train pictures.tns --steps 1 --width 2 --z-dim 4 --batch 2 -q -o model.ckpt", directory: dir)
+        XCTAssertEqual(setUp.status, 0, setUp.stderr)
+        let writers = ["ingest pictures.tns", "encode pictures.tns", "train pictures.tns --steps 1", "sample model.ckpt",
+                       "walk model.ckpt --n 2", "synth ocean --n 1"]
+        let readers = ["encode -o out.mp4", "train --steps 1 -o out.ckpt"]
+        for command in writers + readers {
+            let result = try ToolRunner.shell("script -qec '\(command)' /dev/null", directory: dir)
+            let screen = String(decoding: result.stdout, as: UTF8.self)
+            let tool = command.split(separator: " ")[0]
+            XCTAssertEqual(result.status, 2, "\(command): \(screen)")
+            let expected = writers.contains(command) ? "\(tool): refusing to write " : "\(tool): expected a tensor stream on stdin"
+            XCTAssertTrue(screen.hasPrefix(expected), "\(command): \(screen.debugDescription)")
+            XCTAssertEqual(screen.split(separator: "\n").count, 1, "\(command): \(screen.debugDescription)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["model.ckpt", "pictures.tns"])
+    }
+
     func testUnknownOptionIsAOneLineUsageErrorWithExitTwo() throws {
         for tool in Self.tools {
             let result = try ToolRunner.run(tool, ["--no-such-option"])
