@@ -48,6 +48,16 @@ public enum Benchmark {
         return result
     }
 
+    /// The ceiling the layers are measured against: median seconds of one size × size × size GEMM
+    /// through the engine's GEMM (with its threading), after a warm-up.
+    public static func squareGEMMSeconds(size: Int, runs: Int) -> Double {
+        let a = Tensor(shape: [size, size], repeating: 0.5), b = Tensor(shape: [size, size], repeating: 0.25)
+        let c = Tensor(shape: [size, size])
+        return median(runs: runs) {
+            gemm(m: size, n: size, k: size, a: a.data, lda: size, b: b.data, ldb: size, c: c.data, ldc: size)
+        }
+    }
+
     /// Forward multiply-adds of a convolution or linear layer for the given shapes.
     public static func multiplyAdds(of layer: Layer, input: [Int], output: [Int]) -> Int? {
         switch layer {

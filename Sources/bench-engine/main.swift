@@ -46,6 +46,11 @@ if let mode = ProcessInfo.processInfo.environment["MNEMOSYNE_GEMM_THREADING"].fl
     BLAS.threading = mode
 }
 print("column budget \(ConvolutionTuning.columnBudget) floats")
+if only == nil {
+    let size = 1024
+    let seconds = Benchmark.squareGEMMSeconds(size: size, runs: max(5, steps / 2))
+    print("sgemm \(size)x\(size)x\(size): \(gflops(size * size * size, seconds)) GFLOP/s (the ceiling for the layers below)")
+}
 print("openblas core \(BLAS.coreName), GEMM threading \(BLAS.threading.rawValue), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: batch, seed: 1))
 var rng = RNG(seed: 2)
@@ -104,3 +109,7 @@ for resolution in !runs("generate") ? [] : [64, 128] {
     let seconds = Benchmark.median(runs: max(3, steps / 2), warmup: 1) { _ = g.generate(latents: latents, count: 30, useEMA: true) }
     print("generate R\(resolution) W64 eval batch 30: \(String(format: "%.1f", 30 / seconds)) frames/s")
 }
+
+var resources = rusage()
+getrusage(Int32(RUSAGE_SELF.rawValue), &resources)
+print("peak memory \(resources.ru_maxrss / 1024) MiB (resident, the whole run)")
