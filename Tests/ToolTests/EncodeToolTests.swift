@@ -81,7 +81,7 @@ final class EncodeToolTests: XCTestCase {
         // stdout redirected to a regular file, as `encode < in.tns > out.mp4` does.
         let input = dir.appendingPathComponent("in.tns"), output = dir.appendingPathComponent("out.mp4")
         try stream(frames: 6).write(to: input)
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try ToolRunner.path(of: "encode"))
         process.arguments = ["-q", input.path]
@@ -93,6 +93,15 @@ final class EncodeToolTests: XCTestCase {
         XCTAssertFalse(boxes.contains("moof"), "\(boxes)")
         XCTAssertLessThan(try XCTUnwrap(boxes.firstIndex(of: "moov")), try XCTUnwrap(boxes.firstIndex(of: "mdat")))
         XCTAssertEqual(summary(try probe(output.path)), "h264 16x12 6 frames")
+
+        // Appended to (`>>`), the file keeps what it held and gets the stream after it.
+        let log = dir.appendingPathComponent("log.mp4")
+        try Data("kept".utf8).write(to: log)
+        let appended = try ToolRunner.shell("encode -q '\(input.path)' >> '\(log.path)'")
+        XCTAssertEqual(appended.status, 0, appended.stderr)
+        let bytes = try Data(contentsOf: log)
+        XCTAssertEqual(bytes.prefix(4), Data("kept".utf8))
+        XCTAssertEqual(Array(atoms(bytes.dropFirst(4)).prefix(2)), ["ftyp", "moov"])
     }
 
     func testOtherVideoFormatsByExtensionAndFlag() throws {
