@@ -121,6 +121,12 @@ final class IngestToolTests: XCTestCase {
         XCTAssertEqual(Set(pictures[0..<4]).count, 4, "the kept frames differ (testsrc2 moves)")
         XCTAssertEqual(pictures[4], solid(colours[1], width: 32, height: 32).pixels)
         XCTAssertTrue(result.stderr.contains("(4 video frames)"), result.stderr)
+
+        // An animated GIF is a video too (`encode -o loop.gif` makes them).
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "1", "clip.gif"], in: dir)
+        let gif = try ToolRunner.run("ingest", ["--size", "32", "clip.gif"], directory: dir)
+        XCTAssertEqual(gif.status, 0, gif.stderr)
+        XCTAssertEqual(try records(gif.stdout).1.count, 10, gif.stderr)
     }
 
     func testFlipShuffleAndStdinList() throws {
