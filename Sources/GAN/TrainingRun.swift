@@ -40,7 +40,7 @@ public struct ImageDataset: Sendable {
 
     /// Fills `batch` (N x 3 x R x R) with pictures drawn uniformly with replacement by `rng`, each
     /// mirrored left-right with probability 1/2 (the flip augmentation), scaled to [-1, 1].
-    func fillBatch(_ batch: Tensor, rng: inout RNG) {
+    public func fillBatch(_ batch: Tensor, rng: inout RNG) {
         let n = batch.shape[0]
         let size = resolution, recordSize = recordSize
         pixels.withUnsafeBufferPointer { all in

@@ -1,5 +1,5 @@
 import Foundation
-@testable import GAN
+import GAN
 import Neural
 import XCTest
 
