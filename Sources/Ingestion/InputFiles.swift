@@ -30,9 +30,11 @@ private func expand(_ path: String) -> [String] {
     guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [path] }
     var found: [String] = []
     var visited: Set<[UInt64]> = []
-    collect(path == "/" || !path.hasSuffix("/") ? path : String(path.dropLast()), info, into: &found, visited: &visited)
-    return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    collect(path, info, into: &found, visited: &visited)
+    return found.sorted(by: inByteOrder)
 }
+
+private func inByteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
 /// The regular files below `folder` (whose stat is `info`), following links to folders as a user who
 /// links a folder of pictures into a data set expects; each folder is read once, so a link back up
@@ -42,7 +44,7 @@ private func collect(_ folder: String, _ info: stat, into found: inout [String],
           let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
     let prefix = folder.hasSuffix("/") ? folder : folder + "/"
     // Sorted, so which of two links to one folder reads it does not depend on the directory's order.
-    for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !name.hasPrefix(".") {
+    for name in names.sorted(by: inByteOrder) where !name.hasPrefix(".") {
         let full = prefix + name
         var entry = stat()
         guard stat(full, &entry) == 0 else {

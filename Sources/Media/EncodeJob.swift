@@ -202,7 +202,9 @@ public struct EncodeJob {
         // A regular file on stdout can be rewritten, so MP4 gets its index in front (libav reopens it by
         // name for that, truncating it); a pipe, or a file opened to append to (`>>`), gets a stream
         // written as it comes.
-        if isRegularFile(STDOUT_FILENO) && fcntl(STDOUT_FILENO, F_GETFL) & O_APPEND == 0 { return try encode(to: .file("/dev/fd/\(STDOUT_FILENO)"), shownAs: "stdout") }
+        if isRegularFile(STDOUT_FILENO) && fcntl(STDOUT_FILENO, F_GETFL) & O_APPEND == 0 {
+            return try encode(to: .file("/dev/fd/\(STDOUT_FILENO)"), shownAs: "stdout")
+        }
         return try encode(to: .stream(fd: STDOUT_FILENO, name: "stdout"), shownAs: "stdout")
     }
 

@@ -35,9 +35,13 @@ let batch = 16
 let config = DCGANConfig(resolution: 64, width: 64, zDim: 128)
 
 func gflops(_ multiplyAdds: Int, _ seconds: Double) -> String { String(format: "%.1f", 2 * Double(multiplyAdds) / seconds / 1e9) }
-func processorSeconds() -> Double {
+func resourceUsage() -> rusage {
     var usage = rusage()
     getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    return usage
+}
+func processorSeconds() -> Double {
+    let usage = resourceUsage()
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1000) }
@@ -110,6 +114,4 @@ for resolution in !runs("generate") ? [] : [64, 128] {
     print("generate R\(resolution) W64 eval batch 30: \(String(format: "%.1f", 30 / seconds)) frames/s")
 }
 
-var resources = rusage()
-getrusage(Int32(RUSAGE_SELF.rawValue), &resources)
-print("peak memory \(resources.ru_maxrss / 1024) MiB (resident, the whole run)")
+print("peak memory \(resourceUsage().ru_maxrss / 1024) MiB (resident, the whole run)")
