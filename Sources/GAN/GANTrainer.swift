@@ -85,6 +85,7 @@ public final class GANTrainer {
         (discriminatorInput.data + n * imageSize).update(from: fake.data, count: n * imageSize)
         var logits = discriminator.forward(augmentForD.forward(discriminatorInput, rng: &rng), training: true)
         let dLoss = options.loss.discriminatorLoss(logits: logits, realCount: n, gradient: logitGradient)
+        discriminator.zeroGradients()
         discriminator.backward(logitGradient, needsInputGradient: false, needsParameterGradients: true)
         discriminatorOptimizer.step()
 
@@ -93,6 +94,7 @@ public final class GANTrainer {
         logits = discriminator.forward(augmentForG.forward(fake2, rng: &rng), training: true)
         let gLoss = options.loss.generatorLoss(logits: logits, gradient: logitGradient)
         let augmentedGradient = discriminator.backward(logitGradient, needsInputGradient: true, needsParameterGradients: false)!
+        generator.zeroGradients()
         generator.backward(augmentForG.backward(augmentedGradient), needsInputGradient: false, needsParameterGradients: true)
         generatorOptimizer.step()
 

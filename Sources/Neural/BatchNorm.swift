@@ -28,8 +28,12 @@ public final class BatchNorm2d: Layer {
         inverseStd = Tensor(shape: [channels])
     }
 
-    public var parameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
-    public var buffers: [(name: String, tensor: Tensor)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+    public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
+    public var ownBuffers: [(name: String, tensor: Tensor)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+
+    public func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG) {
+        scheme.initialize(scale: weight.value, shift: bias.value, rng: &rng)
+    }
 
     // x: N × C × H × W → y = γ (x − μ)/σ + β, same shape
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
@@ -110,7 +114,7 @@ public final class BatchNorm2d: Layer {
                     let offset = (b * self.channels + c) * grid
                     for i in 0..<grid { sumDy += dy[offset + i]; sumDyXhat += dy[offset + i] * xhat[offset + i] }
                 }
-                if needsParameterGradients { dGamma[c] = sumDyXhat; dBeta[c] = sumDy }
+                if needsParameterGradients { dGamma[c] += sumDyXhat; dBeta[c] += sumDy }
                 guard needsInputGradient else { continue }
                 let scale = gamma[c] * invStd[c]
                 // Batch statistics depend on x: dx = γσ⁻¹ (dy − mean(dy) − x̂·mean(dy·x̂)); running ones do not.

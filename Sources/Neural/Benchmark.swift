@@ -24,9 +24,9 @@ public enum Benchmark {
         public var outputShape: [Int]
         public var forwardSeconds: Double
         public var backwardSeconds: Double
-        /// Multiply-adds of the forward pass (convolutions and linear layers), nil otherwise.
+        /// Multiply-adds of the forward pass (0 for layers without convolutions or linear maps).
         /// Backward does twice as many (input and weight gradients).
-        public var multiplyAdds: Int?
+        public var multiplyAdds: Int
     }
 
     /// Times every layer of `model` on its own input (as produced by the layers before it), in training mode.
@@ -35,6 +35,7 @@ public enum Benchmark {
         var result: [LayerTiming] = []
         for (index, layer) in model.layers.enumerated() {
             let output = layer.forward(x, training: true).copy()
+            let multiplyAdds = layer.totalMultiplyAdds
             let gradient = Tensor(shape: output.shape, repeating: 0.01)
             let forward = median(runs: runs) { _ = layer.forward(x, training: true) }
             // Backward on its own, after one forward: a difference of two medians can come out negative.
@@ -42,7 +43,7 @@ public enum Benchmark {
             let backward = median(runs: runs) { layer.backward(gradient) }
             result.append(LayerTiming(index: index, name: String(describing: type(of: layer)), inputShape: x.shape,
                                       outputShape: output.shape, forwardSeconds: forward, backwardSeconds: backward,
-                                      multiplyAdds: multiplyAdds(of: layer, input: x.shape, output: output.shape)))
+                                      multiplyAdds: multiplyAdds))
             x = output
         }
         return result
@@ -55,22 +56,6 @@ public enum Benchmark {
         let c = Tensor(shape: [size, size])
         return median(runs: runs) {
             gemm(m: size, n: size, k: size, a: a.data, lda: size, b: b.data, ldb: size, c: c.data, ldc: size)
-        }
-    }
-
-    /// Forward multiply-adds of a convolution or linear layer for the given shapes.
-    public static func multiplyAdds(of layer: Layer, input: [Int], output: [Int]) -> Int? {
-        switch layer {
-        case let conv as Conv2d:
-            return output.reduce(1, *) * conv.inChannels * conv.kernel * conv.kernel
-        case let conv as ConvTranspose2d:
-            return input.reduce(1, *) * conv.outChannels * conv.kernel * conv.kernel
-        case let linear as Linear:
-            return output.reduce(1, *) * linear.inFeatures
-        case let wrapper as SpectralNorm:
-            return multiplyAdds(of: wrapper.inner, input: input, output: output)
-        default:
-            return nil
         }
     }
 }

@@ -35,9 +35,15 @@ public final class Conv2d: Layer {
         self.bias = bias ? Parameter(Tensor(shape: [outChannels])) : nil
     }
 
-    public var parameters: [(name: String, parameter: Parameter)] {
+    public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
+
+    public func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG) {
+        scheme.initialize(weight: weight.value, bias: bias?.value, rng: &rng)
+    }
+
+    public private(set) var lastForwardMultiplyAdds = 0
 
     // x: N × in × H × W → y: N × out × Ho × Wo, Ho = (H + 2p − k)/s + 1
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
@@ -50,6 +56,7 @@ public final class Conv2d: Layer {
         precondition(oh > 0 && ow > 0, "Conv2d: input \(input.shape) smaller than the kernel")
         let grid = oh * ow
         let patch = geometry.patchSize
+        lastForwardMultiplyAdds = batch * outChannels * grid * patch
         chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
         columns.resize(1, 1, patch, chunk * grid)
         output.resize(batch, outChannels, oh, ow)
@@ -99,7 +106,7 @@ public final class Conv2d: Layer {
             if needsParameterGradients {
                 // dW (out × C·k²) += dY (out × n·L) · colᵀ
                 gemm(transposeB: true, m: outChannels, n: patch, k: count * grid, a: dyColumns + start * grid, lda: batch * grid,
-                     b: columns.data, ldb: count * grid, beta: start == 0 ? 0 : 1, c: weight.gradient.data, ldc: patch)
+                     b: columns.data, ldb: count * grid, beta: 1, c: weight.gradient.data, ldc: patch)
             }
             if needsInputGradient {
                 // dcol (C·k² × n·L) = Wᵀ · dY, then scattered back onto the images
@@ -136,9 +143,15 @@ public final class ConvTranspose2d: Layer {
         self.bias = bias ? Parameter(Tensor(shape: [outChannels])) : nil
     }
 
-    public var parameters: [(name: String, parameter: Parameter)] {
+    public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
+
+    public func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG) {
+        scheme.initialize(weight: weight.value, bias: bias?.value, rng: &rng)
+    }
+
+    public private(set) var lastForwardMultiplyAdds = 0
 
     /// Samples per GEMM, fixed by forward: backward reuses `columns`, sized for it.
     private var chunk = 0
@@ -162,6 +175,7 @@ public final class ConvTranspose2d: Layer {
             batchToColumns(input.data, batch: batch, channels: inChannels, grid: grid, into: x)
         }
         let patch = geometry.patchSize
+        lastForwardMultiplyAdds = batch * grid * inChannels * patch
         chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
         columns.resize(1, 1, patch, chunk * grid)
         output.resize(batch, outChannels, oh, ow)
@@ -198,7 +212,7 @@ public final class ConvTranspose2d: Layer {
             if needsParameterGradients {
                 // dW (in × out·k²) += X (in × n·L) · dcolᵀ
                 gemm(transposeB: true, m: inChannels, n: patch, k: count * grid, a: inputColumns.data + start * grid, lda: batch * grid,
-                     b: columns.data, ldb: count * grid, beta: start == 0 ? 0 : 1, c: weight.gradient.data, ldc: patch)
+                     b: columns.data, ldb: count * grid, beta: 1, c: weight.gradient.data, ldc: patch)
             }
             if let target {
                 // dX (in × n·L) = W (in × out·k²) · dcol

@@ -215,7 +215,7 @@ func columnsToBatch(_ x: UnsafePointer<Float>, batch: Int, channels: Int, grid: 
     }
 }
 
-/// db[c] = Σ over n and the grid of dy[n, c, ·] (dy: batch × C × L).
+/// db[c] += Σ over n and the grid of dy[n, c, ·] (dy: batch × C × L).
 func sumPerChannel(_ dy: UnsafePointer<Float>, batch: Int, channels: Int, grid: Int, into db: UnsafeMutablePointer<Float>) {
     for c in 0..<channels {
         var total: Float = 0
@@ -223,6 +223,6 @@ func sumPerChannel(_ dy: UnsafePointer<Float>, batch: Int, channels: Int, grid: 
             let plane = dy + (n * channels + c) * grid
             for i in 0..<grid { total += plane[i] }
         }
-        db[c] = total
+        db[c] += total
     }
 }

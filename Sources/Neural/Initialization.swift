@@ -6,31 +6,30 @@ public enum Initialization {
     /// BatchNorm weight 1, biases 0.
     case kaiming(slope: Float)
 
-    /// Initialises every parameter of `model` (walking Sequential and spectral-norm wrappers).
+    /// Initialises every parameter of `model`: each layer draws its own, parents before children,
+    /// sublayers in order.
     public func apply(to model: Layer, rng: inout RNG) {
-        switch model {
-        case let sequential as Sequential:
-            for layer in sequential.layers { apply(to: layer, rng: &rng) }
-        case let wrapper as SpectralNorm:
-            apply(to: wrapper.inner, rng: &rng)
-            wrapper.original.value.assign(wrapper.inner.weight.value)
-        case let norm as BatchNorm2d:
-            if case .dcgan = self { rng.fillNormal(norm.weight.value.buffer, mean: 1, std: 0.02) } else { norm.weight.value.fill(1) }
-            norm.bias.value.fill(0)
-        case let layer as WeightedLayer:
-            let weight = layer.weight.value
-            switch self {
-            case .dcgan:
-                rng.fillNormal(weight.buffer, mean: 0, std: 0.02)
-            case .kaiming(let slope):
-                // fan_in as PyTorch computes it: weight.size(1) · receptive field.
-                let fanIn = weight.count / weight.shape[0]
-                let gain = (2 / (1 + slope * slope)).squareRoot()
-                rng.fillNormal(weight.buffer, mean: 0, std: gain / Float(fanIn).squareRoot())
-            }
-            for (name, parameter) in layer.parameters where name == "bias" { parameter.value.fill(0) }
-        default:
-            break
+        model.initializeOwnParameters(self, rng: &rng)
+        for child in model.sublayers { apply(to: child.layer, rng: &rng) }
+    }
+
+    /// A convolution or linear weight (out × fan-in…) and its optional bias.
+    public func initialize(weight: Tensor, bias: Tensor?, rng: inout RNG) {
+        switch self {
+        case .dcgan:
+            rng.fillNormal(weight.buffer, mean: 0, std: 0.02)
+        case .kaiming(let slope):
+            // fan_in as PyTorch computes it: weight.size(1) · receptive field.
+            let fanIn = weight.count / weight.shape[0]
+            let gain = (2 / (1 + slope * slope)).squareRoot()
+            rng.fillNormal(weight.buffer, mean: 0, std: gain / Float(fanIn).squareRoot())
         }
+        bias?.fill(0)
+    }
+
+    /// A normalisation layer's scale (γ) and shift (β).
+    public func initialize(scale: Tensor, shift: Tensor, rng: inout RNG) {
+        if case .dcgan = self { rng.fillNormal(scale.buffer, mean: 1, std: 0.02) } else { scale.fill(1) }
+        shift.fill(0)
     }
 }

@@ -1,7 +1,8 @@
-/// A trainable tensor and the gradient of the last backward pass with respect to it.
+/// A trainable tensor and the gradient of the loss with respect to it.
 public final class Parameter {
     public let value: Tensor
-    /// Set (not accumulated) by the owning layer's `backward`.
+    /// Accumulated (added to) by every backward pass that asks for parameter gradients, so one step
+    /// can pass the same net twice (D on real, then on fake); `Layer.zeroGradients()` clears it.
     public let gradient: Tensor
 
     public init(_ value: Tensor) {
@@ -10,27 +11,67 @@ public final class Parameter {
     }
 }
 
-/// A layer with a forward pass and a hand-written backward pass.
+/// A layer with a forward pass and a hand-written backward pass, possibly built of sublayers.
 ///
 /// `forward` keeps what `backward` needs; `backward` takes dL/d(output) of that same forward call,
-/// sets the parameter gradients (overwriting them) and returns dL/d(input). Returned tensors belong
-/// to the layer and stay valid until its next call: copy them to keep them.
+/// adds the parameter gradients into `Parameter.gradient` and returns dL/d(input). Returned tensors
+/// belong to the layer and stay valid until its next call: copy them to keep them.
+///
+/// Parameters, buffers, names, initialisation and multiply-add counts reach every layer through this
+/// protocol: a container lists its `sublayers`, and the walks below (`parameters`, `Initialization.apply`,
+/// `totalMultiplyAdds`) visit them, so no code needs a list of concrete layer types.
 public protocol Layer: AnyObject {
-    /// `training` selects batch statistics (BatchNorm) and power iterations (spectral norm).
+    /// `training` selects batch statistics (BatchNorm), power iterations (spectral norm) and noise.
     func forward(_ input: Tensor, training: Bool) -> Tensor
     /// Returns nil when `needsInputGradient` is false; skips parameter gradients when
     /// `needsParameterGradients` is false (e.g. G's step backpropagates through a frozen D).
     @discardableResult
     func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor?
-    /// Trainable tensors with PyTorch names relative to this layer ("weight", "bias").
-    var parameters: [(name: String, parameter: Parameter)] { get }
-    /// Non-trainable state with PyTorch names ("running_mean", "running_var").
-    var buffers: [(name: String, tensor: Tensor)] { get }
+    /// This layer's own trainable tensors (not its sublayers'), with PyTorch names ("weight", "bias").
+    var ownParameters: [(name: String, parameter: Parameter)] { get }
+    /// This layer's own non-trainable state, with PyTorch names ("running_mean", "running_var").
+    var ownBuffers: [(name: String, tensor: Tensor)] { get }
+    /// Named sublayers, in the order of PyTorch's module registration; their tensors are named
+    /// `sublayer.tensor`.
+    var sublayers: [(name: String, layer: Layer)] { get }
+    /// Draws this layer's own parameters (not its sublayers') for `scheme` from `rng`.
+    func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG)
+    /// Multiply-adds of this layer's own arithmetic in its last forward (convolutions and linear
+    /// layers; 0 for the cheap element-wise ones). Backward costs about twice as many.
+    var lastForwardMultiplyAdds: Int { get }
 }
 
 extension Layer {
-    public var parameters: [(name: String, parameter: Parameter)] { [] }
-    public var buffers: [(name: String, tensor: Tensor)] { [] }
+    public var ownParameters: [(name: String, parameter: Parameter)] { [] }
+    public var ownBuffers: [(name: String, tensor: Tensor)] { [] }
+    public var sublayers: [(name: String, layer: Layer)] { [] }
+    public var lastForwardMultiplyAdds: Int { 0 }
+
+    /// A layer without parameters of its own has nothing to draw; one with parameters must say how.
+    public func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG) {
+        precondition(ownParameters.isEmpty, "\(type(of: self)) has parameters but no initialisation")
+    }
+
+    /// Every trainable tensor of the layer and its sublayers, under PyTorch state-dict names.
+    public var parameters: [(name: String, parameter: Parameter)] {
+        ownParameters + sublayers.flatMap { child in child.layer.parameters.map { ("\(child.name).\($0.name)", $0.parameter) } }
+    }
+
+    /// Every buffer of the layer and its sublayers, under PyTorch state-dict names.
+    public var buffers: [(name: String, tensor: Tensor)] {
+        ownBuffers + sublayers.flatMap { child in child.layer.buffers.map { ("\(child.name).\($0.name)", $0.tensor) } }
+    }
+
+    /// The layer and all layers below it, each once, parents before children.
+    public var allLayers: [Layer] { [self] + sublayers.flatMap { $0.layer.allLayers } }
+
+    /// Clears every parameter gradient, before the passes of a step add theirs.
+    public func zeroGradients() {
+        for (_, parameter) in parameters { parameter.gradient.fill(0) }
+    }
+
+    /// Multiply-adds of the whole last forward, sublayers included.
+    public var totalMultiplyAdds: Int { allLayers.reduce(0) { $0 + $1.lastForwardMultiplyAdds } }
 
     /// Backward with both gradients.
     @discardableResult
@@ -92,6 +133,8 @@ public final class Sequential: Layer {
 
     public init(_ layers: [Layer]) { self.layers = layers }
 
+    public var sublayers: [(name: String, layer: Layer)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var x = input
         for layer in layers { x = layer.forward(x, training: training) }
@@ -108,13 +151,5 @@ public final class Sequential: Layer {
             gradient = next
         }
         return gradient
-    }
-
-    public var parameters: [(name: String, parameter: Parameter)] {
-        layers.enumerated().flatMap { index, layer in layer.parameters.map { ("\(index).\($0.name)", $0.parameter) } }
-    }
-
-    public var buffers: [(name: String, tensor: Tensor)] {
-        layers.enumerated().flatMap { index, layer in layer.buffers.map { ("\(index).\($0.name)", $0.tensor) } }
     }
 }

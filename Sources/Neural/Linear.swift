@@ -16,15 +16,22 @@ public final class Linear: Layer {
         self.bias = bias ? Parameter(Tensor(shape: [outFeatures])) : nil
     }
 
-    public var parameters: [(name: String, parameter: Parameter)] {
+    public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
+
+    public func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG) {
+        scheme.initialize(weight: weight.value, bias: bias?.value, rng: &rng)
+    }
+
+    public private(set) var lastForwardMultiplyAdds = 0
 
     // x: N × in → y = x Wᵀ + b: N × out
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let n = input.shape.first ?? 0
         precondition(n > 0 && input.count == n * inFeatures, "Linear(\(inFeatures)→\(outFeatures)) got \(input.shape)")
         self.input = input
+        lastForwardMultiplyAdds = n * inFeatures * outFeatures
         if output.shape.count != 2 || output.shape[0] != n || output.shape[1] != outFeatures { output.resize(to: [n, outFeatures]) }
         gemm(transposeB: true, m: n, n: outFeatures, k: inFeatures, a: input.data, lda: inFeatures,
              b: weight.value.data, ldb: inFeatures, c: output.data, ldc: outFeatures)
@@ -37,9 +44,9 @@ public final class Linear: Layer {
         let n = input.shape[0]
         precondition(outputGradient.count == n * outFeatures)
         if needsParameterGradients {
-            // dW (out × in) = dYᵀ · X
+            // dW (out × in) += dYᵀ · X
             gemm(transposeA: true, m: outFeatures, n: inFeatures, k: n, a: outputGradient.data, lda: outFeatures,
-                 b: input.data, ldb: inFeatures, c: weight.gradient.data, ldc: inFeatures)
+                 b: input.data, ldb: inFeatures, beta: 1, c: weight.gradient.data, ldc: inFeatures)
             if let bias { sumPerChannel(outputGradient.data, batch: n, channels: outFeatures, grid: 1, into: bias.gradient.data) }
         }
         guard needsInputGradient else { return nil }

@@ -46,10 +46,18 @@ public final class SpectralNorm: Layer {
         matrixGradient = Tensor(shape: [rows, columns])
     }
 
-    public var parameters: [(name: String, parameter: Parameter)] {
-        [("weight_orig", original)] + inner.parameters.filter { $0.name != "weight" }
+    // The wrapped layer is not a sublayer: its tensors keep their names, beside `weight_orig`.
+    public var ownParameters: [(name: String, parameter: Parameter)] {
+        [("weight_orig", original)] + inner.ownParameters.filter { $0.name != "weight" }
     }
-    public var buffers: [(name: String, tensor: Tensor)] { [("weight_u", u), ("weight_v", v)] + inner.buffers }
+    public var ownBuffers: [(name: String, tensor: Tensor)] { [("weight_u", u), ("weight_v", v)] + inner.ownBuffers }
+
+    public func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG) {
+        inner.initializeOwnParameters(scheme, rng: &rng)
+        original.value.assign(inner.weight.value)
+    }
+
+    public var lastForwardMultiplyAdds: Int { inner.lastForwardMultiplyAdds }
 
     // W (rows × columns as a matrix), u: rows, v: columns, σ: scalar; x → y as the wrapped layer with W / σ
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
@@ -72,6 +80,8 @@ public final class SpectralNorm: Layer {
 
     // dy as the wrapped layer's → dx as its; dW_orig: the weight's shape, from G = dL/d(W/σ) (rows × columns)
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
+        // The wrapped weight's gradient holds this pass's G alone (σ, u, v are this pass's); W_orig's accumulates.
+        if needsParameterGradients { inner.weight.gradient.fill(0) }
         let result = inner.backward(outputGradient, needsInputGradient: needsInputGradient, needsParameterGradients: needsParameterGradients)
         if needsParameterGradients {
             let g = inner.weight.gradient
@@ -80,9 +90,9 @@ public final class SpectralNorm: Layer {
             permute(g.data, toMatrix: true, matrixGradient.data)
             // G − ⟨G, Ŵ⟩ u vᵀ, then / σ
             cblas_sger(CblasRowMajor, Int32(rows), Int32(columns), -overlap, u.data, 1, v.data, 1, matrixGradient.data, Int32(columns))
-            permute(matrixGradient.data, toMatrix: false, original.gradient.data)
-            let scale = 1 / sigma
-            for i in 0..<original.gradient.count { original.gradient.data[i] *= scale }
+            permute(matrixGradient.data, toMatrix: false, g.data)
+            let (scale, source, target) = (1 / sigma, UnsafePointer(g.data), original.gradient.data)
+            for i in 0..<original.gradient.count { target[i] += scale * source[i] }
         }
         return result
     }

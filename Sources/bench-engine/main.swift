@@ -70,8 +70,8 @@ for (label, model, input) in !runs("layers") ? [] : [("G", trainer.generator, la
                               ("D", trainer.discriminator, Tensor(shape: [2 * batch, 3, 64, 64], repeating: 0.1))] {
     for t in Benchmark.profile(model, input: input, runs: layerSteps) {
         var line = "layer \(label).\(t.index) \(t.name) \(t.inputShape)->\(t.outputShape) fwd \(ms(t.forwardSeconds)) ms bwd \(ms(t.backwardSeconds)) ms"
-        if let macs = t.multiplyAdds {
-            line += " fwd \(gflops(macs, t.forwardSeconds)) GFLOP/s bwd \(gflops(2 * macs, t.backwardSeconds)) GFLOP/s"
+        if t.multiplyAdds > 0 {
+            line += " fwd \(gflops(t.multiplyAdds, t.forwardSeconds)) GFLOP/s bwd \(gflops(2 * t.multiplyAdds, t.backwardSeconds)) GFLOP/s"
         }
         print(line)
     }
@@ -79,8 +79,10 @@ for (label, model, input) in !runs("layers") ? [] : [("G", trainer.generator, la
 
 if runs("step") {
     // The step: forward multiply-adds of G (batch N) and D (one image), counted as in the step.
-    let gMACs = Benchmark.profile(trainer.generator, input: latent, runs: 1).compactMap(\.multiplyAdds).reduce(0, +)
-    let dMACs = Benchmark.profile(trainer.discriminator, input: real, runs: 1).compactMap(\.multiplyAdds).reduce(0, +)
+    _ = trainer.generator.forward(latent, training: true)
+    let gMACs = trainer.generator.totalMultiplyAdds
+    _ = trainer.discriminator.forward(real, training: true)
+    let dMACs = trainer.discriminator.totalMultiplyAdds
     // G forward twice, G backward (2×, no input gradient needed at the latent but counted), D on 2N fwd + bwd (3×),
     // D on N fwd + input gradient (2×).
     let stepMACs = gMACs * (1 + 1 + 2) + dMACs * (2 * 3 + 2)

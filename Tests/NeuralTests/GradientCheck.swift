@@ -34,6 +34,7 @@ func checkGradients(_ layer: Layer, input: Tensor, training: Bool = true, epsilo
         return total
     }
     _ = layer.forward(input, training: training)
+    layer.zeroGradients()
     let inputGradient = layer.backward(weights).copy()
     let parameterGradients = layer.parameters.map { ($0.name, $0.parameter.value, $0.parameter.gradient.copy()) }
     XCTAssertEqual(inputGradient.shape, input.shape, "input gradient shape", file: file, line: line)

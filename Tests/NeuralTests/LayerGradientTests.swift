@@ -58,6 +58,8 @@ final class LayerGradientTests: XCTestCase {
         initialise(transposed, seed: 41)
         let (x, z) = (randomTensor([3, 3, 6, 8], seed: 42), randomTensor([3, 4, 3, 2], seed: 43))
         func results() -> [[Float]] {
+            conv.zeroGradients()
+            transposed.zeroGradients()
             let y = conv.forward(x, training: true).scalars
             let dx = conv.backward(randomTensor([3, 4, 3, 4], seed: 44)).scalars
             let t = transposed.forward(z, training: true).scalars
@@ -139,6 +141,40 @@ final class LayerGradientTests: XCTestCase {
         checkGradients(model, input: randomTensor([2, 3, 6, 6], seed: 32), epsilon: 1e-3)
         XCTAssertEqual(model.namedTensors().map(\.0),
                        ["0.weight", "1.weight", "1.bias", "3.weight", "3.bias", "1.running_mean", "1.running_var"])
+    }
+}
+
+/// Parameter gradients add up over passes (D sees real and fake pictures in two passes of one step):
+/// two forward/backward pairs leave the sum of the gradients each leaves alone, and `zeroGradients`
+/// clears them.
+final class GradientAccumulationTests: XCTestCase {
+    func testTwoPassesAccumulateTheirGradients() {
+        var rng = RNG(seed: 50)
+        let model = Sequential([SpectralNorm(Conv2d(3, 4, kernel: 3, stride: 1, padding: 1), rng: &rng), BatchNorm2d(4),
+                                LeakyReLU(0.2), ConvTranspose2d(4, 2, kernel: 4, stride: 2, padding: 1), Reshape([2 * 8 * 8]),
+                                Linear(2 * 8 * 8, 3)])
+        Initialization.kaiming(slope: 0.2).apply(to: model, rng: &rng)
+        let (x1, x2) = (randomTensor([2, 3, 4, 4], seed: 51), randomTensor([3, 3, 4, 4], seed: 52))
+        let (g1, g2) = (randomTensor([2, 3], seed: 53), randomTensor([3, 3], seed: 54))
+        func gradients(after passes: [(Tensor, Tensor)]) -> [[Float]] {
+            model.zeroGradients()
+            for (x, g) in passes {
+                _ = model.forward(x, training: false)   // eval: the same u, v and statistics in every pass
+                model.backward(g)
+            }
+            return model.parameters.map(\.parameter.gradient.scalars)
+        }
+        let (first, second) = (gradients(after: [(x1, g1)]), gradients(after: [(x2, g2)]))
+        let both = gradients(after: [(x1, g1), (x2, g2)])
+        XCTAssertEqual(both.count, 8)
+        for (index, sum) in both.enumerated() {
+            XCTAssertTrue(first[index].contains { $0 != 0 }, "parameter \(index) got no gradient")
+            for i in sum.indices {
+                XCTAssertEqual(sum[i], first[index][i] + second[index][i], accuracy: 1e-4 * max(1, abs(sum[i])))
+            }
+        }
+        model.zeroGradients()
+        XCTAssertTrue(model.parameters.allSatisfy { $0.parameter.gradient.scalars.allSatisfy { $0 == 0 } })
     }
 }
 

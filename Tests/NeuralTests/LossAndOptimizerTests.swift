@@ -106,6 +106,7 @@ final class LossAndOptimizerTests: XCTestCase {
         for _ in 0..<400 {
             let logits = model.forward(points, training: true)
             losses.append(AdversarialLoss.logistic.discriminatorLoss(logits: logits, realCount: n, gradient: gradient))
+            model.zeroGradients()
             model.backward(gradient)
             adam.step()
         }
