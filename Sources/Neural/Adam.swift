@@ -80,7 +80,7 @@ public struct ExponentialMovingAverage {
     private let bufferPairs: [(average: Tensor, current: Tensor)]
 
     /// `average` and `model` must have the same parameters (names and shapes).
-    public init(average: Layer, model: Layer) {
+    public init(average: Module, model: Module) {
         let (a, m) = (average.parameters, model.parameters)
         precondition(a.map(\.name) == m.map(\.name) && zip(a, m).allSatisfy { $0.parameter.value.shape == $1.parameter.value.shape },
                      "EMA: the models differ")

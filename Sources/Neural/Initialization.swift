@@ -8,9 +8,9 @@ public enum Initialization {
 
     /// Initialises every parameter of `model`: each layer draws its own, parents before children,
     /// sublayers in order.
-    public func apply(to model: Layer, rng: inout RNG) {
+    public func apply(to model: Module, rng: inout RNG) {
         model.initializeOwnParameters(self, rng: &rng)
-        for child in model.sublayers { apply(to: child.layer, rng: &rng) }
+        for child in model.sublayers { apply(to: child.module, rng: &rng) }
     }
 
     /// A convolution or linear weight (out × fan-in…) and its optional bias.

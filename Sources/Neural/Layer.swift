@@ -2,7 +2,7 @@
 public final class Parameter {
     public let value: Tensor
     /// Accumulated (added to) by every backward pass that asks for parameter gradients, so one step
-    /// can pass the same net twice (D on real, then on fake); `Layer.zeroGradients()` clears it.
+    /// can pass the same net twice (D on real, then on fake); `Module.zeroGradients()` clears it.
     public let gradient: Tensor
 
     public init(_ value: Tensor) {
@@ -11,59 +11,73 @@ public final class Parameter {
     }
 }
 
-/// A layer with a forward pass and a hand-written backward pass, possibly built of sublayers.
+/// Something with trainable tensors, possibly built of sublayers: PyTorch's `nn.Module`.
+///
+/// Parameters, buffers, names, initialisation and multiply-add counts reach every module through this
+/// protocol: a container lists its `sublayers`, and the walks below (`parameters`, `Initialization.apply`,
+/// `totalMultiplyAdds`) visit them, so no code needs a list of concrete layer types. A block with several
+/// inputs or outputs (skip-layer excitation, a discriminator with decoders) is a `Module` with its own
+/// hand-written forward/backward pair; a block with one input and one output is a `Layer`.
+public protocol Module: AnyObject {
+    /// This module's own trainable tensors (not its sublayers'), with PyTorch names ("weight", "bias").
+    var ownParameters: [(name: String, parameter: Parameter)] { get }
+    /// This module's own non-trainable state, with PyTorch names ("running_mean", "running_var").
+    var ownBuffers: [(name: String, tensor: Tensor)] { get }
+    /// Named sublayers, in the order of PyTorch's module registration; their tensors are named
+    /// `sublayer.tensor`.
+    var sublayers: [(name: String, module: Module)] { get }
+    /// Draws this module's own parameters (not its sublayers') for `scheme` from `rng`.
+    func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG)
+    /// Multiply-adds of this module's own arithmetic in its last forward (convolutions and linear
+    /// layers; 0 for the cheap element-wise ones). Backward costs about twice as many.
+    var lastForwardMultiplyAdds: Int { get }
+}
+
+/// A module with one input and one output: a forward pass and a hand-written backward pass.
 ///
 /// `forward` keeps what `backward` needs; `backward` takes dL/d(output) of that same forward call,
 /// adds the parameter gradients into `Parameter.gradient` and returns dL/d(input). Returned tensors
 /// belong to the layer and stay valid until its next call: copy them to keep them.
-///
-/// Parameters, buffers, names, initialisation and multiply-add counts reach every layer through this
-/// protocol: a container lists its `sublayers`, and the walks below (`parameters`, `Initialization.apply`,
-/// `totalMultiplyAdds`) visit them, so no code needs a list of concrete layer types.
-public protocol Layer: AnyObject {
+public protocol Layer: Module {
     /// `training` selects batch statistics (BatchNorm), power iterations (spectral norm) and noise.
     func forward(_ input: Tensor, training: Bool) -> Tensor
     /// Returns nil when `needsInputGradient` is false; skips parameter gradients when
     /// `needsParameterGradients` is false (e.g. G's step backpropagates through a frozen D).
     @discardableResult
     func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor?
-    /// This layer's own trainable tensors (not its sublayers'), with PyTorch names ("weight", "bias").
-    var ownParameters: [(name: String, parameter: Parameter)] { get }
-    /// This layer's own non-trainable state, with PyTorch names ("running_mean", "running_var").
-    var ownBuffers: [(name: String, tensor: Tensor)] { get }
-    /// Named sublayers, in the order of PyTorch's module registration; their tensors are named
-    /// `sublayer.tensor`.
-    var sublayers: [(name: String, layer: Layer)] { get }
-    /// Draws this layer's own parameters (not its sublayers') for `scheme` from `rng`.
-    func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG)
-    /// Multiply-adds of this layer's own arithmetic in its last forward (convolutions and linear
-    /// layers; 0 for the cheap element-wise ones). Backward costs about twice as many.
-    var lastForwardMultiplyAdds: Int { get }
 }
 
 extension Layer {
+    /// Backward with both gradients.
+    @discardableResult
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        backward(outputGradient, needsInputGradient: true, needsParameterGradients: true)!
+    }
+}
+
+extension Module {
     public var ownParameters: [(name: String, parameter: Parameter)] { [] }
     public var ownBuffers: [(name: String, tensor: Tensor)] { [] }
-    public var sublayers: [(name: String, layer: Layer)] { [] }
+    public var sublayers: [(name: String, module: Module)] { [] }
     public var lastForwardMultiplyAdds: Int { 0 }
 
-    /// A layer without parameters of its own has nothing to draw; one with parameters must say how.
+    /// A module without parameters of its own has nothing to draw; one with parameters must say how.
     public func initializeOwnParameters(_ scheme: Initialization, rng: inout RNG) {
         precondition(ownParameters.isEmpty, "\(type(of: self)) has parameters but no initialisation")
     }
 
-    /// Every trainable tensor of the layer and its sublayers, under PyTorch state-dict names.
+    /// Every trainable tensor of the module and its sublayers, under PyTorch state-dict names.
     public var parameters: [(name: String, parameter: Parameter)] {
-        ownParameters + sublayers.flatMap { child in child.layer.parameters.map { ("\(child.name).\($0.name)", $0.parameter) } }
+        ownParameters + sublayers.flatMap { child in child.module.parameters.map { ("\(child.name).\($0.name)", $0.parameter) } }
     }
 
-    /// Every buffer of the layer and its sublayers, under PyTorch state-dict names.
+    /// Every buffer of the module and its sublayers, under PyTorch state-dict names.
     public var buffers: [(name: String, tensor: Tensor)] {
-        ownBuffers + sublayers.flatMap { child in child.layer.buffers.map { ("\(child.name).\($0.name)", $0.tensor) } }
+        ownBuffers + sublayers.flatMap { child in child.module.buffers.map { ("\(child.name).\($0.name)", $0.tensor) } }
     }
 
-    /// The layer and all layers below it, each once, parents before children.
-    public var allLayers: [Layer] { [self] + sublayers.flatMap { $0.layer.allLayers } }
+    /// The module and all below it, parents before children.
+    public var allModules: [Module] { [self] + sublayers.flatMap { $0.module.allModules } }
 
     /// Clears every parameter gradient, before the passes of a step add theirs.
     public func zeroGradients() {
@@ -71,13 +85,7 @@ extension Layer {
     }
 
     /// Multiply-adds of the whole last forward, sublayers included.
-    public var totalMultiplyAdds: Int { allLayers.reduce(0) { $0 + $1.lastForwardMultiplyAdds } }
-
-    /// Backward with both gradients.
-    @discardableResult
-    public func backward(_ outputGradient: Tensor) -> Tensor {
-        backward(outputGradient, needsInputGradient: true, needsParameterGradients: true)!
-    }
+    public var totalMultiplyAdds: Int { allModules.reduce(0) { $0 + $1.lastForwardMultiplyAdds } }
 
     /// Every parameter and buffer under its PyTorch state-dict name, as copies
     /// (`num_batches_tracked` is not kept).
@@ -133,7 +141,7 @@ public final class Sequential: Layer {
 
     public init(_ layers: [Layer]) { self.layers = layers }
 
-    public var sublayers: [(name: String, layer: Layer)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
+    public var sublayers: [(name: String, module: Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var x = input
