@@ -7,15 +7,21 @@ public enum ConvolutionTuning {
     /// one sample. A tuning knob for benchmarks and tests, not a correctness setting.
     public static var columnBudget = 1 << 20
 
+    /// Depthwise convolutions (groups == in == out) run their direct kernels; off, they take the grouped
+    /// GEMM path like any other group count. A knob for tests and benchmarks comparing the two.
+    public static var directDepthwise = true
+
     static func samplesPerChunk(rows: Int, grid: Int, batch: Int) -> Int {
         max(1, min(batch, columnBudget / max(1, rows * grid)))
     }
 }
 
-/// 2-D convolution, PyTorch's `nn.Conv2d` (square kernel, equal stride and padding on both axes).
-/// weight: out × in × k × k, bias: out. Lowered to GEMMs over chunks of the batch via im2col.
+/// 2-D convolution, PyTorch's `nn.Conv2d` (square kernel, equal stride and padding on both axes, groups).
+/// weight: out × in/groups × k × k, bias: out. Group g maps input channels g·in/G ..< (g+1)·in/G to
+/// output channels g·out/G ..< (g+1)·out/G. Lowered to one GEMM per group over chunks of the batch via
+/// im2col; depthwise (groups == in == out) runs the direct kernels of `DepthwiseConvolution` instead.
 public final class Conv2d: Layer {
-    public let inChannels, outChannels, kernel, stride, padding: Int
+    public let inChannels, outChannels, kernel, stride, padding, groups: Int
     public let weight: Parameter
     public let bias: Parameter?
 
@@ -28,11 +34,20 @@ public final class Conv2d: Layer {
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
-        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0)
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+                groups: Int = 1) {
+        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0 && groups > 0)
+        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+                     "Conv2d: \(groups) groups do not divide \(inChannels) → \(outChannels) channels")
         (self.inChannels, self.outChannels, self.kernel, self.stride, self.padding) = (inChannels, outChannels, kernel, stride, padding)
-        weight = Parameter(Tensor(shape: [outChannels, inChannels, kernel, kernel]))
+        self.groups = groups
+        weight = Parameter(Tensor(shape: [outChannels, inChannels / groups, kernel, kernel]))
         self.bias = bias ? Parameter(Tensor(shape: [outChannels])) : nil
+    }
+
+    /// One filter per channel: the direct kernels run, unless `ConvolutionTuning.directDepthwise` is off.
+    private var runsDirectDepthwise: Bool {
+        groups == inChannels && groups == outChannels && ConvolutionTuning.directDepthwise
     }
 
     public var ownParameters: [(name: String, parameter: Parameter)] {
@@ -56,17 +71,26 @@ public final class Conv2d: Layer {
         precondition(oh > 0 && ow > 0, "Conv2d: input \(input.shape) smaller than the kernel")
         let grid = oh * ow
         let patch = geometry.patchSize
-        lastForwardMultiplyAdds = batch * outChannels * grid * patch
+        lastForwardMultiplyAdds = batch * outChannels * grid * patch / groups
+        output.resize(batch, outChannels, oh, ow)
+        if runsDirectDepthwise {
+            DepthwiseConvolution.forward(input.data, batch: batch, geometry, weight: weight.value.data, weightStride: kernel * kernel,
+                                         bias: bias?.value.data, into: output.data)
+            return output
+        }
         chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
         columns.resize(1, 1, patch, chunk * grid)
-        output.resize(batch, outChannels, oh, ow)
         let target = batch == 1 ? output.data : resized(outColumns, outChannels * batch * grid)
+        let (groupIn, groupOut) = (patch / groups, outChannels / groups)   // a group's rows of col, and of W and Y
         for start in Swift.stride(from: 0, to: batch, by: chunk) {
             let count = min(chunk, batch - start)
             fillColumns(start, count)
-            // out × (n·L) = W (out × C·k²) · col (C·k² × n·L), into columns start·L… of out × (N·L)
-            gemm(m: outChannels, n: count * grid, k: patch, a: weight.value.data, lda: patch,
-                 b: columns.data, ldb: count * grid, c: target + start * grid, ldc: batch * grid)
+            for g in 0..<groups {
+                // out/G × (n·L) = W_g (out/G × C/G·k²) · col_g (C/G·k² × n·L), into columns start·L… of out × (N·L)
+                gemm(m: groupOut, n: count * grid, k: groupIn, a: weight.value.data + g * groupOut * groupIn, lda: groupIn,
+                     b: columns.data + g * groupIn * count * grid, ldb: count * grid,
+                     c: target + g * groupOut * batch * grid + start * grid, ldc: batch * grid)
+            }
         }
         if batch == 1 {
             if let bias { addPerChannel(bias.value.data, to: output.data, channels: outChannels, grid: grid) }
@@ -86,6 +110,19 @@ public final class Conv2d: Layer {
         let grid = geometry.outHeight * geometry.outWidth
         let patch = geometry.patchSize
         precondition(outputGradient.count == batch * outChannels * grid, "Conv2d backward: gradient \(outputGradient.shape)")
+        if needsInputGradient { inputGradient.resize(batch, inChannels, geometry.height, geometry.width) }
+        if runsDirectDepthwise {
+            guard let input else { preconditionFailure("Conv2d: backward before forward") }
+            if needsParameterGradients {
+                DepthwiseConvolution.parameterGradients(outputGradient.data, input.data, batch: batch, geometry,
+                                                        weightGradient: weight.gradient.data, biasGradient: bias?.gradient.data)
+            }
+            if needsInputGradient {
+                DepthwiseConvolution.inputGradient(outputGradient.data, batch: batch, geometry, weight: weight.value.data,
+                                                   weightStride: kernel * kernel, into: inputGradient.data)
+            }
+            return needsInputGradient ? inputGradient : nil
+        }
         let dyColumns: UnsafeMutablePointer<Float>
         if batch == 1 {
             dyColumns = outputGradient.data
@@ -96,22 +133,29 @@ public final class Conv2d: Layer {
         if needsParameterGradients, let bias {
             sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data)
         }
-        if needsInputGradient { inputGradient.resize(batch, inChannels, geometry.height, geometry.width) }
         let singleChunk = chunk >= batch
+        let (groupIn, groupOut) = (patch / groups, outChannels / groups)
         for start in Swift.stride(from: 0, to: batch, by: chunk) {
             let count = min(chunk, batch - start)
             // One chunk: `columns` still holds the forward's im2col; several: rebuild this chunk's, for
             // the weight gradient only (the input gradient overwrites `columns` without reading it).
             if !singleChunk && needsParameterGradients { fillColumns(start, count) }
-            if needsParameterGradients {
-                // dW (out × C·k²) += dY (out × n·L) · colᵀ
-                gemm(transposeB: true, m: outChannels, n: patch, k: count * grid, a: dyColumns + start * grid, lda: batch * grid,
-                     b: columns.data, ldb: count * grid, beta: 1, c: weight.gradient.data, ldc: patch)
+            for g in 0..<groups {
+                let (w, dw) = (weight.value.data + g * groupOut * groupIn, weight.gradient.data + g * groupOut * groupIn)
+                let (dy, col) = (dyColumns + g * groupOut * batch * grid + start * grid, columns.data + g * groupIn * count * grid)
+                if needsParameterGradients {
+                    // dW_g (out/G × C/G·k²) += dY_g (out/G × n·L) · col_gᵀ
+                    gemm(transposeB: true, m: groupOut, n: groupIn, k: count * grid, a: dy, lda: batch * grid,
+                         b: col, ldb: count * grid, beta: 1, c: dw, ldc: groupIn)
+                }
+                if needsInputGradient {
+                    // dcol_g (C/G·k² × n·L) = W_gᵀ · dY_g, replacing this group's rows of col once read above
+                    gemm(transposeA: true, m: groupIn, n: count * grid, k: groupOut, a: w, lda: groupIn,
+                         b: dy, ldb: batch * grid, c: col, ldc: count * grid)
+                }
             }
             if needsInputGradient {
-                // dcol (C·k² × n·L) = Wᵀ · dY, then scattered back onto the images
-                gemm(transposeA: true, m: patch, n: count * grid, k: outChannels, a: weight.value.data, lda: patch,
-                     b: dyColumns + start * grid, ldb: batch * grid, c: columns.data, ldc: count * grid)
+                // scattered back onto the images
                 col2im(columns.data, batch: count, geometry,
                        into: inputGradient.data + start * inChannels * geometry.height * geometry.width)
             }

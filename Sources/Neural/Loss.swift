@@ -67,3 +67,20 @@ func sigmoid(_ x: Float) -> Float {
     let d = Double(x)
     return Float(d >= 0 ? 1 / (1 + exp(-d)) : exp(d) / (1 + exp(d)))
 }
+
+/// Mean |p − t| over all elements (the L1 reconstruction loss). Writes dL/dp = sign(p − t) / count
+/// into `gradient` (resized to p's shape; 0 where p = t).
+public func meanAbsoluteError(_ prediction: Tensor, _ target: Tensor, gradient: Tensor) -> Float {
+    precondition(prediction.count == target.count && prediction.count > 0,
+                 "meanAbsoluteError: \(prediction.shape) against \(target.shape)")
+    gradient.resize(like: prediction)
+    let (p, t, g) = (UnsafePointer(prediction.data), UnsafePointer(target.data), gradient.data)
+    let weight = 1 / Float(prediction.count)
+    var total: Double = 0
+    for i in 0..<prediction.count {
+        let difference = p[i] - t[i]
+        total += Double(abs(difference))
+        g[i] = difference > 0 ? weight : (difference < 0 ? -weight : 0)
+    }
+    return Float(total / Double(prediction.count))
+}
