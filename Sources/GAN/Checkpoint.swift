@@ -10,7 +10,7 @@ public struct CheckpointInfo: Equatable, Sendable {
     public static let format = "mnemosyne-gan"
     public static let formatVersion = 1
 
-    public var config: DCGANConfig
+    public var config: ModelConfig
     public var architecture: String { config.architecture.rawValue }
     /// Training steps taken so far (0 for a model that was never trained).
     public var step: Int
@@ -19,7 +19,7 @@ public struct CheckpointInfo: Equatable, Sendable {
     public var toolVersion = mnemosyneVersion
     public var training: TrainingOptions
 
-    public init(config: DCGANConfig, step: Int, seed: UInt64, datasetSize: Int, training: TrainingOptions) {
+    public init(config: ModelConfig, step: Int, seed: UInt64, datasetSize: Int, training: TrainingOptions) {
         self.config = config
         self.step = step
         self.seed = seed
@@ -52,10 +52,10 @@ public struct CheckpointInfo: Equatable, Sendable {
         guard let version = Int(try field("format_version")), version == Self.formatVersion else {
             throw CheckpointError.notACheckpoint("unsupported format_version '\(metadata["format_version"]!)'")
         }
-        guard let architecture = GeneratorArchitecture(rawValue: try field("architecture")) else {
+        guard let architecture = Architecture(rawValue: try field("architecture")) else {
             throw CheckpointError.notACheckpoint("unknown architecture '\(metadata["architecture"]!)'")
         }
-        guard var config = try? JSONDecoder().decode(DCGANConfig.self, from: Data(try field("config").utf8)) else {
+        guard var config = try? JSONDecoder().decode(ModelConfig.self, from: Data(try field("config").utf8)) else {
             throw CheckpointError.notACheckpoint("unreadable config '\(metadata["config"]!)'")
         }
         config.architecture = architecture

@@ -14,52 +14,66 @@ public struct GANTrainerOptions: Codable, Equatable, Sendable {
     /// Decay of G's exponential moving average per step, after a warm-up (see `GANTrainer.averageDecay`);
     /// 0 makes G_ema an exact copy of G.
     public var emaDecay: Float
+    /// Weight of the LeCam regulariser (0: off).
+    public var lecamWeight: Float
     /// Seeds the weights and every random choice of training.
     public var seed: UInt64
 
     public init(batch: Int = 16, lr: Float = 2e-4, beta1: Float = 0.5, beta2: Float = 0.99,
-                loss: AdversarialLoss = .hinge, augment: AugmentPolicy = .all, emaDecay: Float = 0.999, seed: UInt64 = 0) {
+                loss: AdversarialLoss = .hinge, augment: AugmentPolicy = .all, emaDecay: Float = 0.999,
+                lecamWeight: Float = 0, seed: UInt64 = 0) {
         (self.batch, self.lr, self.beta1, self.beta2) = (batch, lr, beta1, beta2)
-        (self.loss, self.augment, self.emaDecay, self.seed) = (loss, augment, emaDecay, seed)
+        (self.loss, self.augment, self.emaDecay, self.lecamWeight, self.seed) = (loss, augment, emaDecay, lecamWeight, seed)
     }
 }
 
-/// One GAN: G, D, G's moving average, an Adam per net, and the RNG; `step` trains on one batch.
+/// One GAN: G, D, G's moving average, an Adam per net, and the random source; `step` trains on one batch.
 ///
-/// A step: D on real and fake (G's output with a fresh latent, no gradient to G), both through
-/// DiffAugment, loss, Adam on D; then G on another fresh latent through DiffAugment and the updated
-/// D, loss, Adam on G; then G_ema moves towards G. BatchNorm uses batch statistics in training and
-/// running ones in `generate`. Buffers are owned and reused: a warmed-up step allocates no tensors.
+/// A step: D on real and fake (G's output with a fresh latent, no gradient to G) in one batch, both
+/// through DiffAugment; the adversarial loss, LeCam's regulariser and D's self-supervision (fastgan's
+/// decoders reconstruct the real pictures); Adam on D. Then G on another fresh latent through DiffAugment
+/// and the updated D, loss, Adam on G; then G_ema moves towards G. BatchNorm uses batch statistics in
+/// training and running ones in `generate`. Buffers are owned and reused: a warmed-up step allocates no
+/// tensors.
 public final class GANTrainer {
-    public let config: DCGANConfig
+    public let config: ModelConfig
     public let options: GANTrainerOptions
-    public let generator: Sequential
-    public let discriminator: Sequential
-    public let generatorEMA: Sequential
+    public let generator: Layer
+    public let discriminator: Discriminator
+    public let generatorEMA: Layer
     /// Steps taken (restored by `loadState`).
     public private(set) var stepCount = 0
-    public private(set) var rng: RNG
+    /// Every random choice of training: latents, augmentation, margins, noise injection (the generator's
+    /// noise layers draw from it too, so a resumed run repeats them exactly).
+    public let random: RandomSource
+    public var rng: RNG { random.rng }
 
     private let generatorOptimizer: Adam
     private let discriminatorOptimizer: Adam
     private let average: ExponentialMovingAverage
     private let augmentForD: DiffAugment
     private let augmentForG: DiffAugment
+    private var lecam = LeCam()
     private let latent = Tensor(shape: [0])
     private let discriminatorInput = Tensor(shape: [0])
     private let logitGradient = Tensor(shape: [0])
+    private let margins = Tensor(shape: [0])
     private let generation = GeneratorBatches()
 
-    /// Builds and initialises (DCGAN init from `options.seed`) the three nets; throws on an invalid config.
-    public init(config: DCGANConfig, options: GANTrainerOptions = GANTrainerOptions()) throws {
+    /// Builds and initialises (the architecture's scheme, from `options.seed`) the three nets; throws on
+    /// an invalid config.
+    public init(config: ModelConfig, options: GANTrainerOptions = GANTrainerOptions()) throws {
         self.config = config
         self.options = options
-        generator = try DCGAN.generator(config)
-        discriminator = try DCGAN.discriminator(config)
-        generatorEMA = try DCGAN.generator(config)
-        rng = RNG(seed: options.seed)
-        Initialization.dcgan.apply(to: generator, rng: &rng)
-        Initialization.dcgan.apply(to: discriminator, rng: &rng)
+        random = RandomSource(seed: options.seed)
+        generator = try config.makeGenerator(noise: random, rng: &random.rng)
+        discriminator = try config.makeDiscriminator(rng: &random.rng)
+        // The average's own spectral-norm vectors are overwritten by `reset` below: drawn apart, they leave
+        // the training stream as it was.
+        var scratch = RNG(seed: options.seed)
+        generatorEMA = try config.makeGenerator(noise: random, rng: &scratch)
+        config.architecture.initialization.apply(to: generator, rng: &random.rng)
+        config.architecture.initialization.apply(to: discriminator, rng: &random.rng)
         average = ExponentialMovingAverage(average: generatorEMA, model: generator)
         average.reset()
         generatorOptimizer = Adam(parameters: generator.parameters, learningRate: options.lr, beta1: options.beta1, beta2: options.beta2)
@@ -68,7 +82,8 @@ public final class GANTrainer {
         augmentForG = DiffAugment(policy: options.augment)
     }
 
-    /// One training step on `real`: N × 3 × R × R in [−1, 1]. Returns both losses.
+    /// One training step on `real`: N × 3 × R × R in [−1, 1]. Returns both losses (D's includes its
+    /// regulariser and self-supervision).
     @discardableResult
     public func step(real: Tensor) -> (dLoss: Float, gLoss: Float) {
         let r = config.resolution
@@ -83,15 +98,24 @@ public final class GANTrainer {
         discriminatorInput.resize(2 * n, 3, r, r)
         discriminatorInput.data.update(from: real.data, count: n * imageSize)
         (discriminatorInput.data + n * imageSize).update(from: fake.data, count: n * imageSize)
-        var logits = discriminator.forward(augmentForD.forward(discriminatorInput, rng: &rng), training: true)
-        let dLoss = options.loss.discriminatorLoss(logits: logits, realCount: n, gradient: logitGradient)
+        let augmented = augmentForD.forward(discriminatorInput, rng: &random.rng)
         discriminator.zeroGradients()
+        var logits = discriminator.forward(augmented, training: true)
+        let realLogits = logits.count / 2
+        var dLoss = options.loss.discriminatorLoss(logits: logits, realCount: realLogits, gradient: logitGradient,
+                                                   margins: drawMargins(logits.count))
+        if options.lecamWeight > 0 {
+            dLoss += lecam.apply(logits: logits, realCount: realLogits, weight: options.lecamWeight, gradient: logitGradient)
+        }
+        if let reconstruction = discriminator.reconstructionLoss(realCount: n, target: augmented, rng: &random.rng) {
+            dLoss += reconstruction
+        }
         discriminator.backward(logitGradient, needsInputGradient: false, needsParameterGradients: true)
         discriminatorOptimizer.step()
 
         // G: a fresh fake through augmentation and the updated D; D's weights get no gradient here.
         let fake2 = generator.forward(drawLatent(n), training: true)
-        logits = discriminator.forward(augmentForG.forward(fake2, rng: &rng), training: true)
+        logits = discriminator.forward(augmentForG.forward(fake2, rng: &random.rng), training: true)
         let gLoss = options.loss.generatorLoss(logits: logits, gradient: logitGradient)
         let augmentedGradient = discriminator.backward(logitGradient, needsInputGradient: true, needsParameterGradients: false)!
         generator.zeroGradients()
@@ -101,6 +125,14 @@ public final class GANTrainer {
         average.update(decay: averageDecay(afterSteps: stepCount))
         stepCount += 1
         return (dLoss, gLoss)
+    }
+
+    /// random-hinge's margins for `count` logits, drawn now; nil for the other losses.
+    private func drawMargins(_ count: Int) -> Tensor? {
+        guard options.loss == .randomHinge else { return nil }
+        margins.resize(to: [count])
+        AdversarialLoss.drawRandomMargins(margins, rng: &random.rng)
+        return margins
     }
 
     /// The decay of G's moving average in the step after `t` steps: `emaDecay`, but at most
@@ -113,7 +145,7 @@ public final class GANTrainer {
 
     private func drawLatent(_ n: Int) -> Tensor {
         latent.resize(n, config.zDim, 1, 1)
-        rng.fillNormal(latent.buffer)
+        random.rng.fillNormal(latent.buffer)
         return latent
     }
 
@@ -125,14 +157,18 @@ public final class GANTrainer {
 
     /// The full training state by name, for exact resume: `G.*`, `D.*`, `G_ema.*` (PyTorch names),
     /// `opt.G.*`, `opt.D.*` (Adam `<param>.exp_avg`, `<param>.exp_avg_sq`, `step`), `rng.state`
-    /// (the RNG words as 16-bit limbs, low first, exact in float32) and `trainer.step`.
+    /// (the RNG words as 16-bit limbs, low first, exact in float32), `trainer.step` and, with LeCam,
+    /// `trainer.lecam` (its moving averages of D's real and fake logits).
     public func stateTensors() -> [(String, Tensor)] {
         var result = weightTensors()
         result += generatorOptimizer.stateTensors().map { ("opt.G.\($0.0)", $0.1) }
         result += discriminatorOptimizer.stateTensors().map { ("opt.D.\($0.0)", $0.1) }
-        let limbs = rng.state.flatMap { word in (0..<4).map { Float((word >> (16 * UInt64($0))) & 0xFFFF) } }
+        let limbs = random.rng.state.flatMap { word in (0..<4).map { Float((word >> (16 * UInt64($0))) & 0xFFFF) } }
         result.append(("rng.state", Tensor(shape: [limbs.count], scalars: limbs)))
         result.append(("trainer.step", Tensor(shape: [1], scalars: [Float(stepCount)])))
+        if options.lecamWeight > 0 {
+            result.append(("trainer.lecam", Tensor(shape: [2], scalars: [lecam.realAverage, lecam.fakeAverage])))
+        }
         return result
     }
 
@@ -150,10 +186,18 @@ public final class GANTrainer {
         guard let steps = named["trainer.step"], steps.count == 1, steps[0] >= 0, steps[0] == steps[0].rounded() else {
             throw NeuralError.invalidState("trainer.step")
         }
+        var restoredLeCam = LeCam()
+        if options.lecamWeight > 0 {
+            guard let averages = named["trainer.lecam"], averages.count == 2, averages.scalars.allSatisfy(\.isFinite) else {
+                throw NeuralError.invalidState("trainer.lecam")
+            }
+            (restoredLeCam.realAverage, restoredLeCam.fakeAverage) = (averages[0], averages[1])
+        }
         try loadWeights(named, requireAverage: true)
         try generatorOptimizer.loadState(GANTrainer.strip("opt.G.", from: named))
         try discriminatorOptimizer.loadState(GANTrainer.strip("opt.D.", from: named))
-        rng = restored
+        random.rng = restored
+        lecam = restoredLeCam
         stepCount = Int(steps[0])
     }
 

@@ -4,9 +4,9 @@ import Neural
 /// is what looks best), else the raw one, in eval mode. What `sample` and `walk` run; only that one
 /// network is built and loaded, not the discriminator or the optimizer state training needs.
 public final class ImageGenerator {
-    public let config: DCGANConfig
+    public let config: ModelConfig
     public let usesEMA: Bool
-    private let generator: Sequential
+    private let generator: Layer
     private let batches = GeneratorBatches()
 
     public var resolution: Int { config.resolution }
@@ -17,7 +17,9 @@ public final class ImageGenerator {
     public init(checkpoint: Checkpoint) throws {
         config = checkpoint.info.config
         usesEMA = checkpoint.info.training.emaDecay > 0
-        generator = try DCGAN.generator(config)
+        // In eval mode the generator draws nothing: neither noise nor spectral-norm iterations.
+        var unused = RNG(seed: 0)
+        generator = try config.makeGenerator(noise: RandomSource(seed: 0), rng: &unused)
         let prefix = usesEMA ? "G_ema." : "G."
         let named = try checkpoint.engineTensors(matching: generator.liveTensors().map { (prefix + $0.0, $0.1) },
                                                  prefixes: [prefix])
@@ -58,7 +60,7 @@ final class GeneratorBatches {
     private let input = Tensor(shape: [0])
 
     /// Images for `count` latents (`latents`: count × zDim, row-major): count × 3 × R × R in [−1, 1].
-    func generate(_ generator: Sequential, config: DCGANConfig, latents: [Float], count: Int) -> [Float] {
+    func generate(_ generator: Layer, config: ModelConfig, latents: [Float], count: Int) -> [Float] {
         let (z, imageSize) = (config.zDim, 3 * config.resolution * config.resolution)
         precondition(count >= 0 && latents.count == count * z, "generate: \(latents.count) latent values for \(count) × \(z)")
         // Filled batch by batch straight from G's output, without zero-filling first.

@@ -16,8 +16,32 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var augment: [Augmentation] = Augmentation.allCases
     /// Decay of G's moving average per step; 0: no average, `sample` and `walk` use G itself.
     public var emaDecay: Float = 0.999
+    /// Weight of LeCam's regulariser on D (0: off).
+    public var lecam: Float = 0
 
     public init() {}
+
+    /// What `train` uses for an architecture unless told otherwise: dcgan and resize batch 16, hinge
+    /// loss; fastgan batch 8 (FastGAN's), random-hinge loss and LeCam at 0.1.
+    public init(defaultsFor architecture: Architecture) {
+        switch architecture {
+        case .dcgan, .resize: break
+        case .fastgan: (batch, loss, lecam) = (8, .randomHinge, 0.1)
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case batch, learningRate, loss, augment, emaDecay, lecam }
+
+    /// Checkpoints written before LeCam existed have no `lecam`: it was off.
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        batch = try values.decode(Int.self, forKey: .batch)
+        learningRate = try values.decode(Float.self, forKey: .learningRate)
+        loss = try values.decode(Loss.self, forKey: .loss)
+        augment = try values.decode([Augmentation].self, forKey: .augment)
+        emaDecay = try values.decode(Float.self, forKey: .emaDecay)
+        lecam = try values.decodeIfPresent(Float.self, forKey: .lecam) ?? 0
+    }
 
     /// `color,translation`, or `none`; duplicates are dropped, order is kept canonical.
     public static func augmentList(_ text: String) throws -> [Augmentation] {
@@ -42,7 +66,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             case .cutout: policy.insert(.cutout)
             }
         }
-        return GANTrainerOptions(batch: batch, lr: learningRate, loss: loss, augment: policy, emaDecay: emaDecay, seed: seed)
+        return GANTrainerOptions(batch: batch, lr: learningRate, loss: loss, augment: policy, emaDecay: emaDecay,
+                                 lecamWeight: lecam, seed: seed)
     }
 }
 

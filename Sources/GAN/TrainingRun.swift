@@ -118,7 +118,7 @@ public enum TrainingOutcome: Equatable {
 /// batches, everything a checkpoint holds and a resume restores.
 public final class TrainingRun {
     public let dataset: ImageDataset
-    public let config: DCGANConfig
+    public let config: ModelConfig
     public let options: TrainingOptions
     public let seed: UInt64
     public let trainer: GANTrainer
@@ -136,7 +136,7 @@ public final class TrainingRun {
     /// Previews show their pictures in a square grid of this many columns.
     public static let previewColumns = Int(Double(previewSeeds.count).squareRoot().rounded(.up))
 
-    public init(dataset: ImageDataset, config: DCGANConfig, options: TrainingOptions, seed: UInt64,
+    public init(dataset: ImageDataset, config: ModelConfig, options: TrainingOptions, seed: UInt64,
                 start: TrainingStart = .fresh) throws {
         guard dataset.count > 0 else { throw DatasetError.empty }
         var config = config, options = options, seed = seed

@@ -2,30 +2,41 @@ import Foundation
 
 /// The adversarial losses on D's logits.
 ///
-/// - hinge: L_D = mean(relu(1 − D(real))) + mean(relu(1 + D(fake))), L_G = −mean(D(fake)).
+/// - hinge: L_D = mean(relu(m − D(real))) + mean(relu(m + D(fake))), L_G = −mean(D(fake)), margin m = 1.
+/// - random-hinge: the hinge with a margin drawn per logit from U[0.8, 1) in every step (FastGAN's),
+///   so D never settles exactly on the margin; the trainer draws the margins.
 /// - logistic (non-saturating): L_D = mean(softplus(−D(real))) + mean(softplus(D(fake))),
 ///   L_G = mean(softplus(−D(fake))).
 public enum AdversarialLoss: String, Codable, Sendable, CaseIterable {
     case hinge
     case logistic
+    case randomHinge = "random-hinge"
 
-    /// D's loss for `logits` whose first `realCount` entries are real and the rest fake.
-    /// Writes dL/dlogit into `gradient` (resized to the logits' shape).
-    public func discriminatorLoss(logits: Tensor, realCount: Int, gradient: Tensor) -> Float {
+    /// Fills `margins` (one per logit) with random-hinge's U[0.8, 1) margins.
+    public static func drawRandomMargins(_ margins: Tensor, rng: inout RNG) {
+        for i in 0..<margins.count { margins[i] = 0.8 + 0.2 * rng.uniform() }
+    }
+
+    /// D's loss for `logits` whose first `realCount` entries are real and the rest fake; `margins` holds
+    /// the hinges' margins, one per logit (nil: 1). Writes dL/dlogit into `gradient` (resized to the
+    /// logits' shape).
+    public func discriminatorLoss(logits: Tensor, realCount: Int, gradient: Tensor, margins: Tensor? = nil) -> Float {
         let fakeCount = logits.count - realCount
         precondition(realCount > 0 && fakeCount > 0, "discriminator loss needs real and fake logits")
         if gradient.shape != logits.shape { gradient.resize(to: logits.shape) }
         var realLoss: Double = 0, fakeLoss: Double = 0
         let (realWeight, fakeWeight) = (1 / Float(realCount), 1 / Float(fakeCount))
+        precondition(margins == nil || margins!.count == logits.count, "one margin per logit")
         for i in 0..<logits.count {
             let x = logits.data[i]
             let isReal = i < realCount
             switch self {
-            case .hinge:
+            case .hinge, .randomHinge:
+                let m = margins?[i] ?? 1
                 if isReal {
-                    realLoss += Double(max(0, 1 - x)); gradient.data[i] = x < 1 ? -realWeight : 0
+                    realLoss += Double(max(0, m - x)); gradient.data[i] = x < m ? -realWeight : 0
                 } else {
-                    fakeLoss += Double(max(0, 1 + x)); gradient.data[i] = x > -1 ? fakeWeight : 0
+                    fakeLoss += Double(max(0, m + x)); gradient.data[i] = x > -m ? fakeWeight : 0
                 }
             case .logistic:
                 if isReal {
@@ -47,7 +58,7 @@ public enum AdversarialLoss: String, Codable, Sendable, CaseIterable {
         for i in 0..<logits.count {
             let x = logits.data[i]
             switch self {
-            case .hinge:
+            case .hinge, .randomHinge:
                 loss -= Double(x); gradient.data[i] = -weight
             case .logistic:
                 loss += softplus(-x); gradient.data[i] = -weight * sigmoid(-x)

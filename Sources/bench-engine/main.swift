@@ -32,7 +32,7 @@ for argument in CommandLine.arguments.dropFirst() {
     }
 }
 let batch = 16
-let config = DCGANConfig(resolution: 64, width: 64, zDim: 128)
+let config = ModelConfig(resolution: 64, width: 64, zDim: 128)
 
 func gflops(_ multiplyAdds: Int, _ seconds: Double) -> String { String(format: "%.1f", 2 * Double(multiplyAdds) / seconds / 1e9) }
 func resourceUsage() -> rusage {
@@ -68,7 +68,7 @@ func runs(_ part: String) -> Bool { only == nil || only == part }
 let layerSteps = max(3, steps / 2)
 for (label, model, input) in !runs("layers") ? [] : [("G", trainer.generator, latent),
                               ("D", trainer.discriminator, Tensor(shape: [2 * batch, 3, 64, 64], repeating: 0.1))] {
-    for t in Benchmark.profile(model, input: input, runs: layerSteps) {
+    for t in Benchmark.profile(model as! Sequential, input: input, runs: layerSteps) {
         var line = "layer \(label).\(t.index) \(t.name) \(t.inputShape)->\(t.outputShape) fwd \(ms(t.forwardSeconds)) ms bwd \(ms(t.backwardSeconds)) ms"
         if t.multiplyAdds > 0 {
             line += " fwd \(gflops(t.multiplyAdds, t.forwardSeconds)) GFLOP/s bwd \(gflops(2 * t.multiplyAdds, t.backwardSeconds)) GFLOP/s"
@@ -109,7 +109,7 @@ if runs("step") {
 }
 
 for resolution in !runs("generate") ? [] : [64, 128] {
-    let generatorConfig = DCGANConfig(resolution: resolution, width: 64, zDim: 128)
+    let generatorConfig = ModelConfig(resolution: resolution, width: 64, zDim: 128)
     let g = try GANTrainer(config: generatorConfig, options: GANTrainerOptions(seed: 3))
     let latents = rng.normals(30 * 128)
     let seconds = Benchmark.median(runs: max(3, steps / 2), warmup: 1) { _ = g.generate(latents: latents, count: 30, useEMA: true) }

@@ -5,7 +5,7 @@ import Imaging
 import TensorStream
 import ToolSupport
 
-extension GeneratorArchitecture: ExpressibleByArgument {}
+extension Architecture: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
     @Option(help: "Training steps (with --resume: the total, counting the steps already done).")
     var steps: Int = 2000
 
-    @Option(help: "Pictures per batch (default 16).")
+    @Option(help: "Pictures per batch (default 16; fastgan: 8).")
     var batch: Int?
 
     @Option(help: "Adam learning rate of both networks (default 0.0002).")
@@ -55,11 +55,14 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 128).")
     var zDim: Int?
 
-    @Option(help: "Generator: dcgan (transposed convolutions, the reference) or resize (nearest upsampling + 3x3 convolutions, no checkerboard grid; default dcgan).")
-    var arch: GeneratorArchitecture?
+    @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid) or fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; default dcgan).")
+    var arch: Architecture?
 
-    @Option(help: "Loss: hinge or logistic (default hinge).")
+    @Option(help: "Loss: hinge, logistic or random-hinge (default hinge; fastgan: random-hinge).")
     var loss: String?
+
+    @Option(help: "Weight of the LeCam regulariser on the discriminator (default 0; fastgan: 0.1).")
+    var lecam: Float?
 
     @Option(help: "Differentiable augmentation: a list of color, translation, cutout, or none (default: all three).")
     var augment: String?
@@ -98,6 +101,7 @@ struct Train: ParsableCommand {
         if let width, width < 1 { throw ValidationError("--width must be at least 1") }
         if let zDim, zDim < 1 { throw ValidationError("--z-dim must be at least 1") }
         if let ema, !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1)") }
+        if let lecam, !(lecam >= 0 && lecam.isFinite) { throw ValidationError("--lecam must be 0 or more") }
         if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1") }
         if let previewEvery, previewEvery < 1 { throw ValidationError("--preview-every must be at least 1") }
         if initFrom != nil && resume != nil { throw ValidationError("--init and --resume exclude each other") }
@@ -106,7 +110,7 @@ struct Train: ParsableCommand {
         if resume != nil {
             let given = [("--batch", batch != nil), ("--lr", lr != nil), ("--seed", seed != nil),
                          ("--width", width != nil), ("--z-dim", zDim != nil), ("--arch", arch != nil), ("--loss", loss != nil),
-                         ("--augment", augment != nil), ("--ema", ema != nil)].filter(\.1).map(\.0)
+                         ("--lecam", lecam != nil), ("--augment", augment != nil), ("--ema", ema != nil)].filter(\.1).map(\.0)
             if !given.isEmpty {
                 throw ValidationError("--resume continues the saved run's options; drop \(given.joined(separator: ", "))")
             }
@@ -117,15 +121,18 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let options = try trainingOptions()
         let out = try BinaryOutput(path: output, what: "a checkpoint")
         if let preview {
             try FileManager.default.createDirectory(atPath: preview, withIntermediateDirectories: true)
         }
         let dataset = try readDataset()
         let start = try trainingStart()
-        let config = DCGANConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
-                                                 architecture: arch ?? .dcgan)
+        // A fine-tuned model keeps its architecture, and so takes that architecture's defaults.
+        var architecture = arch ?? .dcgan
+        if case .initialize(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
+        let options = try trainingOptions(for: architecture)
+        let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
+                                                 architecture: architecture)
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
@@ -168,14 +175,15 @@ struct Train: ParsableCommand {
         progress.finish("trained to \(summary)")
     }
 
-    func trainingOptions() throws -> TrainingOptions {
-        var options = TrainingOptions()
+    func trainingOptions(for architecture: Architecture) throws -> TrainingOptions {
+        var options = TrainingOptions(defaultsFor: architecture)
         if let batch { options.batch = batch }
         if let lr { options.learningRate = lr }
         if let ema { options.emaDecay = ema }
+        if let lecam { options.lecam = lecam }
         if let loss {
             guard let parsed = TrainingOptions.Loss(rawValue: loss) else {
-                throw UsageError("--loss must be hinge or logistic, not '\(loss)'")
+                throw UsageError("--loss must be hinge, logistic or random-hinge, not '\(loss)'")
             }
             options.loss = parsed
         }

@@ -13,7 +13,7 @@ final class CheckpointTests: XCTestCase {
         options.loss = .logistic
         options.augment = [.translation]
         let run = try TrainingRun(dataset: SolidColours.dataset(resolution: 32, count: 3),
-                                  config: DCGANConfig(resolution: 32, width: 4, zDim: 8), options: options, seed: 11)
+                                  config: ModelConfig(resolution: 32, width: 4, zDim: 8), options: options, seed: 11)
         _ = try run.run(to: steps) { _ in }
         return try run.checkpoint()
     }
@@ -26,7 +26,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(back.info.step, 2)
         XCTAssertEqual(back.info.seed, 11)
         XCTAssertEqual(back.info.datasetSize, 3)
-        XCTAssertEqual(back.info.config, DCGANConfig(resolution: 32, width: 4, zDim: 8))
+        XCTAssertEqual(back.info.config, ModelConfig(resolution: 32, width: 4, zDim: 8))
         XCTAssertEqual(back.info.training.loss, .logistic)
         XCTAssertEqual(back.info.training.augment, [.translation])
         let names = Set(back.tensors.keys)
@@ -46,7 +46,18 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(file.metadata["config"], #"{"resolution":32,"width":4,"zDim":8}"#)
         XCTAssertEqual(file.metadata["step"], "0")
         XCTAssertEqual(file.metadata["training"],
-                       #"{"augment":["translation"],"batch":2,"emaDecay":0.999,"learningRate":0.0002,"loss":"logistic"}"#)
+                       #"{"augment":["translation"],"batch":2,"emaDecay":0.999,"learningRate":0.0002,"lecam":0,"loss":"logistic"}"#)
+    }
+
+    /// Checkpoints written before LeCam existed name no `lecam` in their training options: it was off.
+    func testTrainingOptionsWithoutLeCamLoad() throws {
+        var checkpoint = try trainedCheckpoint(steps: 0)
+        var metadata = try SafetensorsFile(bytes: checkpoint.serialized()).metadata
+        metadata["training"] = #"{"augment":["translation"],"batch":2,"emaDecay":0.999,"learningRate":0.0002,"loss":"logistic"}"#
+        let old = SafetensorsFile(metadata: metadata, tensors: checkpoint.tensors).serialized()
+        checkpoint = try Checkpoint(bytes: old)
+        XCTAssertEqual(checkpoint.info.training.lecam, 0)
+        XCTAssertEqual(checkpoint.info.training.loss, .logistic)
     }
 
     func testRejectsCorruptAndForeignFiles() throws {
@@ -137,7 +148,7 @@ final class CheckpointTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try TrainingRun(dataset: SolidColours.dataset(resolution: 64, count: 1),
-                                  config: DCGANConfig(resolution: 64), options: TrainingOptions(), seed: 0)
+                                  config: ModelConfig(resolution: 64), options: TrainingOptions(), seed: 0)
         let checkpoint = try run.checkpoint()
         try Data(checkpoint.serialized()).write(to: dir.appendingPathComponent("m.ckpt"))
         try String(doc[start.upperBound..<end.lowerBound])

@@ -11,7 +11,7 @@ import XCTest
 /// GEMM and once split into one-sample chunks. The `resize` generator (Upsample + Conv2d 3 × 3) is
 /// checked the same way.
 final class CrossCheckTests: XCTestCase {
-    private let config = DCGANConfig(resolution: 32, width: 2, zDim: 8)
+    private let config = ModelConfig(resolution: 32, width: 2, zDim: 8)
     private let batch = 4
 
     /// Uniform in [offset − scale, offset + scale) from a multiplicative hash of (index, key).
@@ -112,28 +112,30 @@ final class CrossCheckTests: XCTestCase {
         assertMatchesReference(try engineNumbers(), "one-sample chunks")
     }
 
-    /// A `resize` run writes its architecture into the checkpoint, and loading it back builds the same
-    /// generator: the pictures of a reloaded checkpoint equal those of the run that wrote it.
-    func testResizeArchitectureSurvivesTheCheckpoint() throws {
-        var options = TrainingOptions()
-        options.batch = 2
-        let run = try TrainingRun(dataset: SolidColours.dataset(resolution: 32, count: 3),
-                                  config: DCGANConfig(resolution: 32, width: 4, zDim: 8, architecture: .resize),
-                                  options: options, seed: 5)
-        _ = try run.run(to: 2) { _ in }
-        XCTAssertTrue(run.trainer.generator.layers.contains { $0 is Upsample })
-        let bytes = try run.checkpoint().serialized()
-        XCTAssertEqual(try SafetensorsFile(bytes: bytes).metadata["architecture"], "resize")
-        XCTAssertEqual(try SafetensorsFile(bytes: bytes).metadata["config"], #"{"resolution":32,"width":4,"zDim":8}"#)
-        let back = try Checkpoint(bytes: bytes)
-        XCTAssertEqual(back.info.config.architecture, .resize)
-        let latents = hashed(3 * 8, scale: 1.5, key: 7)
-        let expected = Pixels.bytes(fromBatch: run.trainer.generate(latents: latents, count: 3, useEMA: true), count: 3, size: 32)
-        XCTAssertEqual(try ImageGenerator(checkpoint: back).images(latents: latents, count: 3), expected)
-        // The same weights do not load into the reference architecture.
-        var dcgan = back
-        dcgan.info.config.architecture = .dcgan
-        XCTAssertThrowsError(try ImageGenerator(checkpoint: dcgan))
+    /// Every architecture but the reference writes its name into the checkpoint, and loading it back
+    /// builds the same generator: the pictures of a reloaded checkpoint equal those of the run that wrote it.
+    func testArchitectureSurvivesTheCheckpoint() throws {
+        for architecture in [Architecture.resize, .fastgan] {
+            var options = TrainingOptions(defaultsFor: architecture)
+            options.batch = 2
+            let run = try TrainingRun(dataset: SolidColours.dataset(resolution: 32, count: 3),
+                                      config: ModelConfig(resolution: 32, width: 4, zDim: 8, architecture: architecture),
+                                      options: options, seed: 5)
+            _ = try run.run(to: 2) { _ in }
+            XCTAssertTrue(run.trainer.generator.allModules.contains { $0 is Upsample })
+            let bytes = try run.checkpoint().serialized()
+            XCTAssertEqual(try SafetensorsFile(bytes: bytes).metadata["architecture"], architecture.rawValue)
+            XCTAssertEqual(try SafetensorsFile(bytes: bytes).metadata["config"], #"{"resolution":32,"width":4,"zDim":8}"#)
+            let back = try Checkpoint(bytes: bytes)
+            XCTAssertEqual(back.info.config.architecture, architecture)
+            let latents = hashed(3 * 8, scale: 1.5, key: 7)
+            let expected = Pixels.bytes(fromBatch: run.trainer.generate(latents: latents, count: 3, useEMA: true), count: 3, size: 32)
+            XCTAssertEqual(try ImageGenerator(checkpoint: back).images(latents: latents, count: 3), expected, "\(architecture)")
+            // The same weights do not load into the reference architecture.
+            var dcgan = back
+            dcgan.info.config.architecture = .dcgan
+            XCTAssertThrowsError(try ImageGenerator(checkpoint: dcgan))
+        }
     }
 
     static let reference: [String: [Double]] = [

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 final class TrainerStepTests: XCTestCase {
-    private let config = DCGANConfig(resolution: 32, width: 8, zDim: 16)
+    private let config = ModelConfig(resolution: 32, width: 8, zDim: 16)
 
     private func realBatch(_ n: Int, seed: UInt64) -> Tensor {
         var rng = RNG(seed: seed)
@@ -204,7 +204,7 @@ final class TrainerStepTests: XCTestCase {
 
     /// G and D at R64 W64 have PyTorch's names, shapes and parameter counts.
     func testReferenceArchitectureNamesAndShapes() throws {
-        let config = DCGANConfig(resolution: 64, width: 64, zDim: 128)
+        let config = ModelConfig(resolution: 64, width: 64, zDim: 128)
         let g = try DCGAN.generator(config), d = try DCGAN.discriminator(config)
         let gShapes = Dictionary(uniqueKeysWithValues: g.namedTensors().map { ($0.0, $0.1.shape) })
         XCTAssertEqual(gShapes["0.weight"], [128, 512, 4, 4])
@@ -224,13 +224,13 @@ final class TrainerStepTests: XCTestCase {
         let image = d.forward(Tensor(shape: [2, 3, 64, 64]), training: true)
         XCTAssertEqual(image.shape, [2, 1, 1, 1])
         XCTAssertEqual(g.forward(Tensor(shape: [2, 128, 1, 1]), training: true).shape, [2, 3, 64, 64])
-        XCTAssertThrowsError(try DCGAN.generator(DCGANConfig(resolution: 48)))
-        XCTAssertEqual(DCGANConfig(resolution: 128).generatorWidths, [512, 512, 256, 128, 64])
+        XCTAssertThrowsError(try DCGAN.generator(ModelConfig(resolution: 48)))
+        XCTAssertEqual(ModelConfig(resolution: 128).generatorWidths, [512, 512, 256, 128, 64])
         // train's defaults: narrower nets from 128 pixels up; explicit choices win.
-        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 64), DCGANConfig(resolution: 64, width: 64, zDim: 128))
-        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 128), DCGANConfig(resolution: 128, width: 32, zDim: 128))
-        XCTAssertEqual(DCGANConfig.trainingDefault(resolution: 256, width: 8, zDim: 16), DCGANConfig(resolution: 256, width: 8, zDim: 16))
+        XCTAssertEqual(ModelConfig.trainingDefault(resolution: 64), ModelConfig(resolution: 64, width: 64, zDim: 128))
+        XCTAssertEqual(ModelConfig.trainingDefault(resolution: 128), ModelConfig(resolution: 128, width: 32, zDim: 128))
+        XCTAssertEqual(ModelConfig.trainingDefault(resolution: 256, width: 8, zDim: 16), ModelConfig(resolution: 256, width: 8, zDim: 16))
         let json = try JSONEncoder().encode(config)
-        XCTAssertEqual(try JSONDecoder().decode(DCGANConfig.self, from: json), config)
+        XCTAssertEqual(try JSONDecoder().decode(ModelConfig.self, from: json), config)
     }
 }

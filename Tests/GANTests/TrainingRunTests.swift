@@ -35,7 +35,7 @@ enum SolidColours {
 }
 
 final class TrainingRunTests: XCTestCase {
-    let tiny = DCGANConfig(resolution: 32, width: 8, zDim: 16)
+    let tiny = ModelConfig(resolution: 32, width: 8, zDim: 16)
 
     func tinyOptions() -> TrainingOptions {
         var options = TrainingOptions()
@@ -58,7 +58,7 @@ final class TrainingRunTests: XCTestCase {
         // The resumed run takes config, options and seed from the checkpoint, not from its arguments.
         var otherOptions = TrainingOptions()
         otherOptions.learningRate = 0.1
-        let resumed = try TrainingRun(dataset: data, config: DCGANConfig(resolution: 32, width: 4, zDim: 7),
+        let resumed = try TrainingRun(dataset: data, config: ModelConfig(resolution: 32, width: 4, zDim: 7),
                                       options: otherOptions, seed: 99, start: .resume(Checkpoint(bytes: saved)))
         XCTAssertEqual(resumed.step, 3)
         XCTAssertEqual(try resumed.run(to: 6) { _ in }, .finished)
@@ -145,7 +145,7 @@ final class TrainingRunTests: XCTestCase {
         _ = try parent.run(to: 3) { _ in }
         let saved = try Checkpoint(bytes: parent.checkpoint().serialized())
 
-        let child = try TrainingRun(dataset: data, config: DCGANConfig(resolution: 32), options: tinyOptions(),
+        let child = try TrainingRun(dataset: data, config: ModelConfig(resolution: 32), options: tinyOptions(),
                                     seed: 4, start: .initialize(saved))
         XCTAssertEqual(child.step, 0)
         XCTAssertEqual(child.config, tiny, "the model's shape comes from the checkpoint")
@@ -223,7 +223,7 @@ final class TrainingRunTests: XCTestCase {
     /// 1.00 untrained, about 0.3 after 300 steps (seeds 0-2); a chance pass would need the random
     /// initial weights to already paint near-solid saturated colours.
     func testSamplesMoveTowardTheDataDistribution() throws {
-        let config = DCGANConfig(resolution: 32, width: 16, zDim: 32)
+        let config = ModelConfig(resolution: 32, width: 16, zDim: 32)
         var options = TrainingOptions()
         options.batch = 16
         let run = try TrainingRun(dataset: SolidColours.dataset(resolution: 32, count: 16), config: config,

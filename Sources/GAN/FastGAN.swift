@@ -1,0 +1,333 @@
+import Neural
+
+/// The few-shot model after FastGAN (Liu et al., "Towards Faster and Stabilized GAN Training for
+/// High-fidelity Few-shot Image Synthesis", ICLR 2021), sized for a CPU. Every convolution is
+/// spectrally normalised, as in the paper.
+///
+/// G (`FastGANGenerator`): z as N × z × 1 × 1 → `init`: ConvTranspose2d(z, 2·c4, 4) → BN → GLU (4 × 4),
+/// then one up-sampling block per doubling, `feat_8` … `feat_R`: nearest ×2 → conv 3×3 (to twice the
+/// channels) → BN → GLU, with a second conv → BN → GLU and noise injection before each BN in the blocks
+/// to 8, 32 and 128 (FastGAN's "UpBlockComp"). Skip-layer excitation gates the 64 × 64 map with the
+/// 4 × 4 one (`se_64`), 128 with 8 (`se_128`) and 256 with 16 (`se_256`); `to_big`: conv 3×3 → tanh.
+/// Channels at resolution r: width · (8, 4, 2, 1, 1, ½, ¼) for r = 4, 8, … 256, at least 8.
+///
+/// D (`FastGANDiscriminator`): `stem`: conv 4×4/2 → LeakyReLU(0.2) to R/2, then down blocks to 8 × 8,
+/// each the average of conv 4×4/2 → LReLU → conv 3×3 → LReLU and AvgPool2d(2) → conv 1×1 → LReLU;
+/// `head`: conv 1×1 → LReLU → conv 4×4 → a 5 × 5 grid of patch logits. Channels at resolution r:
+/// width · 64 / r, at least 8. Without BatchNorm (unlike the paper's D), so real and fake pictures
+/// share one batch and a picture's logits never depend on the others'. Two decoders reconstruct a
+/// 32 × 32 real picture, `decoder_big` from the 8 × 8 features and `decoder_part` from a random quadrant
+/// of the 16 × 16 ones (conv 1×1 to 32 channels, two up-sampling blocks, conv 3×3 → tanh), scored by L1
+/// against the real picture (or that quadrant) averaged down to 32 × 32.
+public enum FastGAN {
+    /// The side of the decoders' reconstructions.
+    public static let reconstructionSize = 32
+
+    static func generatorChannels(_ r: Int, width: Int) -> Int {
+        let eighths = [4: 64, 8: 32, 16: 16, 32: 8, 64: 8, 128: 4, 256: 2][r]!
+        return max(8, width * eighths / 8)
+    }
+
+    static func discriminatorChannels(_ r: Int, width: Int) -> Int { max(8, width * 64 / r) }
+
+    /// Spectrally normalised convolution.
+    static func conv(_ a: Int, _ b: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+                     rng: inout RNG) -> SpectralNorm {
+        SpectralNorm(Conv2d(a, b, kernel: kernel, stride: stride, padding: padding, bias: bias), rng: &rng)
+    }
+
+    /// Nearest ×2 → conv 3×3 → [noise] → BN → GLU, a channels to b (and a second conv → [noise] → BN
+    /// → GLU when `twoConvolutions`).
+    static func upBlock(_ a: Int, _ b: Int, twoConvolutions: Bool, noise: RandomSource?, rng: inout RNG) -> Sequential {
+        func convolution(_ from: Int) -> [Layer] {
+            [conv(from, 2 * b, kernel: 3, padding: 1, bias: false, rng: &rng)] + (noise.map { [NoiseInjection(source: $0)] } ?? [])
+                + [BatchNorm2d(2 * b), GLU()]
+        }
+        return Sequential([Upsample(scale: 2)] + convolution(a) + (twoConvolutions ? convolution(b) : []))
+    }
+}
+
+/// Skip-layer excitation: a small feature map gates the channels of a large one,
+/// y = big ⊙ σ(conv 1×1(SiLU(conv 4×4(AdaptiveAvgPool(4)(small))))).
+/// Two inputs, so a `Module` with its own forward/backward pair rather than a `Layer`.
+public final class SkipLayerExcitation: Module {
+    /// small N × a × h × w → gate N × b × 1 × 1 (FastGAN's `main`).
+    public let gate: Sequential
+    private var big: Tensor?
+    private var gateValues: Tensor?
+    private let output = Tensor(shape: [0])
+    private let bigGradient = Tensor(shape: [0])
+    private let gateGradient = Tensor(shape: [0])
+
+    public init(_ smallChannels: Int, _ bigChannels: Int, rng: inout RNG) {
+        gate = Sequential([AdaptiveAvgPool2d(4),
+                           FastGAN.conv(smallChannels, bigChannels, kernel: 4, bias: false, rng: &rng), SiLU(),
+                           FastGAN.conv(bigChannels, bigChannels, kernel: 1, bias: false, rng: &rng), Sigmoid()])
+    }
+
+    public var sublayers: [(name: String, module: Module)] { [("main", gate)] }
+
+    // small: N × a × h × w, big: N × b × H × W → y: N × b × H × W
+    public func forward(small: Tensor, big: Tensor, training: Bool) -> Tensor {
+        let g = gate.forward(small, training: training)
+        (self.big, gateValues) = (big, g)
+        output.multiply(big, byChannelGate: g)
+        return output
+    }
+
+    // dy: N × b × H × W → (d small: N × a × h × w, d big: N × b × H × W)
+    public func backward(_ outputGradient: Tensor, needsParameterGradients: Bool) -> (small: Tensor, big: Tensor) {
+        guard let big, let gateValues else { preconditionFailure("SkipLayerExcitation: backward before forward") }
+        Tensor.channelGateGradients(outputGradient: outputGradient, input: big, gate: gateValues,
+                                    inputGradient: bigGradient, gateGradient: gateGradient)
+        let small = gate.backward(gateGradient, needsInputGradient: true, needsParameterGradients: needsParameterGradients)!
+        return (small, bigGradient)
+    }
+}
+
+/// FastGAN's generator (see `FastGAN`): latents N × z × 1 × 1 → pictures N × 3 × R × R in (−1, 1).
+public final class FastGANGenerator: Layer {
+    /// z → 4 × 4 features.
+    public let initial: Sequential
+    /// The block that makes the features at 8, 16, … R from the level below.
+    public let blocks: [Sequential]
+    /// Skip-layer excitations by the level they gate (level i is 4 · 2^i pixels); the gating map is 4 levels down.
+    public let excitations: [Int: SkipLayerExcitation]
+    public let toImage: Sequential
+    private let resolution: Int
+    private let mergedGradient = Tensor(shape: [0])
+
+    public init(_ config: ModelConfig, noise: RandomSource, rng: inout RNG) throws {
+        try config.validate()
+        resolution = config.resolution
+        let levels = config.resolution.trailingZeroBitCount - 2   // 4 · 2^levels = R
+        let channels = (0...levels).map { FastGAN.generatorChannels(4 << $0, width: config.width) }
+        initial = Sequential([SpectralNorm(ConvTranspose2d(config.zDim, 2 * channels[0], kernel: 4, bias: false), rng: &rng),
+                              BatchNorm2d(2 * channels[0]), GLU()])
+        blocks = (1...levels).map { level in
+            // The blocks to 8, 32 and 128 have two convolutions and noise (FastGAN's UpBlockComp).
+            let compound = level % 2 == 1
+            return FastGAN.upBlock(channels[level - 1], channels[level], twoConvolutions: compound,
+                                   noise: compound ? noise : nil, rng: &rng)
+        }
+        var excitations: [Int: SkipLayerExcitation] = [:]
+        for level in 4...max(4, levels) where level <= levels {
+            excitations[level] = SkipLayerExcitation(channels[level - 4], channels[level], rng: &rng)
+        }
+        self.excitations = excitations
+        toImage = Sequential([FastGAN.conv(channels[levels], 3, kernel: 3, padding: 1, bias: false, rng: &rng), Tanh()])
+    }
+
+    public var sublayers: [(name: String, module: Module)] {
+        [("init", initial)] + blocks.enumerated().map { ("feat_\(8 << $0.offset)", $0.element) }
+            + excitations.keys.sorted().map { ("se_\(4 << $0)", excitations[$0]!) } + [("to_big", toImage)]
+    }
+
+    // z: N × z × 1 × 1 → feature levels 4 … R → x: N × 3 × R × R
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        var features = [initial.forward(input, training: training)]
+        for (index, block) in blocks.enumerated() {
+            let level = index + 1
+            var x = block.forward(features[index], training: training)
+            if let excitation = excitations[level] { x = excitation.forward(small: features[level - 4], big: x, training: training) }
+            features.append(x)
+        }
+        return toImage.forward(features.last!, training: training)
+    }
+
+    // dx: N × 3 × R × R → dz: N × z × 1 × 1 (each level's gradient: its block's, plus an excitation's
+    // gradient for the map it gated with)
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
+        var gradient = toImage.backward(outputGradient, needsInputGradient: true, needsParameterGradients: needsParameterGradients)!
+        var gatingGradients: [Int: Tensor] = [:]
+        for level in stride(from: blocks.count, through: 1, by: -1) {
+            if let excitation = excitations[level] {
+                let (small, big) = excitation.backward(gradient, needsParameterGradients: needsParameterGradients)
+                gatingGradients[level - 4] = small
+                gradient = big
+            }
+            gradient = blocks[level - 1].backward(gradient, needsInputGradient: true, needsParameterGradients: needsParameterGradients)!
+            if let extra = gatingGradients[level - 1] {
+                mergedGradient.assign(gradient)
+                mergedGradient.add(extra)
+                gradient = mergedGradient
+            }
+        }
+        return initial.backward(gradient, needsInputGradient: needsInputGradient, needsParameterGradients: needsParameterGradients)
+    }
+}
+
+/// FastGAN's discriminator with its two reconstruction decoders (see `FastGAN`): pictures
+/// N × 3 × R × R → patch logits N × 1 × 5 × 5.
+public final class FastGANDiscriminator: Discriminator {
+    /// R → R/2 → … → 8 × 8: the stem, then the down blocks.
+    public let trunk: [Layer]
+    public let head: Sequential
+    public let wholeDecoder: Sequential
+    public let partDecoder: Sequential
+    private let resolution: Int
+    /// Trunk indices of the 16 × 16 and 8 × 8 features.
+    private let level16: Int, level8: Int
+    private var features16: Tensor?, features8: Tensor?
+
+    /// The reconstruction whose gradient the next backward adds to the trunk's.
+    private var pending: (count: Int, quadrant: (top: Int, left: Int))?
+    private let decoderInput = Tensor(shape: [0])
+    private let firstSamples = Tensor(shape: [0])
+    private let reconstructionTarget = Tensor(shape: [0])
+    private let reconstructionGradient = Tensor(shape: [0])
+    private let wholeFeatureGradient = Tensor(shape: [0])
+    private let partFeatureGradient = Tensor(shape: [0])
+    private let mergedGradient = Tensor(shape: [0])
+
+    public init(_ config: ModelConfig, rng: inout RNG) throws {
+        try config.validate()
+        resolution = config.resolution
+        let width = config.width
+        func channels(_ r: Int) -> Int { FastGAN.discriminatorChannels(r, width: width) }
+        var trunk: [Layer] = [Sequential([FastGAN.conv(3, channels(resolution / 2), kernel: 4, stride: 2, padding: 1, rng: &rng),
+                                          LeakyReLU(0.2)])]
+        var r = resolution / 2
+        while r > 8 {
+            let (a, b) = (channels(r), channels(r / 2))
+            let main = Sequential([FastGAN.conv(a, b, kernel: 4, stride: 2, padding: 1, rng: &rng), LeakyReLU(0.2),
+                                   FastGAN.conv(b, b, kernel: 3, padding: 1, rng: &rng), LeakyReLU(0.2)])
+            let direct = Sequential([AvgPool2d(kernel: 2), FastGAN.conv(a, b, kernel: 1, rng: &rng), LeakyReLU(0.2)])
+            trunk.append(ParallelPaths([("main", main), ("direct", direct)], scale: 0.5))
+            r /= 2
+        }
+        self.trunk = trunk
+        level8 = trunk.count - 1
+        level16 = trunk.count - 2
+        head = Sequential([FastGAN.conv(channels(8), channels(8), kernel: 1, rng: &rng), LeakyReLU(0.2),
+                           FastGAN.conv(channels(8), 1, kernel: 4, rng: &rng)])
+        func decoder(_ inputChannels: Int) -> Sequential {
+            Sequential([FastGAN.conv(inputChannels, 32, kernel: 1, bias: false, rng: &rng)]
+                       + FastGAN.upBlock(32, 32, twoConvolutions: false, noise: nil, rng: &rng).layers
+                       + FastGAN.upBlock(32, 16, twoConvolutions: false, noise: nil, rng: &rng).layers
+                       + [FastGAN.conv(16, 3, kernel: 3, padding: 1, rng: &rng), Tanh()])
+        }
+        wholeDecoder = decoder(channels(8))
+        partDecoder = decoder(channels(16))
+    }
+
+    public var sublayers: [(name: String, module: Module)] {
+        [("stem", trunk[0])] + trunk.dropFirst().enumerated().map { ("down_\(resolution >> ($0.offset + 2))", $0.element) }
+            + [("head", head), ("decoder_big", wholeDecoder), ("decoder_part", partDecoder)]
+    }
+
+    // x: N × 3 × R × R → trunk → N × c × 8 × 8 → logits N × 1 × 5 × 5
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        pending = nil
+        var x = input
+        for (index, layer) in trunk.enumerated() {
+            x = layer.forward(x, training: training)
+            if index == level16 { features16 = x }
+        }
+        features8 = x
+        return head.forward(x, training: training)
+    }
+
+    public func reconstructionLoss(realCount: Int, target: Tensor, rng: inout RNG) -> Float? {
+        guard let features8, let features16 else { preconditionFailure("reconstructionLoss before forward") }
+        let n = realCount
+        precondition(n > 0 && n <= features8.shape[0] && target.shape[0] >= n && target.shape[2] == resolution)
+        // The whole picture from the 8 × 8 features.
+        copyFirstSamples(n, of: features8, into: decoderInput)
+        var loss = reconstruct(with: wholeDecoder, target: target, count: n, top: 0, left: 0, side: resolution,
+                               featureGradient: wholeFeatureGradient)
+        // A random quadrant from the matching quadrant of the 16 × 16 features.
+        let quadrant = rng.integer(below: 4)
+        let (top, left) = (quadrant / 2, quadrant % 2)
+        copyFirstSamples(n, of: features16, into: firstSamples)
+        decoderInput.crop(firstSamples, top: 8 * top, left: 8 * left, height: 8, width: 8)
+        let half = resolution / 2
+        loss += reconstruct(with: partDecoder, target: target, count: n, top: half * top, left: half * left, side: half,
+                            featureGradient: partFeatureGradient)
+        pending = (n, (8 * top, 8 * left))
+        return loss
+    }
+
+    /// Runs `decoder` on `decoderInput`, scores it by L1 against the window of `target`'s first `count`
+    /// pictures averaged down (or repeated up) to the reconstruction size, trains the decoder by it and
+    /// keeps the gradient for the features in `featureGradient`.
+    private func reconstruct(with decoder: Sequential, target: Tensor, count: Int, top: Int, left: Int, side: Int,
+                             featureGradient: Tensor) -> Float {
+        let reconstruction = decoder.forward(decoderInput, training: true)
+        resampleWindow(of: target, count: count, top: top, left: left, side: side, into: reconstructionTarget)
+        let loss = meanAbsoluteError(reconstruction, reconstructionTarget, gradient: reconstructionGradient)
+        featureGradient.assign(decoder.backward(reconstructionGradient))
+        return loss
+    }
+
+    // dlogits: N × 1 × 5 × 5 → dx: N × 3 × R × R, adding a pending reconstruction's gradients to the
+    // real pictures' 8 × 8 and 16 × 16 features
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
+        var gradient = head.backward(outputGradient, needsInputGradient: true, needsParameterGradients: needsParameterGradients)!
+        for index in trunk.indices.reversed() {
+            if let pending, index == level8 || index == level16 {
+                mergedGradient.assign(gradient)
+                if index == level8 {
+                    addToFirstSamples(wholeFeatureGradient, of: mergedGradient)
+                } else {
+                    firstSamples.resize(pending.count, mergedGradient.shape[1], 16, 16)
+                    firstSamples.fill(0)
+                    firstSamples.addUncropped(partFeatureGradient, top: pending.quadrant.top, left: pending.quadrant.left)
+                    addToFirstSamples(firstSamples, of: mergedGradient)
+                }
+                gradient = mergedGradient
+            }
+            guard let next = trunk[index].backward(gradient, needsInputGradient: index > 0 || needsInputGradient,
+                                                   needsParameterGradients: needsParameterGradients) else { break }
+            gradient = next
+        }
+        pending = nil
+        return needsInputGradient ? gradient : nil
+    }
+}
+
+/// target = the first `count` samples of `source`.
+private func copyFirstSamples(_ count: Int, of source: Tensor, into target: Tensor) {
+    let shape = source.shape
+    target.resize(count, shape[1], shape[2], shape[3])
+    target.data.update(from: source.data, count: target.count)
+}
+
+/// The first samples of `target` += `source` (whose batch is that many samples).
+private func addToFirstSamples(_ source: Tensor, of target: Tensor) {
+    precondition(source.count <= target.count)
+    let (s, t) = (UnsafePointer(source.data), target.data)
+    for i in 0..<source.count { t[i] += s[i] }
+}
+
+/// The side × side window at (top, left) of the first `count` pictures of `source` (N × 3 × R × R),
+/// averaged over blocks down to the reconstruction size, or repeated up to it when the window is smaller.
+private func resampleWindow(of source: Tensor, count: Int, top: Int, left: Int, side: Int, into target: Tensor) {
+    let size = FastGAN.reconstructionSize
+    let (channels, height, width) = (source.shape[1], source.shape[2], source.shape[3])
+    precondition(top + side <= height && left + side <= width && (side % size == 0 || size % side == 0))
+    target.resize(count, channels, size, size)
+    let (x, y) = (UnsafePointer(source.data), target.data)
+    for plane in 0..<(count * channels) {
+        let image = x + plane * height * width + top * width + left
+        let out = y + plane * size * size
+        if side >= size {
+            let factor = side / size
+            let scale = 1 / Float(factor * factor)
+            for row in 0..<size {
+                for column in 0..<size {
+                    var total: Float = 0
+                    for i in 0..<factor {
+                        for j in 0..<factor { total += image[(row * factor + i) * width + column * factor + j] }
+                    }
+                    out[row * size + column] = total * scale
+                }
+            }
+        } else {
+            let factor = size / side
+            for row in 0..<size {
+                for column in 0..<size { out[row * size + column] = image[(row / factor) * width + column / factor] }
+            }
+        }
+    }
+}
