@@ -50,8 +50,10 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Imaging", "TensorStream"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
-        .testTarget(name: "GANTests", dependencies: ["GAN", "Neural"]),
+        // The finite-difference gradient check every layer's and model's test uses.
+        .target(name: "GradientChecking", dependencies: ["Neural"], path: "Tests/GradientChecking"),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "GradientChecking"]),
+        .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "GradientChecking"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         // End-to-end tests of the release binaries (built by scripts/setup).

@@ -6,14 +6,16 @@ import Neural
 /// R = mean(relu(D(real) − α_F)²) + mean(relu(α_R − D(fake))²), with α_R, α_F moving averages (decay
 /// 0.99) of the mean real and fake logits, updated before R is measured. With little data D otherwise
 /// learns to tell every training picture apart and its gradients stop teaching G.
-struct LeCam {
-    var realAverage: Float = 0
-    var fakeAverage: Float = 0
-    static let decay: Float = 0.99
+public struct LeCam: Equatable, Sendable {
+    public var realAverage: Float = 0
+    public var fakeAverage: Float = 0
+    public static let decay: Float = 0.99
+
+    public init() {}
 
     /// Updates the averages from `logits` (the first `realCount` real, the rest fake), adds
     /// weight · dR/dlogit into `gradient` (already the logits' shape) and returns weight · R.
-    mutating func apply(logits: Tensor, realCount: Int, weight: Float, gradient: Tensor) -> Float {
+    public mutating func apply(logits: Tensor, realCount: Int, weight: Float, gradient: Tensor) -> Float {
         let fakeCount = logits.count - realCount
         precondition(realCount > 0 && fakeCount > 0 && gradient.count == logits.count)
         var realSum: Double = 0, fakeSum: Double = 0

@@ -1,4 +1,5 @@
 import Foundation
+import GradientChecking
 import Neural
 import XCTest
 
