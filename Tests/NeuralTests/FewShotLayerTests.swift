@@ -164,11 +164,14 @@ final class FewShotLayerTests: XCTestCase {
         checkGradients(grouped, input: x)
     }
 
-    /// The direct depthwise kernels against the grouped GEMM path, on odd sizes, strides 1 and 2,
-    /// kernels 3 and 5, with and without bias and batch chunking.
+    /// The direct depthwise kernels against the grouped GEMM path (one GEMM chunk per sample), on odd
+    /// sizes, strides 1 and 2, kernels 3 and 5, with and without bias; padding ≥ kernel takes the
+    /// scatter path at stride 1 too.
     func testDepthwiseDirectKernelsEqualGroupedGEMMPath() {
-        defer { ConvolutionTuning.directDepthwise = true }
-        for (index, (kernel, stride, padding, bias)) in [(3, 1, 1, true), (3, 2, 1, false), (5, 1, 2, true), (5, 2, 0, true)].enumerated() {
+        let savedBudget = ConvolutionTuning.columnBudget
+        defer { (ConvolutionTuning.directDepthwise, ConvolutionTuning.columnBudget) = (true, savedBudget) }
+        let cases = [(3, 1, 1, true), (3, 2, 1, false), (5, 1, 2, true), (5, 2, 0, true), (3, 1, 3, false)]
+        for (index, (kernel, stride, padding, bias)) in cases.enumerated() {
             let conv = Conv2d(5, 5, kernel: kernel, stride: stride, padding: padding, bias: bias, groups: 5)
             initialise(conv, seed: 10 + UInt64(index))
             let x = randomTensor([3, 5, 9, 7], seed: 20 + UInt64(index))
@@ -181,8 +184,9 @@ final class FewShotLayerTests: XCTestCase {
             }
             ConvolutionTuning.directDepthwise = true
             let direct = run()
-            ConvolutionTuning.directDepthwise = false
+            (ConvolutionTuning.directDepthwise, ConvolutionTuning.columnBudget) = (false, 1)
             let viaGEMM = run()
+            ConvolutionTuning.columnBudget = savedBudget
             for (a, b) in zip(direct, viaGEMM) {
                 XCTAssertEqual(a.count, b.count)
                 for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(v)), "kernel \(kernel) stride \(stride)") }
