@@ -315,6 +315,28 @@ final class FewShotLayerTests: XCTestCase {
         checkGradients(ReplayedNoise(noise), input: x)
     }
 
+    /// Owned buffers: once warmed up at the larger batch, passes at either batch size (D sees 2N and N
+    /// in one step) allocate no tensor storage.
+    func testWarmedUpPassesAllocateNothing() {
+        var rng = RNG(seed: 130)
+        let model = Sequential([Conv2d(3, 8, kernel: 3, stride: 1, padding: 1), GLU(), Conv2d(4, 4, kernel: 3, stride: 2, padding: 1, groups: 4),
+                                Conv2d(4, 4, kernel: 3, stride: 1, padding: 1, groups: 2), NoiseInjection(source: RandomSource(seed: 131)),
+                                Blur(), SiLU(), ZeroPad2d(left: 0, right: 1, top: 0, bottom: 1), AvgPool2d(kernel: 2),
+                                AdaptiveAvgPool2d(3), Sigmoid(), Reshape([4 * 9]), Linear(4 * 9, 6), GLU()])
+        Initialization.kaiming(slope: 0.2).apply(to: model, rng: &rng)
+        let inputs = [randomTensor([3, 3, 12, 10], seed: 132), randomTensor([2, 3, 12, 10], seed: 133)]
+        let gradients = [randomTensor([3, 3], seed: 134), randomTensor([2, 3], seed: 135)]
+        func pass(_ index: Int) {
+            _ = model.forward(inputs[index], training: true)
+            model.backward(gradients[index])
+        }
+        pass(0)
+        pass(1)
+        let before = Tensor.storageAllocations
+        for index in [0, 1, 0, 1] { pass(index) }
+        XCTAssertEqual(Tensor.storageAllocations, before)
+    }
+
     // MARK: Tensor arithmetic and L1
 
     func testElementwiseArithmetic() {
