@@ -46,9 +46,8 @@ public final class Conv2d: Layer {
     }
 
     /// One filter per channel: the direct kernels run, unless `ConvolutionTuning.directDepthwise` is off.
-    private var runsDirectDepthwise: Bool {
-        groups == inChannels && groups == outChannels && ConvolutionTuning.directDepthwise
-    }
+    /// Chosen by forward, so its backward takes the same path.
+    private var runsDirectDepthwise = false
 
     public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
@@ -73,6 +72,7 @@ public final class Conv2d: Layer {
         let patch = geometry.patchSize
         lastForwardMultiplyAdds = batch * outChannels * grid * patch / groups
         output.resize(batch, outChannels, oh, ow)
+        runsDirectDepthwise = groups == inChannels && groups == outChannels && ConvolutionTuning.directDepthwise
         if runsDirectDepthwise {
             DepthwiseConvolution.forward(input.data, batch: batch, geometry, weight: weight.value.data, weightStride: kernel * kernel,
                                          bias: bias?.value.data, into: output.data)

@@ -17,6 +17,7 @@ public final class NoiseInjection: Layer {
     public let source: RandomSource
     public let weight = Parameter(Tensor(shape: [1]))
     private let noise = Tensor(shape: [0])             // N × 1 × H × W of the last training forward
+    private let sampleSums = Tensor(shape: [0])        // N: Σ dy ⊙ noise per sample
     private var noiseAdded = false
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
@@ -58,9 +59,17 @@ public final class NoiseInjection: Layer {
         if needsParameterGradients && noiseAdded {
             let (n, c, grid) = (output.shape[0], output.shape[1], output.shape[2] * output.shape[3])
             let (dy, z) = (UnsafePointer(outputGradient.data), UnsafePointer(noise.data))
-            var total: Float = 0
-            for plane in 0..<(n * c) { total += dot(dy + plane * grid, z + plane / c * grid, grid) }
-            weight.gradient[0] += total
+            // One sum per sample in parallel, then added in order: the same result on any worker count.
+            sampleSums.resize(n, 1, 1, 1)
+            let sums = sampleSums.data
+            Parallel.chunks(n, cost: 2 * c * grid) { samples in
+                for sample in samples {
+                    var total: Float = 0
+                    for channel in 0..<c { total += dot(dy + (sample * c + channel) * grid, z + sample * grid, grid) }
+                    sums[sample] = total
+                }
+            }
+            for sample in 0..<n { weight.gradient[0] += sums[sample] }
         }
         guard needsInputGradient else { return nil }
         inputGradient.assign(outputGradient)

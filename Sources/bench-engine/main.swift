@@ -1,11 +1,12 @@
 // Engine benchmark (scripts/bench-engine): per-layer GFLOP/s at the reference shapes, the training
-// step at R64 W64 batch 16, generator frames/s at 64 and 128. One line per figure, on stdout.
+// step at R64 W64 batch 16, generator frames/s at 64 and 128, depthwise 3×3 convolution (direct kernels
+// against the grouped GEMM path). One line per figure, on stdout.
 import Foundation
 import GAN
 import Neural
 
 let usage = """
-    usage: bench-engine [STEPS] [--only=layers|step|generate] [--compare-threading] [--column-budget=FLOATS]
+    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise] [--compare-threading] [--column-budget=FLOATS]
       STEPS  timed training steps (median; default 10, at least 3); layers and the generator run half as many
       MNEMOSYNE_GEMM_THREADING=openBLAS|engine selects the GEMM threading for the whole run
     """
@@ -20,7 +21,7 @@ for argument in CommandLine.arguments.dropFirst() {
         exit(0)
     } else if let count = Int(argument), count >= 3 {
         steps = count
-    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate"].contains(value) {
+    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate", "depthwise"].contains(value) {
         only = value
     } else if argument == "--compare-threading" {
         compareThreading = true
@@ -114,6 +115,39 @@ for resolution in !runs("generate") ? [] : [64, 128] {
     let latents = rng.normals(30 * 128)
     let seconds = Benchmark.median(runs: max(3, steps / 2), warmup: 1) { _ = g.generate(latents: latents, count: 30, useEMA: true) }
     print("generate R\(resolution) W64 eval batch 30: \(String(format: "%.1f", 30 / seconds)) frames/s")
+}
+
+// Depthwise 3×3 (FastGAN-class blocks), N 16, C 96, 64×64: forward + backward (input and weight gradients),
+// the direct kernels against the grouped GEMM path, A B A B.
+if runs("depthwise") {
+    let conv = Conv2d(96, 96, kernel: 3, stride: 1, padding: 1, groups: 96)
+    Initialization.kaiming(slope: 0).apply(to: conv, rng: &rng)
+    let x = Tensor(shape: [16, 96, 64, 64])
+    rng.fillNormal(x.buffer)
+    let gradient = Tensor(shape: [16, 96, 64, 64], repeating: 0.01)
+    // The floor for a memory-bound pass: one parallel copy of the input (read 25 MB, write 25 MB).
+    let copy = Tensor(shape: [0])
+    let cpuBefore = processorSeconds()
+    let copySeconds = Benchmark.median(runs: layerSteps) { copy.add(x, x) }
+    let copyCPU = (processorSeconds() - cpuBefore) / Double(layerSteps + 1)
+    print("depthwise input x + x (a memory-bound pass over the same tensor): \(ms(copySeconds)) ms, cpu \(ms(copyCPU)) ms")
+    // CPU time (all threads) per pass as well: on a loaded machine the wall time mostly measures the waiting.
+    func timed(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+        let cpu = processorSeconds()
+        let wall = Benchmark.median(runs: layerSteps, body)
+        return (wall, (processorSeconds() - cpu) / Double(layerSteps + 1))
+    }
+    for round in 1...2 {
+        for direct in [true, false] {
+            ConvolutionTuning.directDepthwise = direct
+            let forward = timed { _ = conv.forward(x, training: true) }
+            _ = conv.forward(x, training: true)
+            let backward = timed { conv.backward(gradient) }
+            print("depthwise 3x3 N16 C96 64x64 round \(round) \(direct ? "direct" : "grouped GEMM"): fwd \(ms(forward.wall)) ms bwd \(ms(backward.wall)) ms "
+                  + "total \(ms(forward.wall + backward.wall)) ms, cpu fwd \(ms(forward.cpu)) ms bwd \(ms(backward.cpu)) ms")
+        }
+    }
+    ConvolutionTuning.directDepthwise = true
 }
 
 print("peak memory \(resourceUsage().ru_maxrss / 1024) MiB (resident, the whole run)")

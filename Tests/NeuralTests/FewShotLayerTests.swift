@@ -165,11 +165,14 @@ final class FewShotLayerTests: XCTestCase {
         checkGradients(grouped, input: x)
     }
 
-    /// The direct depthwise kernels against the grouped GEMM path, on odd sizes, strides 1 and 2,
-    /// kernels 3 and 5, with and without bias and batch chunking.
+    /// The direct depthwise kernels against the grouped GEMM path (one GEMM chunk per sample), on odd
+    /// sizes, strides 1 and 2, kernels 3 and 5, with and without bias; padding ≥ kernel takes the
+    /// scatter path at stride 1 too.
     func testDepthwiseDirectKernelsEqualGroupedGEMMPath() {
-        defer { ConvolutionTuning.directDepthwise = true }
-        for (index, (kernel, stride, padding, bias)) in [(3, 1, 1, true), (3, 2, 1, false), (5, 1, 2, true), (5, 2, 0, true)].enumerated() {
+        let savedBudget = ConvolutionTuning.columnBudget
+        defer { (ConvolutionTuning.directDepthwise, ConvolutionTuning.columnBudget) = (true, savedBudget) }
+        let cases = [(3, 1, 1, true), (3, 2, 1, false), (5, 1, 2, true), (5, 2, 0, true), (3, 1, 3, false)]
+        for (index, (kernel, stride, padding, bias)) in cases.enumerated() {
             let conv = Conv2d(5, 5, kernel: kernel, stride: stride, padding: padding, bias: bias, groups: 5)
             initialise(conv, seed: 10 + UInt64(index))
             let x = randomTensor([3, 5, 9, 7], seed: 20 + UInt64(index))
@@ -182,8 +185,9 @@ final class FewShotLayerTests: XCTestCase {
             }
             ConvolutionTuning.directDepthwise = true
             let direct = run()
-            ConvolutionTuning.directDepthwise = false
+            (ConvolutionTuning.directDepthwise, ConvolutionTuning.columnBudget) = (false, 1)
             let viaGEMM = run()
+            ConvolutionTuning.columnBudget = savedBudget
             for (a, b) in zip(direct, viaGEMM) {
                 XCTAssertEqual(a.count, b.count)
                 for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-4 * max(1, abs(v)), "kernel \(kernel) stride \(stride)") }
@@ -310,6 +314,28 @@ final class FewShotLayerTests: XCTestCase {
         // Another training forward draws new noise.
         XCTAssertNotEqual(noise.forward(x, training: true).scalars, y.scalars)
         checkGradients(ReplayedNoise(noise), input: x)
+    }
+
+    /// Owned buffers: once warmed up at the larger batch, passes at either batch size (D sees 2N and N
+    /// in one step) allocate no tensor storage.
+    func testWarmedUpPassesAllocateNothing() {
+        var rng = RNG(seed: 130)
+        let model = Sequential([Conv2d(3, 8, kernel: 3, stride: 1, padding: 1), GLU(), Conv2d(4, 4, kernel: 3, stride: 2, padding: 1, groups: 4),
+                                Conv2d(4, 4, kernel: 3, stride: 1, padding: 1, groups: 2), NoiseInjection(source: RandomSource(seed: 131)),
+                                Blur(), SiLU(), ZeroPad2d(left: 0, right: 1, top: 0, bottom: 1), AvgPool2d(kernel: 2),
+                                AdaptiveAvgPool2d(3), Sigmoid(), Reshape([4 * 9]), Linear(4 * 9, 6), GLU()])
+        Initialization.kaiming(slope: 0.2).apply(to: model, rng: &rng)
+        let inputs = [randomTensor([3, 3, 12, 10], seed: 132), randomTensor([2, 3, 12, 10], seed: 133)]
+        let gradients = [randomTensor([3, 3], seed: 134), randomTensor([2, 3], seed: 135)]
+        func pass(_ index: Int) {
+            _ = model.forward(inputs[index], training: true)
+            model.backward(gradients[index])
+        }
+        pass(0)
+        pass(1)
+        let before = Tensor.storageAllocations
+        for index in [0, 1, 0, 1] { pass(index) }
+        XCTAssertEqual(Tensor.storageAllocations, before)
     }
 
     // MARK: Tensor arithmetic and L1

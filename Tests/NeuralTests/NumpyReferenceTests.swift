@@ -41,6 +41,13 @@ for c in cases:
     kind, k, s, pad = c["kind"], c.get("k", 0), c.get("s", 1), c.get("p", 0)
     if kind == "conv":
         y = conv(x, p["weight"], p.get("bias"), k, s, pad)
+    elif kind == "gconv":
+        # groups from the weight's input width; each group a plain convolution of its channel slice
+        w, b = p["weight"], p.get("bias")
+        groups = x.shape[1] // w.shape[1]
+        ci, co = x.shape[1] // groups, w.shape[0] // groups
+        y = np.concatenate([conv(x[:, g * ci:(g + 1) * ci], w[g * co:(g + 1) * co], None if b is None else b[g * co:(g + 1) * co],
+                                 k, s, pad) for g in range(groups)], axis=1)
     elif kind == "convT":
         y = conv_transpose(x, p["weight"], p.get("bias"), k, s, pad)
     elif kind in ("sn_conv", "sn_convT"):
@@ -132,6 +139,10 @@ json.dump(out, sys.stdout)
              randomTensor([2, 3, 6, 6], seed: 13), 4, 2, 1, true),
             ("sn_convT", SpectralNorm(randomized(ConvTranspose2d(4, 3, kernel: 4, stride: 2, padding: 1, bias: false)), rng: &rng),
              randomTensor([2, 4, 3, 3], seed: 14), 4, 2, 1, true),
+            ("gconv", randomized(Conv2d(6, 4, kernel: 3, stride: 2, padding: 1, groups: 2)), randomTensor([2, 6, 7, 5], seed: 15), 3, 2, 1, true),
+            ("gconv", randomized(Conv2d(5, 5, kernel: 3, stride: 1, padding: 1, groups: 5)), randomTensor([2, 5, 6, 9], seed: 16), 3, 1, 1, true),
+            ("gconv", randomized(Conv2d(4, 4, kernel: 5, stride: 2, padding: 2, bias: false, groups: 4)),
+             randomTensor([1, 4, 9, 8], seed: 17), 5, 2, 2, true),
         ]
         let cases = checks.map { makeCase($0.0, $0.1, input: $0.2, k: $0.3, s: $0.4, p: $0.5) }
         let expected = try reference(cases)
