@@ -9,7 +9,8 @@ import Neural
 /// channels) → BN → GLU, with a second conv → BN → GLU and noise injection before each BN in the blocks
 /// to 8, 32 and 128 (FastGAN's "UpBlockComp"). Skip-layer excitation gates the 64 × 64 map with the
 /// 4 × 4 one (`se_64`), 128 with 8 (`se_128`) and 256 with 16 (`se_256`); `to_big`: conv 3×3 → tanh.
-/// Channels at resolution r: width · (8, 4, 2, 1, 1, ½, ¼) for r = 4, 8, … 256, at least 8.
+/// Channels at resolution r: width · (8, 4, 2, 1, ½, ¼, ⅛) for r = 4, 8, … 256, at least 8 (at width 16:
+/// 128, 64, 32, 16, 8, 8, 8; the costly full-resolution layers stay narrow, which a CPU needs).
 ///
 /// D (`FastGANDiscriminator`): `stem`: conv 4×4/2 → LeakyReLU(0.2) to R/2, then down blocks to 8 × 8,
 /// each the average of conv 4×4/2 → LReLU → conv 3×3 → LReLU and AvgPool2d(2) → conv 1×1 → LReLU;
@@ -17,14 +18,15 @@ import Neural
 /// width · 64 / r, at least 8. Without BatchNorm (unlike the paper's D), so real and fake pictures
 /// share one batch and a picture's logits never depend on the others'. Two decoders reconstruct a
 /// 32 × 32 real picture, `decoder_big` from the 8 × 8 features and `decoder_part` from a random quadrant
-/// of the 16 × 16 ones (conv 1×1 to 32 channels, two up-sampling blocks, conv 3×3 → tanh), scored by L1
+/// of the 16 × 16 ones (conv 1×1 to 16 channels, up-sampling blocks to 16 and 8, conv 3×3 → tanh: a
+/// tenth of D's cost; FastGAN's are far wider, and an LPIPS network scores them), scored by L1
 /// against the real picture (or that quadrant) averaged down to 32 × 32.
 public enum FastGAN {
     /// The side of the decoders' reconstructions.
     public static let reconstructionSize = 32
 
     static func generatorChannels(_ r: Int, width: Int) -> Int {
-        let eighths = [4: 64, 8: 32, 16: 16, 32: 8, 64: 8, 128: 4, 256: 2][r]!
+        let eighths = [4: 64, 8: 32, 16: 16, 32: 8, 64: 4, 128: 2, 256: 1][r]!
         return max(8, width * eighths / 8)
     }
 
@@ -202,10 +204,10 @@ public final class FastGANDiscriminator: Discriminator {
         head = Sequential([FastGAN.conv(channels(8), channels(8), kernel: 1, rng: &rng), LeakyReLU(0.2),
                            FastGAN.conv(channels(8), 1, kernel: 4, rng: &rng)])
         func decoder(_ inputChannels: Int) -> Sequential {
-            Sequential([FastGAN.conv(inputChannels, 32, kernel: 1, bias: false, rng: &rng)]
-                       + FastGAN.upBlock(32, 32, twoConvolutions: false, noise: nil, rng: &rng).layers
-                       + FastGAN.upBlock(32, 16, twoConvolutions: false, noise: nil, rng: &rng).layers
-                       + [FastGAN.conv(16, 3, kernel: 3, padding: 1, rng: &rng), Tanh()])
+            Sequential([FastGAN.conv(inputChannels, 16, kernel: 1, bias: false, rng: &rng)]
+                       + FastGAN.upBlock(16, 16, twoConvolutions: false, noise: nil, rng: &rng).layers
+                       + FastGAN.upBlock(16, 8, twoConvolutions: false, noise: nil, rng: &rng).layers
+                       + [FastGAN.conv(8, 3, kernel: 3, padding: 1, rng: &rng), Tanh()])
         }
         wholeDecoder = decoder(channels(8))
         partDecoder = decoder(channels(16))
