@@ -72,8 +72,11 @@ public struct Memorisation: Codable, Sendable, Equatable {
     /// The median over samples of (distance to the nearest training picture) / (median training distance).
     public var medianRatio: Double
     /// The same ratio for each training picture against the other training pictures: what the data set
-    /// itself gives (low when it holds near-duplicates, such as frames of one video).
+    /// itself gives (low when it holds near-duplicates, such as frames of one video, or pictures of one
+    /// subject in one pose).
     public var trainingMedianRatio: Double
+    /// The share of training pictures that are near-copies of another training picture, by the same rule.
+    public var trainingNearCopyShare: Double
     /// The median distance between two distinct training pictures (root mean square, values in [0, 1]).
     public var medianTrainingDistance: Double
 
@@ -101,6 +104,7 @@ public struct Memorisation: Codable, Sendable, Equatable {
             (0..<training.count).filter { $0 != i }.map { trainingDistances[i * training.count + $0] }.min()!
         }
         trainingMedianRatio = Double(Statistics.median(trainingNearest)) / median
+        trainingNearCopyShare = Double(trainingNearest.filter { Double($0) / median < 0.5 }.count) / Double(training.count)
         medianTrainingDistance = median
     }
 }

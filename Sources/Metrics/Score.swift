@@ -88,7 +88,8 @@ public struct Score: Codable, Sendable, Equatable {
 
     /// A table for people; `samplesName` and `trainingName` say where each set came from.
     public func table(samplesName: String, trainingName: String) -> String {
-        func figure(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+        func figure(_ value: Double) -> String { String(format: "%.2f", value) }
+        func percent(_ share: Double) -> String { String(format: "%.1f%%", 100 * share) }
         func row(_ label: String, _ value: String, _ note: String = "") -> String {
             let cell = label.padding(toLength: 26, withPad: " ", startingAt: 0) + value
             return note.isEmpty ? cell : cell.padding(toLength: 40, withPad: " ", startingAt: 0) + note
@@ -107,9 +108,10 @@ public struct Score: Codable, Sendable, Equatable {
         lines += [
             row("  average", figure(slicedWassersteinAverage)),
             "",
-            "memorisation (compared at \(PictureDistances.comparedSide) px at most)",
+            "memorisation (near-copy: closer to a training picture than half their median distance)",
             row("  near-copies", "\(copies) of \(sampleCount)",
-                "\(figure(100 * memorisation.nearCopyShare, 1))% closer to a training picture than half their spread"),
+                "\(percent(memorisation.nearCopyShare)); the training pictures among themselves: "
+                    + percent(memorisation.trainingNearCopyShare)),
             row("  nearest-neighbour ratio", figure(memorisation.medianRatio),
                 "median; the training pictures among themselves: \(figure(memorisation.trainingMedianRatio))"),
             "",

@@ -131,11 +131,12 @@ public struct SlicedWasserstein: Sendable {
                 perDirection.withUnsafeMutableBufferPointer { results in
                     let (all, results) = (all.baseAddress!, results.baseAddress!)
                     Parallel.chunks(count, cost: rows * 64) { range in
+                        var sorter = RadixSort()
                         for d in range {
-                            var a = UnsafeMutableBufferPointer(start: all + d * rows, count: rowsA)
-                            var b = UnsafeMutableBufferPointer(start: all + d * rows + rowsA, count: rowsB)
-                            a.sort()
-                            b.sort()
+                            let a = UnsafeMutableBufferPointer(start: all + d * rows, count: rowsA)
+                            let b = UnsafeMutableBufferPointer(start: all + d * rows + rowsA, count: rowsB)
+                            sorter.sort(a)
+                            sorter.sort(b)
                             results[d] = Self.wasserstein1(sorted: UnsafeBufferPointer(a), UnsafeBufferPointer(b))
                         }
                     }

@@ -86,6 +86,20 @@ final class PyramidTests: XCTestCase {
     }
 }
 
+final class RadixSortTests: XCTestCase {
+    func testSortsLikeTheStandardLibrary() {
+        var random = RNG(seed: 5)
+        var sorter = RadixSort()
+        for count in [0, 1, 2, 37, 5000] {
+            var values = (0..<count).map { _ in random.normal() * (random.uniform() < 0.5 ? 1e-3 : 1e4) }
+            if count > 2 { values[0] = 0; values[1] = .infinity; values[2] = -.leastNonzeroMagnitude }
+            let expected = values.sorted()
+            values.withUnsafeMutableBufferPointer { sorter.sort($0) }
+            XCTAssertEqual(values, expected, "\(count) values")
+        }
+    }
+}
+
 final class SlicedWassersteinTests: XCTestCase {
     let training = scenes(count: 24, seed: 1)
 
@@ -156,6 +170,7 @@ final class ScoreTests: XCTestCase {
         XCTAssertEqual(score.memorisation.nearCopies.map(\.sample), Array(35..<40))
         XCTAssertEqual(score.memorisation.nearCopies.map(\.training), copied)
         XCTAssertEqual(score.memorisation.nearCopyShare, 5.0 / 40, accuracy: 1e-12)
+        XCTAssertEqual(score.memorisation.trainingNearCopyShare, 0)
         for copy in score.memorisation.nearCopies { XCTAssertLessThan(copy.ratio, 0.2) }
         // Most samples are new pictures: about as far from the training set as its pictures are from each other.
         XCTAssertGreaterThan(score.memorisation.medianRatio, 0.5)
@@ -192,9 +207,9 @@ final class ScoreTests: XCTestCase {
         let distances = PictureDistances.between(pictures, brighter)
         XCTAssertEqual(distances[0], 0.1, accuracy: 1e-3)
         XCTAssertEqual(distances[3], 0.1, accuracy: 1e-3)
-        let exact = zip(pictures.values.prefix(768), pictures.values.suffix(768)).map { ($0 - $1) * ($0 - $1) }
+        let squares = zip(pictures.values.prefix(768), pictures.values.suffix(768)).map { Double(($0 - $1) * ($0 - $1)) }
         XCTAssertEqual(Double(PictureDistances.between(pictures, pictures)[1]),
-                       (exact.reduce(0, +) / 768).squareRoot(), accuracy: 1e-4)
+                       (squares.reduce(0, +) / 768).squareRoot(), accuracy: 1e-4)
     }
 
     func testTheSameSeedGivesTheSameScoreAndJSON() throws {
