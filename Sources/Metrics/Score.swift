@@ -89,12 +89,14 @@ public struct Score: Codable, Sendable, Equatable {
     /// A table for people; `samplesName` and `trainingName` say where each set came from.
     public func table(samplesName: String, trainingName: String) -> String {
         func figure(_ value: Double) -> String { String(format: "%.2f", value) }
-        func percent(_ share: Double) -> String { String(format: "%.1f%%", 100 * share) }
-        func row(_ label: String, _ value: String, _ note: String = "") -> String {
-            let cell = label.padding(toLength: 26, withPad: " ", startingAt: 0) + value
-            return note.isEmpty ? cell : cell.padding(toLength: 40, withPad: " ", startingAt: 0) + note
+        func share(_ count: Int, _ share: Double) -> String { String(format: "%d (%.1f%%)", count, 100 * share) }
+        func row(_ label: String, _ cells: String...) -> String {
+            var line = label.padding(toLength: 36, withPad: " ", startingAt: 0)
+            for (index, cell) in cells.enumerated() {
+                line += index == cells.count - 1 ? cell : cell.padding(toLength: 14, withPad: " ", startingAt: 0)
+            }
+            return line
         }
-        let copies = memorisation.nearCopies.count
         var lines = [
             "\(sampleCount) samples (\(samplesName)) against \(trainingCount) training pictures (\(trainingName)), "
                 + "\(width)x\(height), seed \(seed)",
@@ -102,22 +104,21 @@ public struct Score: Codable, Sendable, Equatable {
             "sliced Wasserstein distance x1000 (lower: closer to the training pictures)",
         ]
         for (index, level) in slicedWasserstein.enumerated() {
-            let note = index == 0 ? "fine detail, texture" : (index == slicedWasserstein.count - 1 ? "colours, layout" : "")
-            lines.append(row("  \(level.width)x\(level.height)", figure(level.distance), note))
+            let scale = index == 0 ? " (fine detail)" : (index == slicedWasserstein.count - 1 ? " (colours, layout)" : "")
+            lines.append(row("  \(level.width)x\(level.height)\(scale)", figure(level.distance)))
         }
+        let trainingCopies = Int((memorisation.trainingNearCopyShare * Double(trainingCount)).rounded())
         lines += [
             row("  average", figure(slicedWassersteinAverage)),
             "",
-            "memorisation (near-copy: closer to a training picture than half their median distance)",
-            row("  near-copies", "\(copies) of \(sampleCount)",
-                "\(percent(memorisation.nearCopyShare)); the training pictures among themselves: "
-                    + percent(memorisation.trainingNearCopyShare)),
-            row("  nearest-neighbour ratio", figure(memorisation.medianRatio),
-                "median; the training pictures among themselves: \(figure(memorisation.trainingMedianRatio))"),
+            row("memorisation", "samples", "training pictures among themselves"),
+            row("  near-copies", share(memorisation.nearCopies.count, memorisation.nearCopyShare),
+                share(trainingCopies, memorisation.trainingNearCopyShare)),
+            row("  nearest-neighbour ratio (median)", figure(memorisation.medianRatio),
+                figure(memorisation.trainingMedianRatio)),
             "",
-            "diversity",
-            row("  spread ratio", figure(diversity.ratio),
-                "samples' mean distance / training pictures' (1: as varied, 0: one picture)"),
+            "diversity (1: as varied as the training pictures, 0: one picture)",
+            row("  spread ratio", figure(diversity.ratio)),
         ]
         return lines.joined(separator: "\n") + "\n"
     }

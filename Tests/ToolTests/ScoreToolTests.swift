@@ -36,7 +36,8 @@ final class ScoreToolTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(memorisation["nearCopies"] as? [Any]).count, 0)
         XCTAssertGreaterThan(try XCTUnwrap(memorisation["medianRatio"] as? Double), 0.5)
         let diversity = try XCTUnwrap(score["diversity"] as? [String: Any])
-        XCTAssertGreaterThan(try XCTUnwrap(diversity["ratio"] as? Double), 0)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(diversity["ratio"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(diversity["meanTrainingDistance"] as? Double), 0.05)
 
         // The samples are those `sample --n --seed` draws: scoring them as a stream gives the same figures.
         let piped = try ToolRunner.shell("sample m.ckpt --n 24 --seed 4 | score --real real.tns --fake - --seed 4 --json",
