@@ -26,6 +26,7 @@ public enum Pyramid {
     /// The Gaussian level whose longer side is at most `side` (the pictures themselves when small enough).
     public static func reduced(_ pictures: PictureSet, toAtMost side: Int) -> PictureSet {
         var current = pictures
+        // A side of 6 or more halves to at least 3, the least the filter's mirrored edges need.
         while max(current.height, current.width) > side, min(current.height, current.width) >= 6 { current = down(current) }
         return current
     }
