@@ -102,5 +102,8 @@ final class ScoreToolTests: XCTestCase {
             if !message.isEmpty { XCTAssertEqual(result.stderr, message + "\n", "\(arguments)") }
             XCTAssertTrue(result.stdout.isEmpty, "\(arguments)")
         }
+        let garbage = try ToolRunner.run("score", ["m.ckpt"], stdin: Data("this is not a tensor stream".utf8), directory: dir)
+        XCTAssertEqual(garbage.status, 1)
+        XCTAssertEqual(garbage.stderr, "score: not a tensor stream (bad magic): stdin header\n")
     }
 }
