@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "sample", targets: ["sample"]),
         .executable(name: "walk", targets: ["walk"]),
         .executable(name: "synth", targets: ["synth"]),
+        .executable(name: "score", targets: ["score"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,7 @@ let package = Package(
         .target(name: "Neural", dependencies: ["COpenBLAS"]),
         .target(name: "GAN", dependencies: ["Neural"]),
         .target(name: "Synth", dependencies: ["Imaging"]),
+        .target(name: "Metrics", dependencies: ["Neural"]),
         .target(name: "Ingestion", dependencies: ["Imaging", "Media", "TensorStream"]),
         .target(name: "ToolSupport", dependencies: [
             "TensorStream", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -44,6 +46,7 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "walk", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "synth", dependencies: ["Synth", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "score", dependencies: ["Metrics", "GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural"]),
 
         .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
@@ -55,6 +58,7 @@ let package = Package(
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "GradientChecking"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "GradientChecking"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         // End-to-end tests of the release binaries (built by scripts/setup).
         .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging"]),

@@ -1,0 +1,142 @@
+import Neural
+
+/// Distances between whole pictures, for memorisation and diversity: the root mean square difference of
+/// their values in [0, 1] (0: the same picture; about 0.3 between unrelated photographs), compared at
+/// no more than 32 pixels a side, so that a copy with a model's own fine texture still counts as a copy.
+public enum PictureDistances {
+    /// The side the pictures are reduced to (through the Gaussian pyramid) before comparing.
+    public static let comparedSide = 32
+
+    /// `pictures` as compared: reduced to at most `comparedSide` pixels a side.
+    public static func compared(_ pictures: PictureSet) -> PictureSet {
+        Pyramid.reduced(pictures, toAtMost: comparedSide)
+    }
+
+    /// The distance from every picture of `a` to every picture of `b` (`a.count` × `b.count`, row-major),
+    /// from dot products: |x − y|² = |x|² + |y|² − 2 x·y.
+    public static func between(_ a: PictureSet, _ b: PictureSet) -> [Float] {
+        precondition(a.pictureSize == b.pictureSize, "distances between pictures of different sizes")
+        let length = a.pictureSize
+        func squaredNorms(_ set: PictureSet) -> [Float] {
+            (0..<set.count).map { i in
+                var sum: Float = 0
+                for v in set.values[(i * length)..<((i + 1) * length)] { sum += v * v }
+                return sum
+            }
+        }
+        let (normsA, normsB) = (squaredNorms(a), squaredNorms(b))
+        var products = [Float](repeating: 0, count: a.count * b.count)
+        a.values.withUnsafeBufferPointer { x in
+            b.values.withUnsafeBufferPointer { y in
+                products.withUnsafeMutableBufferPointer { out in
+                    rowDotProducts(x.baseAddress!, rows: a.count, y.baseAddress!, rows: b.count, length: length,
+                                   into: out.baseAddress!)
+                }
+            }
+        }
+        for i in 0..<a.count {
+            for j in 0..<b.count {
+                let squared = normsA[i] + normsB[j] - 2 * products[i * b.count + j]
+                // Rounding can take a copy's squared distance a hair below zero.
+                products[i * b.count + j] = (max(0, squared) / Float(length)).squareRoot()
+            }
+        }
+        return products
+    }
+
+    /// The distances between distinct pictures of one set (each pair once) from its `between` matrix.
+    static func pairs(_ matrix: [Float], count: Int) -> [Float] {
+        var result: [Float] = []
+        result.reserveCapacity(count * (count - 1) / 2)
+        for i in 0..<count { for j in (i + 1)..<count { result.append(matrix[i * count + j]) } }
+        return result
+    }
+}
+
+/// How much of what a model draws is a near-copy of a picture it was trained on. A sample is a near-copy
+/// when its nearest training picture is closer than half the median distance between two distinct
+/// training pictures: closer to one input than the inputs typically are to one another.
+public struct Memorisation: Codable, Sendable, Equatable {
+    /// A sample and the training picture it nearly copies (both counted from 0, in stream order).
+    public struct Copy: Codable, Sendable, Equatable {
+        public var sample: Int
+        public var training: Int
+        /// Their distance over the median training distance (below 0.5).
+        public var ratio: Double
+    }
+
+    public var samples: Int
+    public var nearCopies: [Copy]
+    /// `nearCopies.count / samples`.
+    public var nearCopyShare: Double
+    /// The median over samples of (distance to the nearest training picture) / (median training distance).
+    public var medianRatio: Double
+    /// The same ratio for each training picture against the other training pictures: what the data set
+    /// itself gives (low when it holds near-duplicates, such as frames of one video, or pictures of one
+    /// subject in one pose).
+    public var trainingMedianRatio: Double
+    /// The share of training pictures that are near-copies of another training picture, by the same rule.
+    public var trainingNearCopyShare: Double
+    /// The median distance between two distinct training pictures (root mean square, values in [0, 1]).
+    public var medianTrainingDistance: Double
+
+    /// Measures `samples` against `training`, both already `PictureDistances.compared`, with the
+    /// training set's own distance matrix; nil when the median training distance is zero (most
+    /// training pictures identical: nothing to measure a copy against).
+    init?(samples: PictureSet, training: PictureSet, trainingDistances: [Float]) {
+        let median = Double(Statistics.median(PictureDistances.pairs(trainingDistances, count: training.count)))
+        guard median > 0 else { return nil }
+        let toTraining = PictureDistances.between(samples, training)
+        var nearest: [(index: Int, distance: Float)] = []
+        for s in 0..<samples.count {
+            let row = toTraining[(s * training.count)..<((s + 1) * training.count)]
+            let best = row.indices.min { row[$0] < row[$1] }!
+            nearest.append((best - s * training.count, row[best]))
+        }
+        nearCopies = nearest.enumerated().compactMap { sample, match in
+            let ratio = Double(match.distance) / median
+            return ratio < 0.5 ? Copy(sample: sample, training: match.index, ratio: ratio) : nil
+        }
+        self.samples = samples.count
+        nearCopyShare = Double(nearCopies.count) / Double(samples.count)
+        medianRatio = Double(Statistics.median(nearest.map(\.distance))) / median
+        let trainingNearest = (0..<training.count).map { i in
+            (0..<training.count).filter { $0 != i }.map { trainingDistances[i * training.count + $0] }.min()!
+        }
+        trainingMedianRatio = Double(Statistics.median(trainingNearest)) / median
+        trainingNearCopyShare = Double(trainingNearest.filter { Double($0) / median < 0.5 }.count) / Double(training.count)
+        medianTrainingDistance = median
+    }
+}
+
+/// How varied the samples are next to the training pictures: the mean distance between two samples over
+/// the mean distance between two training pictures. About 1: as varied; well below 1: the model draws
+/// few different pictures (mode collapse); 0: one picture over and over.
+public struct Diversity: Codable, Sendable, Equatable {
+    public var ratio: Double
+    public var meanSampleDistance: Double
+    public var meanTrainingDistance: Double
+
+    /// From each set's own distance matrix (`PictureDistances.between(set, set)`); nil when the training
+    /// pictures are all the same.
+    init?(sampleDistances: [Float], samples: Int, trainingDistances: [Float], training: Int) {
+        meanSampleDistance = Statistics.mean(PictureDistances.pairs(sampleDistances, count: samples))
+        meanTrainingDistance = Statistics.mean(PictureDistances.pairs(trainingDistances, count: training))
+        guard meanTrainingDistance > 0 else { return nil }
+        ratio = meanSampleDistance / meanTrainingDistance
+    }
+}
+
+enum Statistics {
+    /// The middle value (the mean of the two middle ones for an even count); `values` must not be empty.
+    static func median(_ values: [Float]) -> Float {
+        precondition(!values.isEmpty, "median of nothing")
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    static func mean(_ values: [Float]) -> Double {
+        values.reduce(0) { $0 + Double($1) } / Double(values.count)
+    }
+}

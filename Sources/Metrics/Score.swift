@@ -1,0 +1,125 @@
+import Foundation
+
+/// Why two picture sets cannot be scored.
+public enum ScoreError: Error, Equatable, CustomStringConvertible {
+    public enum Role: String, Sendable { case training, samples }
+
+    case sizesDiffer(training: String, samples: String)
+    case tooSmall(size: String, smallest: Int)
+    case tooFew(Role, count: Int)
+    case trainingAlike
+
+    public var description: String {
+        switch self {
+        case let .sizesDiffer(training, samples):
+            return "pictures differ in size: training \(training), samples \(samples)"
+        case let .tooSmall(size, smallest):
+            return "pictures of \(size) are too small to score; they need at least \(smallest)x\(smallest)"
+        case let .tooFew(role, count):
+            return "\(role.rawValue): \(count) picture\(count == 1 ? "" : "s"), at least 2 are needed"
+        case .trainingAlike:
+            return "most training pictures are identical: there is no spread to measure against"
+        }
+    }
+
+    /// Which set the problem is in (nil: both).
+    public var role: Role? {
+        switch self {
+        case .sizesDiffer, .tooSmall: return nil
+        case let .tooFew(role, _): return role
+        case .trainingAlike: return .training
+        }
+    }
+}
+
+/// A model's samples measured against its training pictures: how alike (sliced Wasserstein distance per
+/// pyramid level), how many near-copies, how varied.
+public struct Score: Codable, Sendable, Equatable {
+    public var height: Int
+    public var width: Int
+    public var trainingCount: Int
+    public var sampleCount: Int
+    public var seed: UInt64
+    /// Finest level first, each times 1000; lower is closer to the training pictures.
+    public var slicedWasserstein: [SlicedWasserstein.Level]
+    public var slicedWassersteinAverage: Double
+    public var memorisation: Memorisation
+    public var diversity: Diversity
+
+    /// Measures `samples` against `training` (pictures of one size, at least 16 × 16, at least two in
+    /// each set); the same `seed` gives the same figures.
+    public init(training: PictureSet, samples: PictureSet, seed: UInt64,
+                slicedWasserstein measure: SlicedWasserstein = SlicedWasserstein()) throws {
+        guard training.height == samples.height && training.width == samples.width else {
+            throw ScoreError.sizesDiffer(training: training.sizeDescription, samples: samples.sizeDescription)
+        }
+        guard min(training.height, training.width) >= measure.smallestSide else {
+            throw ScoreError.tooSmall(size: training.sizeDescription, smallest: measure.smallestSide)
+        }
+        guard training.count >= 2 else { throw ScoreError.tooFew(.training, count: training.count) }
+        guard samples.count >= 2 else { throw ScoreError.tooFew(.samples, count: samples.count) }
+
+        let (comparedTraining, comparedSamples) = (PictureDistances.compared(training), PictureDistances.compared(samples))
+        let trainingDistances = PictureDistances.between(comparedTraining, comparedTraining)
+        guard let memorisation = Memorisation(samples: comparedSamples, training: comparedTraining,
+                                              trainingDistances: trainingDistances),
+              let diversity = Diversity(sampleDistances: PictureDistances.between(comparedSamples, comparedSamples),
+                                        samples: samples.count, trainingDistances: trainingDistances,
+                                        training: training.count)
+        else { throw ScoreError.trainingAlike }
+
+        height = training.height
+        width = training.width
+        trainingCount = training.count
+        sampleCount = samples.count
+        self.seed = seed
+        slicedWasserstein = measure.levels(training, samples, seed: seed)
+        slicedWassersteinAverage = slicedWasserstein.map(\.distance).reduce(0, +) / Double(slicedWasserstein.count)
+        self.memorisation = memorisation
+        self.diversity = diversity
+    }
+
+    /// Pretty-printed JSON with sorted keys (the same score, the same bytes).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+
+    /// A table for people; `samplesName` and `trainingName` say where each set came from.
+    public func table(samplesName: String, trainingName: String) -> String {
+        func figure(_ value: Double) -> String { String(format: "%.2f", value) }
+        func share(_ count: Int, _ share: Double) -> String { String(format: "%d (%.1f%%)", count, 100 * share) }
+        func row(_ label: String, _ cells: String...) -> String {
+            var line = label.padding(toLength: 36, withPad: " ", startingAt: 0)
+            for (index, cell) in cells.enumerated() {
+                line += index == cells.count - 1 ? cell : cell.padding(toLength: 14, withPad: " ", startingAt: 0)
+            }
+            return line
+        }
+        var lines = [
+            "\(sampleCount) samples (\(samplesName)) against \(trainingCount) training pictures (\(trainingName)), "
+                + "\(width)x\(height), seed \(seed)",
+            "",
+            "sliced Wasserstein distance x1000 (lower: closer to the training pictures)",
+        ]
+        for (index, level) in slicedWasserstein.enumerated() {
+            let scale = index == 0 ? " (fine detail)" : (index == slicedWasserstein.count - 1 ? " (colours, layout)" : "")
+            lines.append(row("  \(level.width)x\(level.height)\(scale)", figure(level.distance)))
+        }
+        let trainingCopies = Int((memorisation.trainingNearCopyShare * Double(trainingCount)).rounded())
+        lines += [
+            row("  average", figure(slicedWassersteinAverage)),
+            "",
+            row("memorisation", "samples", "training pictures among themselves"),
+            row("  near-copies", share(memorisation.nearCopies.count, memorisation.nearCopyShare),
+                share(trainingCopies, memorisation.trainingNearCopyShare)),
+            row("  nearest-neighbour ratio (median)", figure(memorisation.medianRatio),
+                figure(memorisation.trainingMedianRatio)),
+            "",
+            "diversity (1: as varied as the training pictures, 0: one picture)",
+            row("  spread ratio", figure(diversity.ratio)),
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
