@@ -112,6 +112,8 @@ public enum TrainingOutcome: Equatable {
     case finished
     /// `shouldStop` said so between two steps.
     case stopped
+    /// The time limit ran out before the last step.
+    case outOfTime
 }
 
 /// A GAN training run: the data set, the trainer, the step count and the random state that picks
@@ -210,17 +212,30 @@ public final class TrainingRun {
         return trainer.generate(latents: latents, count: Self.previewSeeds.count, useEMA: options.emaDecay > 0)
     }
 
-    /// Trains until `totalSteps` steps are done or `shouldStop` (asked between steps) says to stop,
-    /// reporting every step, a checkpoint every `saveEvery` steps and a preview every `previewEvery`
-    /// (0: never). A non-finite loss or state throws; the last checkpoint reported stays the last good one.
-    public func run(to totalSteps: Int, saveEvery: Int = 0, previewEvery: Int = 0,
+    /// Trains until `totalSteps` steps are done, `timeLimit` seconds have passed (nil: no limit) or
+    /// `shouldStop` (asked between steps) says to stop, reporting every step, a checkpoint every `saveEvery`
+    /// steps and a preview every `previewEvery` (0: never). A non-finite loss or state throws; the last
+    /// checkpoint reported stays the last good one.
+    public func run(to totalSteps: Int, timeLimit: Double? = nil, saveEvery: Int = 0, previewEvery: Int = 0,
                     shouldStop: () -> Bool = { false },
                     events: (TrainingEvent) throws -> Void) throws -> TrainingOutcome {
+        let start = DispatchTime.now().uptimeNanoseconds
+        func outOfTime() -> Bool {
+            guard let timeLimit else { return false }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 >= timeLimit
+        }
         if previewEvery > 0 && step == 0 {
             try events(.preview(step: 0, images: preview(), count: Self.previewSeeds.count))
         }
         while step < totalSteps {
             if shouldStop() { return .stopped }
+            if outOfTime() {
+                // The pictures at the end of the run, as a run to its last step shows them.
+                if previewEvery > 0 && step % previewEvery != 0 {
+                    try events(.preview(step: step, images: preview(), count: Self.previewSeeds.count))
+                }
+                return .outOfTime
+            }
             let losses = try trainStep()
             try events(.stepped(step: step, dLoss: losses.dLoss, gLoss: losses.gLoss))
             if saveEvery > 0 && step % saveEvery == 0 && step < totalSteps {

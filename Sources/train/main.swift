@@ -26,6 +26,7 @@ struct Train: ParsableCommand {
         Examples:
           ingest plato/ | train --steps 2000 > plato.ckpt
           ingest david/ | train --init plato.ckpt --steps 500 > david.ckpt
+          train photos.tns --arch fastgan --steps 100000 --minutes 480 -o night.ckpt
           train faces.tns --checkpoint run.ckpt --preview previews/ -o faces.ckpt
           train faces.tns --resume run.ckpt --checkpoint run.ckpt -o faces.ckpt
           walk plato.ckpt --n 300 | train --init plato.ckpt --steps 500 > echo.ckpt
@@ -39,6 +40,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Training steps (with --resume: the total, counting the steps already done).")
     var steps: Int = 2000
+
+    @Option(help: "Stop after this many minutes of training even if --steps are not done, and save as at the end (e.g. 480 for a night).")
+    var minutes: Double?
 
     @Option(help: "Pictures per batch (default 16; fastgan: 8).")
     var batch: Int?
@@ -96,12 +100,19 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more") }
+        if let minutes, !(minutes > 0 && minutes.isFinite) { throw ValidationError("--minutes must be a positive number") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if let width, width < 1 { throw ValidationError("--width must be at least 1") }
         if let zDim, zDim < 1 { throw ValidationError("--z-dim must be at least 1") }
         if let ema, !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1)") }
         if let lecam, !(lecam >= 0 && lecam.isFinite) { throw ValidationError("--lecam must be 0 or more") }
+        if let loss, TrainingOptions.Loss(rawValue: loss) == nil {
+            throw ValidationError("--loss must be hinge, logistic or random-hinge, not '\(loss)'")
+        }
+        if let augment {
+            do { _ = try TrainingOptions.augmentList(augment) } catch { throw ValidationError("--augment: \(error)") }
+        }
         if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1") }
         if let previewEvery, previewEvery < 1 { throw ValidationError("--preview-every must be at least 1") }
         if initFrom != nil && resume != nil { throw ValidationError("--init and --resume exclude each other") }
@@ -130,7 +141,7 @@ struct Train: ParsableCommand {
         // A fine-tuned model keeps its architecture, and so takes that architecture's defaults.
         var architecture = arch ?? .dcgan
         if case .initialize(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
-        let options = try trainingOptions(for: architecture)
+        let options = trainingOptions(for: architecture)
         let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
                                                  architecture: architecture)
         let run: TrainingRun
@@ -148,7 +159,7 @@ struct Train: ParsableCommand {
         let progress = Progress(total: max(0, steps - firstStep), unit: "steps", quiet: quiet)
         let batchSize = run.options.batch
         let outcome = try run.run(
-            to: steps, saveEvery: checkpoint == nil ? 0 : saveEvery ?? 100,
+            to: steps, timeLimit: minutes.map { $0 * 60 }, saveEvery: checkpoint == nil ? 0 : saveEvery ?? 100,
             previewEvery: preview == nil ? 0 : previewEvery ?? 100,
             shouldStop: { StopSignal.requested }
         ) { event in
@@ -172,26 +183,18 @@ struct Train: ParsableCommand {
         let summary = "step \(run.step) of \(steps), \(dataset.count) pictures of \(dataset.resolution)x\(dataset.resolution)"
             + " in " + Progress.duration(progress.elapsed) + ", checkpoint to \(out.name)"
         if outcome == .stopped { throw Interrupted("stopped at \(summary)") }
-        progress.finish("trained to \(summary)")
+        progress.finish((outcome == .outOfTime ? "time is up: trained to " : "trained to ") + summary)
     }
 
-    func trainingOptions(for architecture: Architecture) throws -> TrainingOptions {
+    func trainingOptions(for architecture: Architecture) -> TrainingOptions {
         var options = TrainingOptions(defaultsFor: architecture)
         if let batch { options.batch = batch }
         if let lr { options.learningRate = lr }
         if let ema { options.emaDecay = ema }
         if let lecam { options.lecam = lecam }
-        if let loss {
-            guard let parsed = TrainingOptions.Loss(rawValue: loss) else {
-                throw UsageError("--loss must be hinge, logistic or random-hinge, not '\(loss)'")
-            }
-            options.loss = parsed
-        }
-        if let augment {
-            do { options.augment = try TrainingOptions.augmentList(augment) } catch {
-                throw UsageError("--augment: \(error)")
-            }
-        }
+        // validate() has checked both.
+        if let loss, let parsed = TrainingOptions.Loss(rawValue: loss) { options.loss = parsed }
+        if let augment, let parsed = try? TrainingOptions.augmentList(augment) { options.augment = parsed }
         return options
     }
 

@@ -97,6 +97,23 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(previews, [0, 4, 7])
     }
 
+    /// A time limit ends the run between steps with its own outcome and a last preview; a limit that has
+    /// already passed takes no step at all.
+    func testTimeLimitEndsTheRunBetweenSteps() throws {
+        let data = try SolidColours.dataset(resolution: 32, count: 4)
+        let run = try TrainingRun(dataset: data, config: tiny, options: tinyOptions(), seed: 0)
+        XCTAssertEqual(try run.run(to: 5, timeLimit: 0) { _ in }, .outOfTime)
+        XCTAssertEqual(run.step, 0)
+        var previews: [Int] = []
+        let outcome = try run.run(to: 1_000_000, timeLimit: 0.3, previewEvery: 1000) { event in
+            if case .preview(let step, _, _) = event { previews.append(step) }
+        }
+        XCTAssertEqual(outcome, .outOfTime)
+        XCTAssertGreaterThan(run.step, 0)
+        XCTAssertLessThan(run.step, 1_000_000)
+        XCTAssertEqual(previews, [0, run.step])
+    }
+
     func testBatchesMirrorAboutHalfThePictures() throws {
         // One picture, dark on the left and bright on the right: each batch entry is it or its mirror.
         let size = 32

@@ -186,6 +186,64 @@ final class GANToolTests: XCTestCase {
         XCTAssertEqual(training["batch"] as? Int, 3)
     }
 
+    /// The checkpoint's metadata, parsed.
+    func metadata(ofCheckpoint path: String) throws -> [String: String] {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let headerLength = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as? [String: Any])
+        return try XCTUnwrap(header["__metadata__"] as? [String: String])
+    }
+
+    /// The few-shot model through every tool that reads or extends a checkpoint: its own defaults reach
+    /// the checkpoint, sample and walk draw from it, --init fine-tunes it (keeping its architecture) and
+    /// --resume continues it.
+    func testFastGANThroughSampleWalkInitAndResume() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let model = dir.appendingPathComponent("fast.ckpt").path
+        var result = try ToolRunner.run("train", ["--arch", "fastgan", "--steps", "2", "--width", "4", "--z-dim", "8",
+                                                  "--checkpoint", dir.appendingPathComponent("run.ckpt").path, "-o", model],
+                                        stdin: try pictureStream())
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let info = try metadata(ofCheckpoint: model)
+        XCTAssertEqual(info["architecture"], "fastgan")
+        let training = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(info["training"]).utf8)) as? [String: Any])
+        XCTAssertEqual(training["batch"] as? Int, 8)
+        XCTAssertEqual(training["loss"] as? String, "random-hinge")
+        XCTAssertEqual(try XCTUnwrap(training["lecam"] as? Double), 0.1, accuracy: 1e-6)
+
+        result = try ToolRunner.run("sample", [model, "--n", "3", "--seed", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let (header, pictures) = try records(result.stdout)
+        XCTAssertEqual(header.shape, [32, 32, 3])
+        XCTAssertEqual(pictures.count, 3)
+        XCTAssertNotEqual(pictures[0], pictures[1])
+        result = try ToolRunner.run("walk", [model, "--n", "5"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try records(result.stdout).1.count, 5)
+
+        let tuned = dir.appendingPathComponent("tuned.ckpt").path
+        result = try ToolRunner.run("train", ["--init", model, "--steps", "1", "-o", tuned], stdin: try pictureStream())
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try metadata(ofCheckpoint: tuned)["architecture"], "fastgan")
+        result = try ToolRunner.run("train", ["--resume", dir.appendingPathComponent("run.ckpt").path, "--steps", "3",
+                                              "-o", dir.appendingPathComponent("resumed.ckpt").path], stdin: try pictureStream())
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try metadata(ofCheckpoint: dir.appendingPathComponent("resumed.ckpt").path)["step"], "3")
+    }
+
+    /// --minutes ends a run that --steps would not, and saves it as a finished one (exit 0).
+    func testMinutesEndsTrainingAndSaves() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let model = dir.appendingPathComponent("m.ckpt").path
+        let result = try ToolRunner.run("train", ["--steps", "100000000", "--minutes", "0.01", "-o", model] + tinyModel,
+                                        stdin: try pictureStream())
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("time is up"), result.stderr)
+        let steps = try XCTUnwrap(Int(try XCTUnwrap(try metadata(ofCheckpoint: model)["step"])))
+        XCTAssertGreaterThan(steps, 0)
+        XCTAssertLessThan(steps, 100_000_000)
+    }
+
     func testProgressOnATerminalIsOneLiveLine() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
         let input = dir.appendingPathComponent("pictures.tns")
