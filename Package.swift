@@ -28,9 +28,9 @@ let package = Package(
         .target(name: "TensorStream"),
         .target(name: "CJPEGShim", dependencies: ["CJPEG"]),
         .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "CJPEGShim"]),
-        .target(name: "Media", dependencies: ["CAV", "Imaging"]),
+        .target(name: "Media", dependencies: ["CAV", "Imaging", "TensorStream"]),
         .target(name: "Neural", dependencies: ["COpenBLAS"]),
-        .target(name: "GAN", dependencies: ["Neural"]),
+        .target(name: "GAN", dependencies: ["Neural", "TensorStream"]),
         .target(name: "Synth", dependencies: ["Imaging"]),
         .target(name: "Ingestion", dependencies: ["Imaging", "Media", "TensorStream"]),
         .target(name: "ToolSupport", dependencies: [

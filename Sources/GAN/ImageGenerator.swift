@@ -17,8 +17,9 @@ public final class ImageGenerator {
     public init(checkpoint: Checkpoint) throws {
         config = checkpoint.info.config
         usesEMA = checkpoint.info.training.emaDecay > 0
-        generator = try DCGAN.generator(config)
         let prefix = usesEMA ? "G_ema." : "G."
+        try checkpoint.requireGeneratorTensors(for: config, prefix: prefix)
+        generator = try DCGAN.generator(config)
         let named = try checkpoint.engineTensors(matching: generator.liveTensors().map { (prefix + $0.0, $0.1) },
                                                  prefixes: [prefix])
         try generator.load(Dictionary(uniqueKeysWithValues: named.map { (String($0.key.dropFirst(prefix.count)), $0.value) }))

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import TensorStream
 
 /// What `encode` can write.
 public enum EncodeFormat: String, CaseIterable, Sendable {
@@ -70,8 +71,9 @@ public struct EncodeJob {
         let output = output == "-" ? nil : output
         if let output, output.isEmpty { throw EncodeOptionError("the output path is empty") }
         guard (1...16).contains(scale) else { throw EncodeOptionError("--scale must be 1 to 16, got \(scale)") }
-        if let fps, !(fps.isFinite && fps > 0 && fps <= 1000) {
-            throw EncodeOptionError("--fps must be above 0 and at most 1000, got \(fps)")
+        if let fps, !StreamHeader.frameRates.contains(fps) {
+            throw EncodeOptionError("--fps must be from \(StreamHeader.frameRates.lowerBound) to "
+                                    + "\(StreamHeader.frameRates.upperBound), got \(fps)")
         }
         var grid: Grid?
         if let gridText {
@@ -242,7 +244,7 @@ public struct EncodeJob {
         } else {
             value = Double(text)
         }
-        guard let value, value.isFinite, value > 0, value <= 1000 else {
+        guard let value, StreamHeader.frameRates.contains(value) else {
             throw MediaError("the stream's fps metadata '\(text)' is not a frame rate (use --fps)", file: input)
         }
         return value

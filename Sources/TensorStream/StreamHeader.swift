@@ -15,6 +15,9 @@ public struct StreamHeader: Equatable, Sendable {
     public static let magic: [UInt8] = Array("MTNS".utf8)
     public static let version: UInt8 = 1
     public static let maxRank = 8
+    /// The frame rates an `fps` metadata value may give: what a video encoder can time (a frame per
+    /// 100 s at the slowest) and what a viewer can show.
+    public static let frameRates = 0.01...1000.0
 
     public var dtype: DType
     /// The shape of one record; images are height × width × channels (RGB: 3).

@@ -36,7 +36,7 @@ public let toolName: String = {
 
 /// A one-line note on stderr: `tool: message`.
 public func report(_ message: String) {
-    FileHandle.standardError.write(Data("\(toolName): \(message)\n".utf8))
+    writeToStandardError("\(toolName): \(message)\n")
 }
 
 /// A one-line warning on stderr: `tool: warning: message`.
@@ -50,6 +50,10 @@ extension ParsableCommand {
     /// first SIGINT/SIGTERM only raises `StopSignal.requested` (the tool saves and throws `Interrupted`);
     /// otherwise a signal removes unfinished output files and exits 130 at once.
     public static func runAsTool(graceful: Bool = false) -> Never {
+        reserveStandardDescriptors()
+        // A write to a pipe nobody reads fails with EPIPE instead of killing the tool, so a message to
+        // a closed stderr is merely lost; a closed stdout ends the tool below as SIGPIPE would.
+        signal(SIGPIPE, SIG_IGN)
         StopSignal.install(graceful: graceful)
         do {
             // `--help` can surface here or from run() (as argument parser's help command), so both go
@@ -65,6 +69,7 @@ extension ParsableCommand {
     /// Reports `error` in one line and returns its exit code.
     static func finish(with error: Error) -> Int32 {
         AtomicFile.removeUnfinished()
+        if !(error is Interrupted) && standardOutputReaderIsGone() { exitAsBrokenPipe() }
         switch error {
         case let interrupted as Interrupted:
             report(interrupted.description)

@@ -54,17 +54,18 @@ struct Sample: ParsableCommand {
         let out = try BinaryOutput(path: output, what: "an image stream")
         let generator = try ImageGenerator(contentsOf: checkpoint)
         let zDim = generator.zDim
-        let latents = truncate(
-            seedList.map { $0.flatMap { Latents.forSeed($0, zDim: zDim) } }
-                ?? Latents.random(count: count, zDim: zDim, seed: seed),
-            psi: psi)
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
                             metadata: ["source": checkpoint]),
             to: out.sink)
+        // Latents are drawn a batch at a time, so --n only costs time.
+        var randomLatents = Latents.RandomLatents(seed: seed, zDim: zDim)
         try generator.forEachImage(
-            count: latents.count / zDim,
-            latents: { Array(latents[($0.lowerBound * zDim)..<($0.upperBound * zDim)]) },
+            count: seedList?.count ?? count,
+            latents: { range in
+                truncate(seedList.map { list in range.flatMap { Latents.forSeed(list[$0], zDim: zDim) } }
+                             ?? randomLatents.next(range.count), psi: psi)
+            },
             body: { try writer.write($0) })
         try out.commit()
     }

@@ -21,7 +21,8 @@ struct Train: ParsableCommand {
         0). --resume continues a saved run exactly (its options, optimizer, step and
         random state); --steps is then the run's total. On SIGINT/SIGTERM the current
         step finishes, the checkpoint is written (to --checkpoint and the output) and
-        train exits 130; interrupt twice to quit at once.
+        train exits 130; interrupt twice to quit at once (but not halfway through
+        writing the final checkpoint). A periodic save that fails is a warning.
 
         Examples:
           ingest plato/ | train --steps 2000 > plato.ckpt
@@ -93,7 +94,9 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more") }
-        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let batch, !TrainingOptions.batchSizes.contains(batch) {
+            throw ValidationError("--batch must be from \(TrainingOptions.batchSizes.lowerBound) to \(TrainingOptions.batchSizes.upperBound)")
+        }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if let width, width < 1 { throw ValidationError("--width must be at least 1") }
         if let zDim, zDim < 1 { throw ValidationError("--z-dim must be at least 1") }
@@ -137,6 +140,8 @@ struct Train: ParsableCommand {
             warn("the saved run had \(saved.info.datasetSize) pictures, this stream has \(dataset.count)")
         }
 
+        // From here a stop saves the run; before, there was nothing to save and a signal ends train at once.
+        StopSignal.saveOnStop()
         let firstStep = run.step
         let progress = Progress(total: max(0, steps - firstStep), unit: "steps", quiet: quiet)
         let batchSize = run.options.batch
@@ -152,16 +157,21 @@ struct Train: ParsableCommand {
                 progress.update(done, status: String(format: "D %.3f  G %.3f  %.1f img/s",
                                                      dLoss, gLoss, imagesPerSecond))
             case .checkpoint(let saved):
-                try save(saved, to: checkpoint!)
+                // A periodic save that fails (a full disk) costs that save, not the run and its final output.
+                do { try save(saved, to: checkpoint!) } catch {
+                    warn("could not save step \(saved.info.step) (training goes on): \(error)")
+                }
             case .preview(let step, let images, let count):
                 try writePreview(images, count: count, step: step, resolution: run.config.resolution)
             }
         }
 
         let final = try run.checkpoint()
-        if let checkpoint { try save(final, to: checkpoint) }
-        try final.write { try out.sink.write($0) }
-        try out.commit()
+        try StopSignal.whileSaving {
+            if let checkpoint { try save(final, to: checkpoint) }
+            try final.write { try out.sink.write($0) }
+            try out.commit()
+        }
         let summary = "step \(run.step) of \(steps), \(dataset.count) pictures of \(dataset.resolution)x\(dataset.resolution)"
             + " in " + Progress.duration(progress.elapsed) + ", checkpoint to \(out.name)"
         if outcome == .stopped { throw Interrupted("stopped at \(summary)") }
@@ -188,21 +198,13 @@ struct Train: ParsableCommand {
     }
 
     func readDataset() throws -> ImageDataset {
+        let reader = try StreamReader.open(input)
+        try reader.requireImages()
         do {
-            let reader = try StreamReader.open(input)
-            try reader.requireImages()
-            let dataset: ImageDataset
-            do {
-                dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1],
-                                           records: { try reader.next(into: &$0) }, shouldStop: { StopSignal.requested })
-            } catch let error as DatasetError {
-                throw ToolFailure("\(error): \(reader.sourceName)")
-            }
-            if StopSignal.requested { throw Interrupted("interrupted while reading the pictures; nothing written") }
-            return dataset
-        } catch where StopSignal.requested && !(error is Interrupted) {
-            // Ctrl-C in `ingest | train` also stops ingest, whose stream then ends mid-record: not a data error.
-            throw Interrupted("interrupted while reading the pictures; nothing written")
+            return try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1],
+                                    records: { try reader.next(into: &$0) })
+        } catch let error as DatasetError {
+            throw ToolFailure("\(error): \(reader.sourceName)")
         }
     }
 
@@ -230,4 +232,4 @@ struct Train: ParsableCommand {
     }
 }
 
-Train.runAsTool(graceful: true)
+Train.runAsTool()

@@ -67,12 +67,19 @@ struct Walk: ParsableCommand {
 
     func validate() throws {
         guard frames >= 1 else { throw ValidationError("--n must be at least 1") }
-        guard fps > 0, fps.isFinite else { throw ValidationError("--fps must be positive") }
+        guard StreamHeader.frameRates.contains(fps) else {
+            throw ValidationError("--fps must be from \(StreamHeader.frameRates.lowerBound) to \(StreamHeader.frameRates.upperBound)")
+        }
         guard psi.isFinite else { throw ValidationError("--psi must be a number") }
         let sources = [keys != nil, seeds != nil, latents != nil].filter { $0 }.count
         guard sources <= 1 else { throw ValidationError("use one of --keys, --seeds, --latents") }
-        if let keys { guard keys >= 1 else { throw ValidationError("--keys must be at least 1") } }
+        if let keys, !Self.keyCounts.contains(keys) {
+            throw ValidationError("--keys must be from 1 to \(Self.keyCounts.upperBound)")
+        }
     }
+
+    /// Every keyframe is held in memory; a walk through more keys than this would show each for an instant.
+    static let keyCounts = 1...100_000
 
     func run() throws {
         let out = try BinaryOutput(path: output, what: "an image stream")
@@ -107,7 +114,7 @@ struct Walk: ParsableCommand {
     }
 
     /// `30`, or `29.97` when not whole.
-    var fpsText: String { fps == fps.rounded() ? String(Int(fps)) : String(fps) }
+    var fpsText: String { Int(exactly: fps).map(String.init) ?? String(fps) }
 
     /// Every record of an f32 latent stream, each of `zDim` values.
     func readLatents(_ path: String, zDim: Int) throws -> [[Float]] {
