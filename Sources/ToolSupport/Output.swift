@@ -20,6 +20,8 @@ public final class AtomicFile {
     /// The regular file `commit()` renames `writePath` to; nil when writing directly.
     private let target: String?
     private var done = false
+    /// Whether `fd` is still open (`finishWriting()` closes it before the rename).
+    private var descriptorOpen = true
 
     private static let registryLock = NSLock()
     nonisolated(unsafe) private static var unfinished: Set<String> = []
@@ -40,8 +42,10 @@ public final class AtomicFile {
         } else {
             let url = URL(fileURLWithPath: resolved)
             target = resolved
-            writePath = url.deletingLastPathComponent().path + "/." + url.lastPathComponent
-                + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let folder = url.deletingLastPathComponent().path
+            Self.removeStaleTemporaries(in: folder, of: url.lastPathComponent)
+            writePath = folder + "/" + Self.temporaryPrefix(of: url.lastPathComponent)
+                + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             fd = open(writePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
         guard fd >= 0 else {
@@ -55,14 +59,29 @@ public final class AtomicFile {
     /// A sink writing into `writePath`.
     public lazy var sink: ByteSink = FileDescriptorSink(fd: fd, name: path)
 
+    /// Flushes the bytes to disk and closes the file, leaving the rename to `commit()`: an output made
+    /// of many files (a PNG sequence) is staged file by file, without a descriptor each, and put in
+    /// place only once every file is whole.
+    public func finishWriting() throws {
+        guard descriptorOpen else { return }
+        descriptorOpen = false
+        let synced = target == nil || fsync(fd) == 0
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        guard synced else {
+            abandon()
+            throw ToolFailure("cannot write: \(reason): \(path)")
+        }
+    }
+
     /// Flushes to disk and renames into place (for a device or pipe: closes it).
     public func commit() throws {
         guard !done else { return }
+        try finishWriting()
         done = true
-        defer { close(fd) }
         guard let target else { return }
         Self.registryLock.lock(); Self.unfinished.remove(writePath); Self.registryLock.unlock()
-        guard fsync(fd) == 0, rename(writePath, target) == 0 else {
+        guard rename(writePath, target) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(writePath)
             throw ToolFailure("cannot write: \(reason): \(path)")
@@ -73,7 +92,7 @@ public final class AtomicFile {
     public func abandon() {
         guard !done else { return }
         done = true
-        close(fd)
+        if descriptorOpen { close(fd); descriptorOpen = false }
         guard target != nil else { return }
         Self.registryLock.lock(); Self.unfinished.remove(writePath); Self.registryLock.unlock()
         unlink(writePath)
@@ -84,6 +103,23 @@ public final class AtomicFile {
         registryLock.lock(); defer { registryLock.unlock() }
         for path in unfinished { unlink(path) }
         unfinished.removeAll()
+    }
+
+    /// Temporary files of `name` are `.NAME.tmp-PID-RANDOM`: hidden, and traceable to their process.
+    static func temporaryPrefix(of name: String) -> String { ".\(name).tmp-" }
+
+    /// Removes the temporary files of `name` in `folder` whose process is gone (killed with SIGKILL, or
+    /// crashed), which no cleanup of theirs could remove. One of a running process, even another
+    /// tool's writing the same name, is left alone.
+    static func removeStaleTemporaries(in folder: String, of name: String) {
+        let prefix = temporaryPrefix(of: name)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in names where entry.hasPrefix(prefix) {
+            let fields = entry.dropFirst(prefix.count).split(separator: "-")
+            guard fields.count == 2, let pid = pid_t(fields[0]), pid > 0, UInt32(fields[1]) != nil,
+                  kill(pid, 0) == -1 && errno == ESRCH else { continue }
+            unlink(folder + "/" + entry)
+        }
     }
 
     /// The path a chain of symbolic links ends at (which need not exist yet); `path` when it is no link.

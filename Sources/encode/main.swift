@@ -73,7 +73,8 @@ struct Encode: ParsableCommand {
             writeFile: { path, body in
                 let file = try AtomicFile(path: path)
                 try body(file.writePath)
-                try file.commit()
+                try file.finishWriting()
+                return file.commit
             },
             progress: { progress.update($0) })
         var line = "wrote \(summary.framesWritten) frame\(summary.framesWritten == 1 ? "" : "s") "
