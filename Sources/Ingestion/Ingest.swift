@@ -234,7 +234,7 @@ func prepare(path: String, options: IngestOptions) -> Outcome {
         return .video
     case .png, .jpeg:
         guard file.size <= largestPictureFile else {
-            return .skipped(.tooLarge, "a \(file.size >> 20) MB picture file (at most \(largestPictureFile >> 20) MB)")
+            return .skipped(.tooLarge, "too large (a file of \(file.size >> 20) MB, at most \(largestPictureFile >> 20) MB)")
         }
         let hint: SizeHint = options.fit == .crop ? .shorterSide(atLeast: options.size) : .longerSide(atLeast: options.size)
         do {
