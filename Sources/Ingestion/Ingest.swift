@@ -92,7 +92,7 @@ public struct NoUsableImage: Error, CustomStringConvertible {
 
 /// The stream header `ingest` writes for these inputs and options.
 public func ingestHeader(inputs: [String], options: IngestOptions) -> StreamHeader {
-    var metadata = ["source": inputs.first ?? "", "fit": options.fit.rawValue]
+    var metadata = ["source": StreamHeader.metadataValue(inputs.first ?? ""), "fit": options.fit.rawValue]
     if let seed = options.shuffleSeed { metadata["shuffle_seed"] = String(seed) }
     if options.flip { metadata["flip"] = "true" }
     return StreamHeader.images(height: options.size, width: options.size, metadata: metadata)

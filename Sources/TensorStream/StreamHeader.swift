@@ -1,3 +1,5 @@
+import Foundation
+
 /// The element type of a stream's records.
 public enum DType: UInt8, Sendable, CustomStringConvertible {
     case u8 = 1
@@ -36,6 +38,12 @@ public struct StreamHeader: Equatable, Sendable {
         var metadata = metadata
         if metadata["kind"] == nil { metadata["kind"] = "image" }
         return StreamHeader(dtype: .u8, shape: [height, width, 3], metadata: metadata)
+    }
+
+    /// `text` made fit for a metadata value: a line break (a file name may hold one) written as `\n`,
+    /// as a value is one line.
+    public static func metadataValue(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
     }
 
     /// Elements in one record.

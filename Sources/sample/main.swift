@@ -56,7 +56,7 @@ struct Sample: ParsableCommand {
         let zDim = generator.zDim
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
-                            metadata: ["source": checkpoint]),
+                            metadata: ["source": StreamHeader.metadataValue(checkpoint)]),
             to: out.sink)
         // Latents are drawn a batch at a time, so --n only costs time.
         var randomLatents = Latents.RandomLatents(seed: seed, zDim: zDim)

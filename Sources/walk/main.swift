@@ -101,7 +101,7 @@ struct Walk: ParsableCommand {
                                   loop: loop, psi: psi)
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
-                            metadata: ["fps": fpsText, "source": checkpoint]),
+                            metadata: ["fps": fpsText, "source": StreamHeader.metadataValue(checkpoint)]),
             to: out.sink)
         let progress = Progress(total: frames, unit: "frames", quiet: quiet)
         try generator.forEachImage(count: frames, latents: { walk.latents(frames: $0) }) { record in

@@ -37,6 +37,15 @@ final class HostileStreamTests: XCTestCase {
         }
     }
 
+    func testALineBreakInAFileNameIsEscapedForTheMetadata() throws {
+        let name = "new\nline\r.png"
+        XCTAssertThrowsError(try StreamHeader.images(height: 1, width: 1, metadata: ["source": name]).encoded())
+        let header = StreamHeader.images(height: 1, width: 1, metadata: ["source": StreamHeader.metadataValue(name)])
+        let sink = MemorySink()
+        try StreamWriter(header: header, to: sink).writeHeader()
+        XCTAssertEqual(try StreamReader(from: MemorySource(sink.bytes)).header.metadata["source"], #"new\nline\r.png"#)
+    }
+
     func testRegularFileRefusesAFIFOWithoutWaitingAndReadsItsFirstBytes() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rf-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
