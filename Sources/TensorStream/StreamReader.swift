@@ -177,6 +177,16 @@ public final class StreamReader {
         return got
     }
 
+    /// Reads the source; its errors name this stream (a path given as input may be a folder, say).
+    private func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        do {
+            return try source.read(into: buffer)
+        } catch var error as StreamError where error.source.isEmpty {
+            error.source = sourceName
+            throw error
+        }
+    }
+
     /// Copies `count` bytes into `destination` from index `offset`; fewer only at end of input.
     private func fill(_ destination: inout [UInt8], from offset: Int = 0, count: Int) throws -> Int {
         let limit = offset + count
@@ -187,12 +197,12 @@ public final class StreamReader {
                 if limit - copied >= buffer.count {
                     // Large records bypass the buffer.
                     let n = try destination.withUnsafeMutableBytes {
-                        try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[copied..<limit]))
+                        try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[copied..<limit]))
                     }
                     if n == 0 { atEnd = true } else { copied += n }
                     continue
                 }
-                let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+                let n = try buffer.withUnsafeMutableBytes { try read(into: $0) }
                 if n == 0 { atEnd = true; break }
                 start = 0
                 end = n

@@ -34,7 +34,8 @@ struct Sample: ParsableCommand {
     @Option(help: "Comma-separated seeds, one picture each (e.g. 3,17,42).")
     var seeds: String?
 
-    @Option(help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
+    // Unconditional, so a negative value (`--psi -1`, a mirror through the mean) is not taken for an option.
+    @Option(parsing: .unconditional, help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
     var psi: Float = 1
 
     @Option(name: .short, help: ArgumentHelp("Output file (default: stdout).", valueName: "file"))

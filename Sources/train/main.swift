@@ -122,9 +122,7 @@ struct Train: ParsableCommand {
     func run() throws {
         let options = try trainingOptions()
         let out = try BinaryOutput(path: output, what: "a checkpoint")
-        if let preview {
-            try FileManager.default.createDirectory(atPath: preview, withIntermediateDirectories: true)
-        }
+        if let preview { try makePreviewFolder(preview) }
         let dataset = try readDataset()
         let start = try trainingStart()
         let config = DCGANConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
@@ -219,6 +217,28 @@ struct Train: ParsableCommand {
         let file = try AtomicFile(path: path)
         try checkpoint.write { try file.sink.write($0) }
         try file.commit()
+    }
+
+    /// Creates the preview folder (and its parents) before training, so that a file in the way or a
+    /// folder we may not write into is a one-line error now, not hours later.
+    func makePreviewFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            // Foundation's error is a multi-line dump; the system's reason is in its underlying error.
+            let reason: String
+            if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
+               underlying.domain == NSPOSIXErrorDomain {
+                reason = String(cString: strerror(Int32(underlying.code)))
+            } else {
+                var info = stat()
+                reason = stat(path, &info) == 0 ? "Not a directory" : "cannot create it"
+            }
+            throw ToolFailure("cannot use the preview folder: \(reason): \(path)")
+        }
+        guard access(path, W_OK) == 0 else {
+            throw ToolFailure("cannot use the preview folder: \(String(cString: strerror(errno))): \(path)")
+        }
     }
 
     func writePreview(_ images: [Float], count: Int, step: Int, resolution: Int) throws {

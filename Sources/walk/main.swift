@@ -53,7 +53,8 @@ struct Walk: ParsableCommand {
     @Flag(help: "Return to the first keyframe at the end, seamlessly.")
     var loop = false
 
-    @Option(help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
+    // Unconditional, so a negative value (`--psi -1`, a mirror through the mean) is not taken for an option.
+    @Option(parsing: .unconditional, help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
     var psi: Float = 1
 
     @Option(help: "Seed of the random keyframes.")
