@@ -156,9 +156,7 @@ struct Train: ParsableCommand {
                                                      dLoss, gLoss, imagesPerSecond))
             case .checkpoint(let saved):
                 // A periodic save that fails (a full disk) costs that save, not the run and its final output.
-                do { try save(saved, to: checkpoint!) } catch {
-                    warn("could not save step \(saved.info.step) (training goes on): \(error)")
-                }
+                saveWarningOnFailure(saved, to: checkpoint!)
             case .preview(let step, let images, let count):
                 try writePreview(images, count: count, step: step, resolution: run.config.resolution)
             }
@@ -166,9 +164,10 @@ struct Train: ParsableCommand {
 
         let final = try run.checkpoint()
         try StopSignal.whileSaving {
-            if let checkpoint { try save(final, to: checkpoint) }
             try final.write { try out.sink.write($0) }
             try out.commit()
+            // The output holds the same checkpoint, so failing to save the run's copy loses nothing.
+            if let checkpoint { saveWarningOnFailure(final, to: checkpoint) }
         }
         let summary = "step \(run.step) of \(steps), \(dataset.count) pictures of \(dataset.resolution)x\(dataset.resolution)"
             + " in " + Progress.duration(progress.elapsed) + ", checkpoint to \(out.name)"
@@ -238,6 +237,13 @@ struct Train: ParsableCommand {
         }
         guard access(path, W_OK) == 0 else {
             throw ToolFailure("cannot use the preview folder: \(String(cString: strerror(errno))): \(path)")
+        }
+    }
+
+    /// Saves the run to --checkpoint, only warning when that fails.
+    func saveWarningOnFailure(_ saved: Checkpoint, to path: String) {
+        do { try save(saved, to: path) } catch {
+            warn("could not save step \(saved.info.step) to --checkpoint (the run goes on): \(error)")
         }
     }
 
