@@ -56,6 +56,9 @@ public final class AtomicFile {
 
     deinit { if !done { abandon() } }
 
+    /// Whether the bytes go straight to the path (a device or a pipe), with no temporary file.
+    var writesDirectly: Bool { target == nil }
+
     /// A sink writing into `writePath`.
     public lazy var sink: ByteSink = FileDescriptorSink(fd: fd, name: path)
 
@@ -142,14 +145,14 @@ public final class BinaryOutput {
     public let sink: ByteSink
     /// `-o`'s path, or `stdout`.
     public let name: String
-    private let file: AtomicFile?
+    private let file: LateFile?
 
     /// `path` nil or `-` means stdout; refuses a terminal with a usage error.
     public init(path: String?, what: String = "binary data") throws {
         if let path, path != "-" {
-            let file = try AtomicFile(path: path)
+            let file = try LateFile(path: path)
             self.file = file
-            sink = file.sink
+            sink = file
             name = path
         } else {
             guard !isTerminal(STDOUT_FILENO) else {
@@ -163,6 +166,32 @@ public final class BinaryOutput {
 
     /// Puts a file output in place; nothing to do for stdout.
     public func commit() throws { try file?.commit() }
+}
+
+/// An `AtomicFile` whose temporary file is created at the first write, not when the tool starts: a
+/// run killed beyond any cleanup (SIGKILL, a crash) before its output began, such as a long `train`,
+/// leaves no temporary file behind. Whether the path can be written is still checked at once.
+private final class LateFile: ByteSink {
+    private let path: String
+    private var file: AtomicFile?
+
+    init(path: String) throws {
+        self.path = path
+        let probe = try AtomicFile(path: path)
+        // A device or a pipe is written directly, with no temporary file: keep it open from the start.
+        if probe.writesDirectly { file = probe } else { probe.abandon() }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws { try opened().sink.write(bytes) }
+
+    func commit() throws { try opened().commit() }
+
+    private func opened() throws -> AtomicFile {
+        if let file { return file }
+        let file = try AtomicFile(path: path)
+        self.file = file
+        return file
+    }
 }
 
 extension StreamReader {

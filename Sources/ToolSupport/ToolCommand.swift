@@ -46,9 +46,10 @@ public func warn(_ message: String) {
 
 extension ParsableCommand {
     /// Parses the command line and runs the tool with the project's conventions: errors as one line on
-    /// stderr, exit 0 / 1 (runtime) / 2 (usage) / 130 (interrupted, work saved). With `graceful`, the
-    /// first SIGINT/SIGTERM only raises `StopSignal.requested` (the tool saves and throws `Interrupted`);
-    /// otherwise a signal removes unfinished output files and exits 130 at once.
+    /// stderr, exit 0 / 1 (runtime) / 2 (usage) / 130 (interrupted, work saved). With `graceful` (or
+    /// from `StopSignal.saveOnStop()` on), the first SIGINT/SIGTERM only raises `StopSignal.requested`
+    /// (the tool saves and throws `Interrupted`); otherwise a signal removes unfinished output files and
+    /// exits 130 at once.
     public static func runAsTool(graceful: Bool = false) -> Never {
         reserveStandardDescriptors()
         // A write to a pipe nobody reads fails with EPIPE instead of killing the tool, so a message to

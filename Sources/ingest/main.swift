@@ -23,7 +23,7 @@ struct IngestCommand: ParsableCommand {
           ingest --every 10 clip.mp4 > frames.tns
 
         Exit status: 0 ok, 1 runtime error (no usable image, I/O), 2 usage, 130 interrupted \
-        (the records read so far are written).
+        (the records read so far are written), 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: ArgumentHelp("Files, folders, or - for paths on stdin.", valueName: "PATH"))

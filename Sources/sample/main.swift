@@ -18,8 +18,8 @@ struct Sample: ParsableCommand {
           sample plato.ckpt --n 64 --seed 7 | encode -o grid.png --grid 8x8
           sample plato.ckpt --seeds 3,17,42 --psi 0.7 | encode -o named.png --grid 3x1
 
-        Exit status: 0 ok, 1 runtime error (bad checkpoint, I/O), 2 usage, 130
-        interrupted.
+        Exit status: 0 ok, 1 runtime error (bad checkpoint, I/O), 2 usage, 130 \
+        interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "The checkpoint (from train).")

@@ -31,8 +31,8 @@ struct Train: ParsableCommand {
           train faces.tns --resume run.ckpt --checkpoint run.ckpt -o faces.ckpt
           walk plato.ckpt --n 300 | train --init plato.ckpt --steps 500 > echo.ckpt
 
-        Exit status: 0 ok, 1 runtime error (bad input, diverged, I/O), 2 usage, 130
-        interrupted (saved).
+        Exit status: 0 ok, 1 runtime error (bad input, diverged, I/O), 2 usage, 130 \
+        interrupted (saved), 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "The image stream (default: stdin).")

@@ -22,8 +22,8 @@ struct Walk: ParsableCommand {
           walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 | encode -o loop.mp4
           walk plato.ckpt --latents keys.tns --interp lerp | encode -o path.webm
 
-        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage,
-        130 interrupted.
+        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, \
+        130 interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "The checkpoint (from train).")

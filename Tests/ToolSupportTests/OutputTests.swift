@@ -138,6 +138,18 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(try reader.readAllBytes(), [[1, 2, 3]])
     }
 
+    func testBinaryOutputCreatesItsTemporaryFileAtTheFirstWrite() throws {
+        let dir = try folder()
+        let output = try BinaryOutput(path: dir.appendingPathComponent("m.ckpt").path)
+        XCTAssertEqual(try entries(dir), [], "nothing on disk while the tool works towards its output")
+        try Array("weights".utf8).withUnsafeBytes { try output.sink.write($0) }
+        XCTAssertEqual(try entries(dir).count, 1)
+        try output.commit()
+        XCTAssertEqual(try entries(dir), ["m.ckpt"])
+        XCTAssertThrowsError(try BinaryOutput(path: dir.appendingPathComponent("missing/m.ckpt").path),
+                             "an unwritable path is still refused at once")
+    }
+
     func testDurations() {
         XCTAssertEqual(Progress.duration(12.4), "12s")
         XCTAssertEqual(Progress.duration(185), "3m05s")
