@@ -40,8 +40,7 @@ public enum StopSignal {
         return try body()
     }
 
-    static func install(graceful startsGraceful: Bool) {
-        graceful = startsGraceful
+    static func install() {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }  // no pipe: keep the default action (exit at once)
         wakeFD = fds[1]

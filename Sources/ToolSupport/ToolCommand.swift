@@ -46,16 +46,16 @@ public func warn(_ message: String) {
 
 extension ParsableCommand {
     /// Parses the command line and runs the tool with the project's conventions: errors as one line on
-    /// stderr, exit 0 / 1 (runtime) / 2 (usage) / 130 (interrupted, work saved). With `graceful` (or
-    /// from `StopSignal.saveOnStop()` on), the first SIGINT/SIGTERM only raises `StopSignal.requested`
-    /// (the tool saves and throws `Interrupted`); otherwise a signal removes unfinished output files and
-    /// exits 130 at once.
-    public static func runAsTool(graceful: Bool = false) -> Never {
+    /// stderr, exit 0 / 1 (runtime) / 2 (usage) / 130 (interrupted, work saved). A signal removes
+    /// unfinished output files and exits 130 at once, unless the tool has called
+    /// `StopSignal.saveOnStop()`: from then on the first SIGINT/SIGTERM only raises
+    /// `StopSignal.requested` (the tool saves and throws `Interrupted`).
+    public static func runAsTool() -> Never {
         reserveStandardDescriptors()
         // A write to a pipe nobody reads fails with EPIPE instead of killing the tool, so a message to
         // a closed stderr is merely lost; a closed stdout ends the tool below as SIGPIPE would.
         signal(SIGPIPE, SIG_IGN)
-        StopSignal.install(graceful: graceful)
+        StopSignal.install()
         do {
             // `--help` can surface here or from run() (as argument parser's help command), so both go
             // through the same mapping.

@@ -91,6 +91,9 @@ struct IngestCommand: ParsableCommand {
 
         let destination = try BinaryOutput(path: output, what: "an image stream")
         let files = inputFiles(for: paths)
+        // From here a stop writes the records so far; before (reading a path list on stdin, say) a
+        // signal ends ingest at once, as there is nothing to save.
+        StopSignal.saveOnStop()
         let writer = try StreamWriter(header: ingestHeader(inputs: paths, options: options), to: destination.sink)
         let progress = Progress(total: files.count, unit: "files", quiet: quiet)
         let summary = try ingest(
@@ -107,4 +110,4 @@ struct IngestCommand: ParsableCommand {
 
 extension SquareFit: ExpressibleByArgument {}
 
-IngestCommand.runAsTool(graceful: true)
+IngestCommand.runAsTool()

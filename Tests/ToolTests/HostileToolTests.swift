@@ -84,8 +84,10 @@ final class HostileToolTests: XCTestCase {
             synth ocean --n 2 --size 32 -q | timeout 20 train --init f.ckpt > /dev/null 2>/dev/null; echo "init $?"
             train in.tns -o never.ckpt 2>/dev/null & pid=$!
             sleep 1; kill -TERM $pid; wait $pid; echo "blocked $?"
+            sleep 30 | ingest - 2>/dev/null > list.tns & pid=$!
+            sleep 1; kill -TERM $pid; wait $pid; echo "list $?"
             """, in: dir)
-        XCTAssertEqual(lines(result), ["ingest 1", "sample 1", "init 1", "blocked 130"], result.stderr)
+        XCTAssertEqual(lines(result), ["ingest 1", "sample 1", "init 1", "blocked 130", "list 130"], result.stderr)
         let ingestError = try String(contentsOf: dir.appendingPathComponent("err-ingest"), encoding: .utf8)
         XCTAssertTrue(ingestError.contains("not a regular file): f.jpg"), ingestError)
     }
@@ -131,6 +133,25 @@ final class HostileToolTests: XCTestCase {
         XCTAssertGreaterThan(Int(lines(result).last ?? "") ?? 0, 3000)
         let errors = try String(contentsOf: dir.appendingPathComponent("err"), encoding: .utf8)
         XCTAssertTrue(errors.contains("warning: could not save step 1"), errors)
+    }
+
+    // 11. A second Ctrl-C while train writes its checkpoint to a slow stdout waits for the whole file.
+    func testASecondInterruptDoesNotCutTheCheckpointShort() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        // The reader takes the checkpoint (hundreds of kilobytes, more than a pipe holds) only after both
+        // interrupts, so train is blocked in the middle of writing it when the second one comes.
+        let result = try shell("""
+            synth ocean --n 4 --size 32 -q -o p.tns
+            mkfifo pipe
+            { exec 3<pipe; sleep 6; cat <&3 > out.ckpt; } & reader=$!
+            train p.tns --steps 100000000 --width 8 --z-dim 16 --batch 2 -q > pipe 2>err & pid=$!
+            sleep 3; kill -INT $pid; sleep 1; kill -INT $pid
+            wait $pid; echo "train $?"
+            wait $reader
+            sample out.ckpt --n 1 | wc -c
+            """, in: dir)
+        XCTAssertEqual(lines(result).first, "train 130", result.stderr)
+        XCTAssertGreaterThan(Int(lines(result).last ?? "") ?? 0, 3000, "the checkpoint is whole: \(result.stderr)")
     }
 
     // 12. Non-finite weights are refused with exit 1, not drawn as black pictures.
