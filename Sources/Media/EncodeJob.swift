@@ -235,7 +235,7 @@ public struct EncodeJob {
     private func stagePNG(_ image: Image, to path: String, writeFile: AtomicFileWriter) throws -> () throws -> Void {
         let bytes = try encodePNG(image)
         return try writeFile(path) { temporaryPath in
-            let fd = open(temporaryPath, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            let fd = FileSystemPath.withCString(temporaryPath) { open($0, O_WRONLY | O_TRUNC | O_CLOEXEC) }
             guard fd >= 0 else { throw MediaError("cannot write (\(String(cString: strerror(errno))))", file: path) }
             defer { close(fd) }
             try writeBytes(bytes, to: fd, name: path)

@@ -1,5 +1,6 @@
 import CAV
 import Foundation
+import TensorStream
 import Imaging
 
 /// The video containers `VideoEncoder` writes.
@@ -243,7 +244,7 @@ private final class Y4MSink: FrameSink {
         frame = try OwnedFrame(format: AV_PIX_FMT_YUV420P, width: scaledWidth, height: scaledHeight)
         switch destination {
         case .file(let path):
-            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            fd = FileSystemPath.withCString(path) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
             guard fd >= 0 else { throw MediaError("cannot create the file (\(String(cString: strerror(errno))))", file: path) }
             ownsDescriptor = true
         case .stream(let descriptor, _):

@@ -1,6 +1,7 @@
 import CAV
 import Foundation
 import Imaging
+import TensorStream
 
 /// Decodes the best video stream of a file (mp4, webm, mov, mkv, gif, ... whatever libavformat reads)
 /// and calls `body` with every `every`-th frame as an upright RGB image (a stream's display rotation is
@@ -30,7 +31,10 @@ private final class DemuxedVideo {
 
     init(path: String) throws {
         self.path = path
-        try check(avformat_open_input(&format, path, nil, nil), "cannot open video", file: path)
+        var opened: UnsafeMutablePointer<AVFormatContext>?
+        try check(FileSystemPath.withCString(path) { avformat_open_input(&opened, $0, nil, nil) }, "cannot open video",
+                  file: path)
+        format = opened
         guard let format else { throw MediaError("cannot open video", file: path) }
         try check(avformat_find_stream_info(format, nil), "cannot read the stream layout", file: path)
         var codec: UnsafePointer<AVCodec>?

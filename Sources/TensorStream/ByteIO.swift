@@ -27,7 +27,7 @@ public final class FileDescriptorSource: ByteSource {
 
     /// Opens `path` for reading.
     public convenience init(path: String) throws {
-        let fd = open(path, O_RDONLY)
+        let fd = FileSystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
             throw StreamError(.io("cannot open: \(String(cString: strerror(errno)))"), at: .stream, source: path)
         }
@@ -111,9 +111,9 @@ public final class RegularFile {
 
     public init(path: String) throws {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw FileReadError.fromErrno() }
+        guard FileSystemPath.withCString(path, { stat($0, &info) }) == 0 else { throw FileReadError.fromErrno() }
         guard info.st_mode & S_IFMT == S_IFREG else { throw FileReadError("not a regular file") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = FileSystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         guard fd >= 0 else { throw FileReadError.fromErrno() }
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             close(fd)

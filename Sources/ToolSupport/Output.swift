@@ -30,7 +30,7 @@ public final class AtomicFile {
         self.path = path
         let resolved = Self.followingLinks(path)
         var status = stat()
-        let exists = stat(resolved, &status) == 0
+        let exists = FileSystemPath.withCString(resolved, { stat($0, &status) }) == 0
         let kind = status.st_mode & S_IFMT
         if exists && kind == S_IFDIR {
             throw ToolFailure("cannot write: Is a directory: \(path)")
@@ -38,7 +38,7 @@ public final class AtomicFile {
         if exists && kind != S_IFREG {
             target = nil
             writePath = resolved
-            fd = open(resolved, O_WRONLY | O_CLOEXEC)
+            fd = FileSystemPath.withCString(resolved) { open($0, O_WRONLY | O_CLOEXEC) }
         } else {
             let url = URL(fileURLWithPath: resolved)
             target = resolved
@@ -46,7 +46,7 @@ public final class AtomicFile {
             Self.removeStaleTemporaries(in: folder, of: url.lastPathComponent)
             writePath = folder + "/" + Self.temporaryPrefix(of: url.lastPathComponent)
                 + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            fd = open(writePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            fd = FileSystemPath.withCString(writePath) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
         }
         guard fd >= 0 else {
             throw ToolFailure("cannot write: \(String(cString: strerror(errno))): \(path)")
@@ -84,9 +84,9 @@ public final class AtomicFile {
         done = true
         guard let target else { return }
         Self.registryLock.lock(); Self.unfinished.remove(writePath); Self.registryLock.unlock()
-        guard rename(writePath, target) == 0 else {
+        guard FileSystemPath.withCString(writePath, { from in FileSystemPath.withCString(target) { rename(from, $0) } }) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(writePath)
+            removeFile(writePath)
             throw ToolFailure("cannot write: \(reason): \(path)")
         }
     }
@@ -98,13 +98,13 @@ public final class AtomicFile {
         if descriptorOpen { close(fd); descriptorOpen = false }
         guard target != nil else { return }
         Self.registryLock.lock(); Self.unfinished.remove(writePath); Self.registryLock.unlock()
-        unlink(writePath)
+        removeFile(writePath)
     }
 
     /// Removes every temporary file not yet committed (on a failure or a signal).
     static func removeUnfinished() {
         registryLock.lock(); defer { registryLock.unlock() }
-        for path in unfinished { unlink(path) }
+        for path in unfinished { removeFile(path) }
         unfinished.removeAll()
     }
 
@@ -116,12 +116,12 @@ public final class AtomicFile {
     /// tool's writing the same name, is left alone.
     static func removeStaleTemporaries(in folder: String, of name: String) {
         let prefix = temporaryPrefix(of: name)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        guard let names = FileSystemPath.entries(of: folder) else { return }
         for entry in names where entry.hasPrefix(prefix) {
             let fields = entry.dropFirst(prefix.count).split(separator: "-")
             guard fields.count == 2, let pid = pid_t(fields[0]), pid > 0, UInt32(fields[1]) != nil,
                   kill(pid, 0) == -1 && errno == ESRCH else { continue }
-            unlink(folder + "/" + entry)
+            removeFile(folder + "/" + entry)
         }
     }
 
@@ -130,13 +130,18 @@ public final class AtomicFile {
         var current = path
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         for _ in 0..<40 {  // the kernel's own limit on links in a chain
-            let length = readlink(current, &buffer, buffer.count - 1)
+            let length = FileSystemPath.withCString(current) { readlink($0, &buffer, buffer.count - 1) }
             guard length > 0 else { return current }
-            let link = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let link = FileSystemPath.string(fromBytes: buffer[0..<length].map { UInt8(bitPattern: $0) })
             current = link.hasPrefix("/") ? link : URL(fileURLWithPath: current).deletingLastPathComponent().path + "/" + link
         }
         return current
     }
+}
+
+/// Removes the file at `path` (by its file-system bytes); a file already gone is no error.
+private func removeFile(_ path: String) {
+    _ = FileSystemPath.withCString(path) { unlink($0) }
 }
 
 /// Where a tool's binary output goes: a file given with `-o` (written atomically) or stdout,

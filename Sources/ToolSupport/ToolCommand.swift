@@ -36,7 +36,7 @@ public let toolName: String = {
 
 /// A one-line note on stderr: `tool: message`.
 public func report(_ message: String) {
-    writeToStandardError("\(toolName): \(message)\n")
+    writeToStandardError("\(toolName): \(FileSystemPath.displayed(message))\n")
 }
 
 /// A one-line warning on stderr: `tool: warning: message`.
@@ -59,7 +59,7 @@ extension ParsableCommand {
         do {
             // `--help` can surface here or from run() (as argument parser's help command), so both go
             // through the same mapping.
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(FileSystemPath.commandLineArguments())
             try command.run()
             Foundation.exit(ToolExit.ok)
         } catch {

@@ -46,6 +46,30 @@ final class HostileStreamTests: XCTestCase {
         XCTAssertEqual(try StreamReader(from: MemorySource(sink.bytes)).header.metadata["source"], #"new\nline\r.png"#)
     }
 
+    func testPathsThatAreNotUTF8KeepTheirBytes() throws {
+        let samples: [[UInt8]] = [Array("plain/ascii.png".utf8), Array("café/üñí.jpg".utf8), [0x63, 0x61, 0x66, 0xE9, 0x2E, 0x6A],
+                                  [0xFF, 0xFE, 0x80], [0xE2, 0x82], Array("a".utf8) + [0xC3] + Array("b".utf8)]
+        for bytes in samples {
+            let path = FileSystemPath.string(fromBytes: bytes)
+            XCTAssertEqual(FileSystemPath.bytes(of: path).dropLast().map { UInt8(bitPattern: $0) }, bytes, "\(bytes)")
+        }
+        XCTAssertEqual(FileSystemPath.string(fromBytes: Array("café".utf8)), "café", "valid UTF-8 stays as it is")
+        XCTAssertEqual(FileSystemPath.displayed(FileSystemPath.string(fromBytes: [0x63, 0xE9])), "c\\xE9")
+        // A real file of such a name is listed, found and opened.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("names-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let name: [UInt8] = [0x6F, 0x6C, 0xE9, 0x2E, 0x62, 0x69, 0x6E]
+        let raw = Array(dir.path.utf8) + [0x2F] + name + [0]
+        let fd = raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) } }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(write(fd, [1, 2, 3] as [UInt8], 3), 3)
+        close(fd)
+        let listed = try XCTUnwrap(FileSystemPath.entries(of: dir.path))
+        XCTAssertEqual(listed, [FileSystemPath.string(fromBytes: name)])
+        XCTAssertEqual(try RegularFile(path: dir.path + "/" + listed[0]).readAll(), [1, 2, 3])
+    }
+
     func testRegularFileRefusesAFIFOWithoutWaitingAndReadsItsFirstBytes() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rf-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -178,6 +178,25 @@ final class HostileToolTests: XCTestCase {
         XCTAssertTrue(errors.contains("not a finite number") && errors.hasSuffix(": nan.ckpt\n"), errors)
     }
 
+    // 14. Names that are not UTF-8 are read and written as they are; a line break is escaped in metadata.
+    func testFileNamesKeepTheirBytes() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            mkdir pictures
+            synth ocean --n 2 --size 32 -q | encode -q -o "pictures/$(printf 'caf\\xe9')%d.png"
+            ingest pictures --size 32 -q | encode -q -o "$(printf 'all\\xe9').mp4"; echo "folder $?"
+            ingest "pictures/$(printf 'caf\\xe9')1.png" --size 32 -q > /dev/null; echo "argument $?"
+            ls pictures/* | ingest - --size 32 -q > /dev/null; echo "list $?"
+            cp "pictures/$(printf 'caf\\xe9')1.png" "new
+            line.png"
+            ingest "new
+            line.png" --size 32 -q | encode -q -o line.png; echo "line break $?"
+            ls | od -An -c | tr -s ' ' | tr -d '\n'
+            """, in: dir)
+        XCTAssertEqual(Array(lines(result).prefix(4)), ["folder 0", "argument 0", "list 0", "line break 0"], result.stderr)
+        XCTAssertTrue(lines(result).last?.contains("a l l 351 . m p 4") ?? false, lines(result).last ?? "")
+    }
+
     // 15. The temporary file a killed run left is removed by the next write of the same name.
     func testAKilledRunsTemporaryIsCleanedUpNextTime() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
