@@ -12,8 +12,12 @@ static void mnj_emit_message(j_common_ptr cinfo, int level) {
     mnj_error *error = (mnj_error *)cinfo->err;
     if (level >= 0) return;
     int code = cinfo->err->msg_code;
-    if (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_MUST_RESYNC ||
-        code == JWRN_HUFF_BAD_CODE || code == JWRN_BOGUS_PROGRESSION) {
+    // An arithmetic-coded scan (SOF9) rarely detects bad data; it shows as bytes left over before the
+    // next marker. Huffman-coded files from cameras sometimes carry such padding harmlessly.
+    int arithmeticLeftover = code == JWRN_EXTRANEOUS_DATA && cinfo->is_decompressor &&
+                             ((j_decompress_ptr)cinfo)->arith_code;
+    if (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_MUST_RESYNC || arithmeticLeftover ||
+        code == JWRN_HUFF_BAD_CODE || code == JWRN_ARITH_BAD_CODE || code == JWRN_BOGUS_PROGRESSION) {
         if (!error->damaged) (*cinfo->err->format_message)(cinfo, error->message);
         error->damaged = 1;
     }

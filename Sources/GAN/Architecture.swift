@@ -94,6 +94,26 @@ extension ModelConfig {
     }
 }
 
+extension ModelConfig {
+    /// A lower bound of the weights G holds, worked out from the config without building anything: a
+    /// checkpoint whose config claims a huge model must hold that many (see `Checkpoint.requireGeneratorTensors`).
+    public var minimumGeneratorWeights: Int {
+        switch architecture {
+        case .dcgan, .resize:
+            // G's first layer is a 4 × 4 transposed convolution from z; every later stage's kernel is at least 3 × 3.
+            let widths = generatorWidths
+            return zDim * widths[0] * 16 + zip(widths, widths.dropFirst() + [3]).reduce(0) { $0 + $1.0 * $1.1 * 9 }
+        case .fastgan:
+            // The 4 × 4 transposed convolution to twice c(4) channels, then a 3 × 3 convolution to twice the
+            // channels per doubling, and the last one to RGB.
+            let levels = resolution.trailingZeroBitCount - 2
+            let channels = (0...levels).map { FastGAN.generatorChannels(4 << $0, width: width) }
+            return zDim * 2 * channels[0] * 16 + (1...levels).reduce(0) { $0 + channels[$1 - 1] * 2 * channels[$1] * 9 }
+                + channels[levels] * 3 * 9
+        }
+    }
+}
+
 /// A discriminator: pictures N × 3 × R × R → logits N × 1 × h × w (one logit a picture, or a grid of
 /// patch logits).
 public protocol Discriminator: Layer {

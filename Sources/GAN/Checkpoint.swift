@@ -1,5 +1,6 @@
 import Foundation
 import Neural
+import TensorStream
 
 /// The version of the tools that writes into checkpoints.
 public let mnemosyneVersion = "0.1.0"
@@ -62,6 +63,9 @@ public struct CheckpointInfo: Equatable, Sendable {
         do { try config.validate() } catch { throw CheckpointError.notACheckpoint("\(error)") }
         guard let training = try? JSONDecoder().decode(TrainingOptions.self, from: Data(try field("training").utf8))
         else { throw CheckpointError.notACheckpoint("unreadable training options '\(metadata["training"]!)'") }
+        guard TrainingOptions.batchSizes.contains(training.batch) else {
+            throw CheckpointError.notACheckpoint("batch \(training.batch) out of range \(TrainingOptions.batchSizes)")
+        }
         guard let step = Int(try field("step")), step >= 0 else {
             throw CheckpointError.notACheckpoint("bad step '\(metadata["step"]!)'")
         }
@@ -138,7 +142,7 @@ public struct Checkpoint: Sendable {
     /// default); errors name the file.
     public init(contentsOf path: String, keeping: (String) -> Bool = { _ in true }) throws {
         do {
-            try self.init(bytes: readWholeFile(path), keeping: keeping)
+            try self.init(bytes: readCheckpointFile(path), keeping: keeping)
         } catch let error as CheckpointError {
             throw CheckpointFileError(path: path, error: error)
         }
@@ -166,12 +170,38 @@ public struct Checkpoint: Sendable {
             guard tensor.dtype == .f32 else {
                 throw CheckpointError.mismatch("tensor '\(name)' is \(tensor.dtype.rawValue), expected F32")
             }
-            result[name] = Tensor(shape: tensor.shape, scalars: try tensor.floats())
+            let values = try tensor.floats()
+            // Such weights only draw black pictures or NaN losses; training never saves them.
+            guard values.allSatisfy(\.isFinite) else {
+                throw CheckpointError.corrupt("tensor '\(name)' holds a value that is not a finite number")
+            }
+            if name.hasSuffix("running_var"), values.contains(where: { $0 < 0 }) {
+                throw CheckpointError.corrupt("tensor '\(name)' holds a negative variance")
+            }
+            result[name] = Tensor(shape: tensor.shape, scalars: values)
         }
         for name in tensors.keys.sorted() where prefixes.contains(where: name.hasPrefix) && result[name] == nil {
             throw CheckpointError.mismatch("unexpected tensor '\(name)'")
         }
         return result
+    }
+}
+
+extension Checkpoint {
+    /// Generators of up to this many weights (16 MB) are built without the file vouching for their size.
+    static let cheapGeneratorWeights = 1 << 22
+
+    /// Throws unless the tensors under `prefix` hold at least as many values as the convolution weights
+    /// of a generator of `config`: checked before that generator is built, so a small file whose config
+    /// claims a huge model is refused without allocating the model. A model small enough to build in an
+    /// instant (`cheapGeneratorWeights`) is let through, for the load to name the exact tensor that differs.
+    public func requireGeneratorTensors(for config: ModelConfig, prefix: String) throws {
+        let weights = config.minimumGeneratorWeights
+        let held = tensors.filter { $0.key.hasPrefix(prefix) }.reduce(0) { $0 + $1.value.elementCount }
+        guard weights <= max(held, Self.cheapGeneratorWeights) else {
+            throw CheckpointError.mismatch("its config (width \(config.width), zDim \(config.zDim)) needs at least "
+                                           + "\(weights) generator weights, the file holds \(held)")
+        }
     }
 }
 
@@ -183,25 +213,16 @@ func canonicalJSON<T: Encodable>(_ value: T) -> String {
     return String(decoding: try! encoder.encode(value), as: UTF8.self)
 }
 
-/// The bytes of a file, read straight into one array (a model can be a hundred megabytes).
-private func readWholeFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw CheckpointError.unreadable(String(cString: strerror(errno))) }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw CheckpointError.unreadable(String(cString: strerror(errno))) }
-    guard info.st_mode & S_IFMT == S_IFREG else { throw CheckpointError.unreadable("not a regular file") }
-    let size = Int(info.st_size)
-    var failure: Int32 = 0
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-        while count < size {
-            let got = read(fd, buffer.baseAddress! + count, size - count)
-            if got < 0 && errno == EINTR { continue }
-            if got <= 0 { failure = got < 0 ? errno : 0; break }
-            count += got
-        }
+/// The bytes of a checkpoint file, after its first bytes show it can be one: a file of another kind
+/// (a video, a text file of gigabytes) is refused before it is read.
+private func readCheckpointFile(_ path: String) throws -> [UInt8] {
+    do {
+        let file = try RegularFile(path: path)
+        try SafetensorsFile.checkPrefix(try file.read(SafetensorsFile.prefixLength), fileSize: file.size)
+        return try file.readAll()
+    } catch let error as FileReadError {
+        throw CheckpointError.unreadable(error.reason)
+    } catch let error as SafetensorsError {
+        throw CheckpointError.corrupt(error.description)
     }
-    if failure != 0 { throw CheckpointError.unreadable(String(cString: strerror(failure))) }
-    // A file that shrank while being read is caught by the format's own length checks.
-    return bytes
 }

@@ -183,7 +183,8 @@ public final class GANTrainer {
             (0..<4).reduce(UInt64(0)) { $0 | (UInt64(limbs[start + $1]) << (16 * UInt64($1))) }
         }
         guard let restored = RNG(state: words) else { throw NeuralError.invalidState("rng.state") }
-        guard let steps = named["trainer.step"], steps.count == 1, steps[0] >= 0, steps[0] == steps[0].rounded() else {
+        // Int(exactly:) refuses a fraction, a value past Int's range and NaN, any of which a file can hold.
+        guard let steps = named["trainer.step"], steps.count == 1, let savedSteps = Int(exactly: steps[0]), savedSteps >= 0 else {
             throw NeuralError.invalidState("trainer.step")
         }
         var restoredLeCam = LeCam()
@@ -198,7 +199,7 @@ public final class GANTrainer {
         try discriminatorOptimizer.loadState(GANTrainer.strip("opt.D.", from: named))
         random.rng = restored
         lecam = restoredLeCam
-        stepCount = Int(steps[0])
+        stepCount = savedSteps
     }
 
     /// Loads weights only (fine-tuning): `G.*` and `D.*`, and `G_ema.*` when present (else G_ema = G).

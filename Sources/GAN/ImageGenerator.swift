@@ -17,10 +17,11 @@ public final class ImageGenerator {
     public init(checkpoint: Checkpoint) throws {
         config = checkpoint.info.config
         usesEMA = checkpoint.info.training.emaDecay > 0
+        let prefix = usesEMA ? "G_ema." : "G."
+        try checkpoint.requireGeneratorTensors(for: config, prefix: prefix)
         // In eval mode the generator draws nothing: neither noise nor spectral-norm iterations.
         var unused = RNG(seed: 0)
         generator = try config.makeGenerator(noise: RandomSource(seed: 0), rng: &unused)
-        let prefix = usesEMA ? "G_ema." : "G."
         let named = try checkpoint.engineTensors(matching: generator.liveTensors().map { (prefix + $0.0, $0.1) },
                                                  prefixes: [prefix])
         try generator.load(Dictionary(uniqueKeysWithValues: named.map { (String($0.key.dropFirst(prefix.count)), $0.value) }))

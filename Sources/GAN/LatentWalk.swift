@@ -140,8 +140,23 @@ public enum Latents {
     }
 
     public static func random(count: Int, zDim: Int, seed: UInt64) -> [Float] {
-        var rng = RNG(seed: seed)
-        return rng.normals(count * zDim)
+        var latents = RandomLatents(seed: seed, zDim: zDim)
+        return latents.next(count)
+    }
+
+    /// The latents of `random(count:zDim:seed:)` drawn a few at a time, in order: a million pictures
+    /// never need a million latents in memory at once.
+    public struct RandomLatents {
+        private var rng: RNG
+        private let zDim: Int
+
+        public init(seed: UInt64, zDim: Int) {
+            rng = RNG(seed: seed)
+            self.zDim = zDim
+        }
+
+        /// The next `count` latents, back to back.
+        public mutating func next(_ count: Int) -> [Float] { rng.normals(count * zDim) }
     }
 
     /// A comma-separated seed list, `3,17,42`.

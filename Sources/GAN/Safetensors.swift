@@ -146,22 +146,34 @@ public struct SafetensorsFile: Equatable, Sendable {
 
     // MARK: Reading
 
-    /// Parses and validates a whole file; only the tensors whose names `keeping` accepts are copied out
-    /// (all by default), so a reader that needs a few of them holds no second copy of the rest.
-    public init(bytes: [UInt8], keeping: (String) -> Bool = { _ in true }) throws {
+    /// How many first bytes `checkPrefix` looks at: the header length and the header's first byte.
+    public static let prefixLength = 9
+
+    /// Checks a file's first bytes (`prefixLength` of them) against its size, so that a file of another
+    /// kind is refused before it is read; returns where the data section starts.
+    @discardableResult
+    public static func checkPrefix(_ prefix: some Collection<UInt8>, fileSize: Int) throws -> Int {
+        let bytes = Array(prefix.prefix(prefixLength))
         guard bytes.count >= 8 else {
-            throw SafetensorsError.truncated("\(bytes.count) bytes, shorter than the 8-byte header length")
+            throw SafetensorsError.truncated("\(fileSize) bytes, shorter than the 8-byte header length")
         }
         let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard headerLength <= UInt64(Self.maximumHeaderLength) else {
+        guard headerLength <= UInt64(maximumHeaderLength) else {
             throw SafetensorsError.badHeader("header length \(headerLength) is implausibly large")
         }
         guard headerLength >= 2 else { throw SafetensorsError.badHeader("header length \(headerLength) is too small") }
         let dataStart = 8 + Int(headerLength)
-        guard dataStart <= bytes.count else {
-            throw SafetensorsError.truncated("header needs \(headerLength) bytes, file has \(bytes.count - 8) after the length")
+        guard dataStart <= fileSize else {
+            throw SafetensorsError.truncated("header needs \(headerLength) bytes, file has \(fileSize - 8) after the length")
         }
         guard bytes[8] == UInt8(ascii: "{") else { throw SafetensorsError.badHeader("does not start with '{'") }
+        return dataStart
+    }
+
+    /// Parses and validates a whole file; only the tensors whose names `keeping` accepts are copied out
+    /// (all by default), so a reader that needs a few of them holds no second copy of the rest.
+    public init(bytes: [UInt8], keeping: (String) -> Bool = { _ in true }) throws {
+        let dataStart = try Self.checkPrefix(bytes.prefix(Self.prefixLength), fileSize: bytes.count)
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]), options: [])

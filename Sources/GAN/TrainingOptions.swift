@@ -10,6 +10,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     }
 
     public var batch = 16
+    /// The batch sizes a run accepts: the batch and every activation scale with it, so a mistyped
+    /// `--batch 100000` would take gigabytes (a CPU trains best far below the bound anyway).
+    public static let batchSizes = 1...256
     public var learningRate: Float = 2e-4
     public var loss = Loss.hinge
     /// DiffAugment's transforms, applied to real and fake pictures before D.

@@ -148,6 +148,11 @@ public final class TrainingRun {
             seed = checkpoint.info.seed
         }
         if case .initialize(let checkpoint) = start { config = checkpoint.info.config }
+        switch start {
+        case .fresh: break
+        case .initialize(let checkpoint), .resume(let checkpoint):
+            try checkpoint.requireGeneratorTensors(for: config, prefix: "G.")
+        }
         guard config.resolution == dataset.resolution else {
             throw TrainingError.resolutionMismatch(model: config.resolution, data: dataset.resolution)
         }

@@ -182,10 +182,10 @@ public enum JPEGColorModel: Sendable {
 }
 
 /// Encodes a gray or RGB picture as a JPEG, optionally tagged with an EXIF orientation (the pixels
-/// are stored as given) or stored as CMYK/YCCK. The project reads JPEGs; this writer exists so tests
-/// can make every kind the reader must handle.
+/// are stored as given), stored as CMYK/YCCK, or arithmetic-coded (SOF9). The project reads JPEGs;
+/// this writer exists so tests can make every kind the reader must handle.
 public func encodeJPEG(_ image: Image, quality: Int = 90, colorModel: JPEGColorModel = .standard,
-                       orientation: ExifOrientation = .up) throws -> [UInt8] {
+                       orientation: ExifOrientation = .up, arithmetic: Bool = false) throws -> [UInt8] {
     let source = image.channels == 1 && colorModel == .standard ? image : image.flattened()
     let samples: Image
     switch colorModel {
@@ -220,6 +220,7 @@ public func encodeJPEG(_ image: Image, quality: Int = 90, colorModel: JPEGColorM
     case .adobeCMYK: try check(mnj_set_colorspace(info, JCS_CMYK))
     case .adobeYCCK: try check(mnj_set_colorspace(info, JCS_YCCK))
     }
+    info.pointee.arith_code = arithmetic ? 1 : 0
     try check(mnj_start_compress(info))
     if orientation != .up {
         let segment = orientation.exifSegment

@@ -92,7 +92,7 @@ public struct NoUsableImage: Error, CustomStringConvertible {
 
 /// The stream header `ingest` writes for these inputs and options.
 public func ingestHeader(inputs: [String], options: IngestOptions) -> StreamHeader {
-    var metadata = ["source": inputs.first ?? "", "fit": options.fit.rawValue]
+    var metadata = ["source": StreamHeader.metadataValue(inputs.first ?? ""), "fit": options.fit.rawValue]
     if let seed = options.shuffleSeed { metadata["shuffle_seed"] = String(seed) }
     if options.flip { metadata["flip"] = "true" }
     return StreamHeader.images(height: options.size, width: options.size, metadata: metadata)
@@ -219,21 +219,26 @@ func prepareInParallel(_ paths: [String], options: IngestOptions) -> [Outcome] {
 }
 
 func prepare(path: String, options: IngestOptions) -> Outcome {
-    let bytes: [UInt8]
+    // The first bytes decide; only a picture is read whole.
+    let file: RegularFile, signature: [UInt8]
     do {
-        bytes = try readFile(path)
+        file = try RegularFile(path: path)
+        signature = try file.read(16)
     } catch {
-        return .skipped(.unreadable, "\(error)")
+        return .skipped(.unreadable, "cannot read (\(error))")
     }
-    switch FileFormat(sniffing: bytes) {
+    switch FileFormat(sniffing: signature) {
     case nil:
-        return .skipped(.notAnImage, bytes.isEmpty ? "empty file" : "not an image or video")
+        return .skipped(.notAnImage, signature.isEmpty ? "empty file" : "not an image or video")
     case .video:
         return .video
     case .png, .jpeg:
+        guard file.size <= largestPictureFile else {
+            return .skipped(.tooLarge, "too large (a file of \(file.size >> 20) MB, at most \(largestPictureFile >> 20) MB)")
+        }
         let hint: SizeHint = options.fit == .crop ? .shorterSide(atLeast: options.size) : .longerSide(atLeast: options.size)
         do {
-            return .picture(try prepare(decoded: try decodeImage(bytes, hint: hint), options: options))
+            return .picture(try prepare(decoded: try decodeImage(try file.readAll(), hint: hint), options: options))
         } catch let error as ImagingError {
             return .skipped(reason(for: error), error.description)
         } catch let error as TooSmall {
@@ -302,31 +307,9 @@ struct DatasetCleaner {
     }
 }
 
-/// A file's bytes; the error is `strerror`'s words.
-struct ReadError: Error, CustomStringConvertible {
-    var description: String
-}
-
-func readFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw ReadError(description: "cannot read (\(String(cString: strerror(errno))))") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw ReadError(description: "cannot read (\(String(cString: strerror(errno))))") }
-    guard info.st_mode & S_IFMT == S_IFREG else { throw ReadError(description: "not a regular file") }
-    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-    var filled = 0
-    while filled < bytes.count {
-        let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-        if got < 0 {
-            if errno == EINTR { continue }
-            throw ReadError(description: "cannot read (\(String(cString: strerror(errno))))")
-        }
-        if got == 0 { break }
-        filled += got
-    }
-    return filled == bytes.count ? bytes : Array(bytes.prefix(filled))
-}
+/// Picture files above this size are skipped unread as too large: the largest photographs are a
+/// few hundred megabytes, and a file must fit in memory to be decoded.
+let largestPictureFile = 1 << 30
 
 /// SplitMix64 (Steele, Lea and Flood): a tiny, well-mixed generator, enough for a reproducible shuffle.
 struct SplitMix64 {

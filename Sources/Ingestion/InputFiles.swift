@@ -1,4 +1,5 @@
 import Foundation
+import TensorStream
 
 /// Expands a tool's PATH arguments into the files to read, in a deterministic order: each argument
 /// in turn; a directory becomes every regular file below it (hidden ones left out), sorted by path;
@@ -20,14 +21,15 @@ public func inputFiles(for arguments: [String], standardInput: () -> String = re
     return files
 }
 
-/// All of stdin as text.
+/// All of stdin as text, keeping bytes that are not UTF-8 (see `FileSystemPath`): it lists file names,
+/// one a line (or NUL-separated, as `find -print0` writes them).
 public func readStandardInput() -> String {
-    String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    FileSystemPath.string(fromBytes: FileHandle.standardInput.readDataToEndOfFile().map { $0 == 0 ? 0x0A : $0 })
 }
 
 private func expand(_ path: String) -> [String] {
     var info = stat()
-    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [path] }
+    guard FileSystemPath.withCString(path, { stat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [path] }
     var found: [String] = []
     var visited: Set<[UInt64]> = []
     collect(path, info, into: &found, visited: &visited)
@@ -41,13 +43,13 @@ private func inByteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographi
 /// the tree ends. Hidden files and folders (.git, .DS_Store, editor backups) are not part of a data set.
 private func collect(_ folder: String, _ info: stat, into found: inout [String], visited: inout Set<[UInt64]>) {
     guard visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted,
-          let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+          let names = FileSystemPath.entries(of: folder) else { return }
     let prefix = folder.hasSuffix("/") ? folder : folder + "/"
     // Sorted, so which of two links to one folder reads it does not depend on the directory's order.
     for name in names.sorted(by: inByteOrder) where !name.hasPrefix(".") {
         let full = prefix + name
         var entry = stat()
-        guard stat(full, &entry) == 0 else {
+        guard FileSystemPath.withCString(full, { stat($0, &entry) }) == 0 else {
             found.append(full)  // a dangling link: reading it reports it
             continue
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import TensorStream
 
 /// What `encode` can write.
 public enum EncodeFormat: String, CaseIterable, Sendable {
@@ -33,9 +34,11 @@ public struct EncodeOptionError: Error, CustomStringConvertible, Sendable {
     init(_ description: String) { self.description = description }
 }
 
-/// Writes a file as a whole: `body` fills a temporary path in the same folder, then the file is moved to
-/// `path`; when `body` throws, nothing is left at `path`. The tool passes its atomic-file helper here.
-public typealias AtomicFileWriter = (_ path: String, _ body: (_ temporaryPath: String) throws -> Void) throws -> Void
+/// Stages a file: `body` fills a temporary path in the same folder; the returned commit moves the file to
+/// `path`. When `body` throws, or the commit is dropped uncalled, nothing is left at `path` and its
+/// previous file is untouched. The tool passes its atomic-file helper here.
+public typealias AtomicFileWriter = (_ path: String, _ body: (_ temporaryPath: String) throws -> Void) throws
+    -> () throws -> Void
 
 /// What an encode did, for the tool's closing line.
 public struct EncodeSummary: Sendable {
@@ -70,8 +73,9 @@ public struct EncodeJob {
         let output = output == "-" ? nil : output
         if let output, output.isEmpty { throw EncodeOptionError("the output path is empty") }
         guard (1...16).contains(scale) else { throw EncodeOptionError("--scale must be 1 to 16, got \(scale)") }
-        if let fps, !(fps.isFinite && fps > 0 && fps <= 1000) {
-            throw EncodeOptionError("--fps must be above 0 and at most 1000, got \(fps)")
+        if let fps, !StreamHeader.frameRates.contains(fps) {
+            throw EncodeOptionError("--fps must be from \(StreamHeader.frameRates.lowerBound) to "
+                                    + "\(StreamHeader.frameRates.upperBound), got \(fps)")
         }
         var grid: Grid?
         if let gridText {
@@ -146,18 +150,15 @@ public struct EncodeJob {
             summary.height = encoder.outputHeight
         } else if let sequence {
             let upsampler = Upsampler(factor: scale)
-            var written: [String] = []
-            do {
-                while let frame = try frames.next() {
-                    let path = sequence.path(for: written.count + 1)
-                    try writePNG(try upsampler.upsample(frame), to: path, writeFile: writeFile)
-                    written.append(path)
-                }
-            } catch {
-                for path in written { unlink(path) }  // a failed sequence leaves no run of frames that looks whole
-                throw error
+            // Every frame is staged, then all are put in place: a failed or interrupted run leaves neither
+            // a run of frames that looks whole nor any loss among the files of an earlier run.
+            var staged: [() throws -> Void] = []
+            while let frame = try frames.next() {
+                staged.append(try stagePNG(try upsampler.upsample(frame), to: sequence.path(for: staged.count + 1),
+                                           writeFile: writeFile))
             }
-            let index = written.count
+            for commit in staged { try commit() }
+            let index = staged.count
             summary.framesWritten = index
             summary.destination = index == 1 ? sequence.path(for: 1)
                                              : "\(sequence.path(for: 1)) ... \(sequence.path(for: index))"
@@ -195,15 +196,19 @@ public struct EncodeJob {
         }
         if let output {
             var encoder: VideoEncoder?
-            try writeFile(output) { temporaryPath in encoder = try encode(to: .file(temporaryPath), shownAs: output) }
+            try writeFile(output) { temporaryPath in encoder = try encode(to: .file(temporaryPath), shownAs: output) }()
             guard let encoder else { throw MediaError("the output was not written", file: output) }
             return encoder
         }
-        // A regular file on stdout can be rewritten, so MP4 gets its index in front (libav reopens it by
-        // name for that, truncating it); a pipe, or a file opened to append to (`>>`), gets a stream
-        // written as it comes.
-        if isRegularFile(STDOUT_FILENO) && fcntl(STDOUT_FILENO, F_GETFL) & O_APPEND == 0 {
-            return try encode(to: .file("/dev/fd/\(STDOUT_FILENO)"), shownAs: "stdout")
+        // A regular file on stdout that holds nothing yet can be rewritten, so MP4 gets its index in front
+        // (libav reopens it by name for that, truncating it); a pipe, a file opened to append to (`>>`)
+        // or one the shell already wrote into (`{ echo; encode; } > f`) gets a stream written as it comes.
+        if isRegularFile(STDOUT_FILENO) && fcntl(STDOUT_FILENO, F_GETFL) & O_APPEND == 0
+            && lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0 {
+            let encoder = try encode(to: .file("/dev/fd/\(STDOUT_FILENO)"), shownAs: "stdout")
+            // The reopened file had its own offset: what the shell writes next must follow the video.
+            lseek(STDOUT_FILENO, 0, SEEK_END)
+            return encoder
         }
         return try encode(to: .stream(fd: STDOUT_FILENO, name: "stdout"), shownAs: "stdout")
     }
@@ -219,13 +224,18 @@ public struct EncodeJob {
     }
 
     private func writePNG(_ image: Image, to path: String?, writeFile: AtomicFileWriter) throws {
-        let bytes = try encodePNG(image)
         guard let path else {
-            try writeBytes(bytes, to: STDOUT_FILENO, name: "stdout")
+            try writeBytes(try encodePNG(image), to: STDOUT_FILENO, name: "stdout")
             return
         }
-        try writeFile(path) { temporaryPath in
-            let fd = open(temporaryPath, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        try stagePNG(image, to: path, writeFile: writeFile)()
+    }
+
+    /// Writes `image` as a PNG under a temporary name; the returned commit puts it at `path`.
+    private func stagePNG(_ image: Image, to path: String, writeFile: AtomicFileWriter) throws -> () throws -> Void {
+        let bytes = try encodePNG(image)
+        return try writeFile(path) { temporaryPath in
+            let fd = FileSystemPath.withCString(temporaryPath) { open($0, O_WRONLY | O_TRUNC | O_CLOEXEC) }
             guard fd >= 0 else { throw MediaError("cannot write (\(String(cString: strerror(errno))))", file: path) }
             defer { close(fd) }
             try writeBytes(bytes, to: fd, name: path)
@@ -242,7 +252,7 @@ public struct EncodeJob {
         } else {
             value = Double(text)
         }
-        guard let value, value.isFinite, value > 0, value <= 1000 else {
+        guard let value, StreamHeader.frameRates.contains(value) else {
             throw MediaError("the stream's fps metadata '\(text)' is not a frame rate (use --fps)", file: input)
         }
         return value

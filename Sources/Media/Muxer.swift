@@ -1,5 +1,6 @@
 import CAV
 import Foundation
+import TensorStream
 
 /// Where encoded bytes go: a path (seekable, so MP4 can put its index first) or an open descriptor
 /// that is written straight through (pipes: MP4 is then fragmented).
@@ -42,8 +43,8 @@ final class Muxer {
         guard let packet = Packet() else { throw MediaError("out of memory", file: file) }
         self.packet = packet
         // A file name lets the MP4 muxer reopen the file for its faststart pass.
-        var fileName: String? = nil
-        if case .file(let path) = destination { fileName = path }
+        var fileName: [CChar]? = nil
+        if case .file(let path) = destination { fileName = FileSystemPath.bytes(of: path) }
         try check(avformat_alloc_output_context2(&output, nil, setup.container, fileName),
                   "libavformat cannot write \(setup.container)", file: file)
         guard let output else { throw MediaError("libavformat cannot write \(setup.container)", file: file) }
@@ -83,7 +84,8 @@ final class Muxer {
 
         switch destination {
         case .file(let path):
-            try check(avio_open(&output.pointee.pb, path, AVIO_FLAG_WRITE), "cannot create the file", file: path)
+            try check(FileSystemPath.withCString(path) { avio_open(&output.pointee.pb, $0, AVIO_FLAG_WRITE) },
+                      "cannot create the file", file: path)
         case .stream(let fd, _):
             customIO = try descriptorIO(fd, name: file)
             output.pointee.pb = customIO

@@ -1,5 +1,6 @@
 import CAV
 import Foundation
+import TensorStream
 import Imaging
 
 /// The video containers `VideoEncoder` writes.
@@ -168,13 +169,14 @@ private func padLumaEdges(_ frame: UnsafeMutablePointer<AVFrame>, contentWidth: 
     }
 }
 
-/// GIF: every frame is kept (at its input size) until the end, because one palette for the whole clip
-/// needs every colour first; then frames are upsampled again, mapped to the palette and encoded.
+/// GIF: one palette for the whole clip needs every colour first, so each frame (at its input size)
+/// waits in a temporary file until the end rather than in memory (900 frames of 256 x 256 would hold
+/// 177 MB); then the frames are read back one at a time, upsampled again, mapped to the palette and encoded.
 private final class GIFSink: FrameSink {
     private let upsampler: Upsampler
     private let frameRate: AVRational
     private let destination: VideoDestination
-    private var frames: [Image] = []
+    private var frames: FrameSpill?
     private var histogram = ColorHistogram()
 
     init(scale: Int, frameRate: AVRational, destination: VideoDestination) {
@@ -185,22 +187,23 @@ private final class GIFSink: FrameSink {
 
     func write(_ image: Image, index: Int) throws {
         histogram.add(try upsampler.upsample(image))
-        frames.append(image)
+        if frames == nil { frames = try FrameSpill(width: image.width, height: image.height, file: destination.name) }
+        try frames!.append(image)
     }
 
     func finish() throws {
-        guard let first = frames.first else { return }
+        guard let frames, frames.count > 0 else { return }
         let name = destination.name
         // 255 colours: the last entry stays transparent, so the encoder can leave unchanged pixels out.
         var mapper = PaletteMapper(palette: histogram.medianCutPalette(maxColors: 255))
-        let width = first.width * upsampler.factor, height = first.height * upsampler.factor
+        let width = frames.width * upsampler.factor, height = frames.height * upsampler.factor
         let muxer = try Muxer(Muxer.Setup(container: "gif", codec: "gif", pixelFormat: AV_PIX_FMT_PAL8,
                                           width: width, height: height, frameRate: frameRate),
                               destination: destination)
         let frame = try OwnedFrame(format: AV_PIX_FMT_PAL8, width: width, height: height)
-        for (index, image) in frames.enumerated() {
+        for index in 0..<frames.count {
             try check(av_frame_make_writable(frame.pointer), "out of memory", file: name)
-            let indices = mapper.indices(of: try upsampler.upsample(image))
+            let indices = mapper.indices(of: try upsampler.upsample(try frames.frame(index)))
             guard let pixels = frame.pointer.pointee.data.0, let table = frame.pointer.pointee.data.1 else {
                 throw MediaError("out of memory", file: name)
             }
@@ -213,6 +216,54 @@ private final class GIFSink: FrameSink {
             try muxer.encode(frame.pointer)
         }
         try muxer.finish()
+    }
+}
+
+/// RGB frames of one size parked in a temporary file (in $TMPDIR, else /tmp) that loses its name at
+/// once, so nothing is left behind however the tool ends; read back by index.
+private final class FrameSpill {
+    let width: Int, height: Int
+    private(set) var count = 0
+    private let writeFD: Int32
+    private let reader: RegularFile
+    /// The output the frames are for, named in messages.
+    private let file: String
+
+    init(width: Int, height: Int, file: String) throws {
+        let folder = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        var template = Array("\(folder)/.mnemosyne-frames-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else {
+            throw MediaError("cannot make a temporary file in \(folder) (\(String(cString: strerror(errno))))", file: file)
+        }
+        let path = String(cString: template)
+        defer { unlink(path) }
+        do {
+            reader = try RegularFile(path: path)
+        } catch {
+            close(fd)
+            throw MediaError("cannot read back a temporary file in \(folder) (\(error))", file: file)
+        }
+        (self.width, self.height, self.writeFD, self.file) = (width, height, fd, file)
+    }
+
+    deinit { close(writeFD) }
+
+    private var frameBytes: Int { width * height * 3 }
+
+    func append(_ image: Image) throws {
+        do {
+            try image.pixels.withUnsafeBytes { try writeAll(writeFD, $0) }
+        } catch let error as POSIXWriteError {
+            throw MediaError("cannot keep a frame in a temporary file (\(String(cString: strerror(error.code))))", file: file)
+        }
+        count += 1
+    }
+
+    func frame(_ index: Int) throws -> Image {
+        let pixels = try reader.read(frameBytes, at: index * frameBytes)
+        guard pixels.count == frameBytes else { throw MediaError("a frame kept in a temporary file is missing", file: file) }
+        return Image(width: width, height: height, channels: 3, pixels: pixels)
     }
 }
 
@@ -243,7 +294,7 @@ private final class Y4MSink: FrameSink {
         frame = try OwnedFrame(format: AV_PIX_FMT_YUV420P, width: scaledWidth, height: scaledHeight)
         switch destination {
         case .file(let path):
-            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            fd = FileSystemPath.withCString(path) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
             guard fd >= 0 else { throw MediaError("cannot create the file (\(String(cString: strerror(errno))))", file: path) }
             ownsDescriptor = true
         case .stream(let descriptor, _):

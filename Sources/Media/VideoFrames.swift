@@ -1,6 +1,7 @@
 import CAV
 import Foundation
 import Imaging
+import TensorStream
 
 /// Decodes the best video stream of a file (mp4, webm, mov, mkv, gif, ... whatever libavformat reads)
 /// and calls `body` with every `every`-th frame as an upright RGB image (a stream's display rotation is
@@ -30,7 +31,10 @@ private final class DemuxedVideo {
 
     init(path: String) throws {
         self.path = path
-        try check(avformat_open_input(&format, path, nil, nil), "cannot open video", file: path)
+        var opened: UnsafeMutablePointer<AVFormatContext>?
+        try check(FileSystemPath.withCString(path) { avformat_open_input(&opened, $0, nil, nil) }, "cannot open video",
+                  file: path)
+        format = opened
         guard let format else { throw MediaError("cannot open video", file: path) }
         try check(avformat_find_stream_info(format, nil), "cannot read the stream layout", file: path)
         var codec: UnsafePointer<AVCodec>?
@@ -55,19 +59,21 @@ private final class DemuxedVideo {
     }
 
     /// Reads every packet of the video stream and hands each decoded frame to `body`. A damaged packet
-    /// is skipped (as players do); a file that yields no frame at all is an error.
+    /// is skipped (as players do); a file that yields no frame at all is an error, and so, once every
+    /// frame it holds was handed over, is one that was damaged or ended before the frames it announces.
     func decodeFrames(_ body: (UnsafeMutablePointer<AVFrame>) throws -> Void) throws {
         guard let format, let decoder else { return }
         guard let packet = Packet(), let frame = OwnedFrame() else {
             throw MediaError("out of memory", file: path)
         }
-        var decoded = 0, lastError: Int32 = 0
+        var decoded = 0, lastError: Int32 = 0, lastTimestamp = Int64.min
         func drain() throws {
             while true {
                 let status = avcodec_receive_frame(decoder, frame.pointer)
                 if status == avErrorAgain || status == avErrorEOF { return }
                 if status < 0 { lastError = status; return }
                 decoded += 1
+                lastTimestamp = max(lastTimestamp, frame.pointer.pointee.best_effort_timestamp)
                 defer { av_frame_unref(frame.pointer) }
                 try body(frame.pointer)
             }
@@ -87,6 +93,24 @@ private final class DemuxedVideo {
         if decoded == 0 {
             throw MediaError(lastError < 0 ? "no decodable video frame (\(avErrorText(lastError)))"
                                            : "no video frames", file: path)
+        }
+        if lastError < 0 { throw MediaError("damaged video data (\(avErrorText(lastError)))", file: path) }
+        // A file cut short ends cleanly at a packet boundary; only what its header announces shows the
+        // loss: a frame count (MP4), or a duration (WebM) that the last frame falls well short of.
+        guard let stream = format.pointee.streams[Int(streamIndex)] else { return }
+        let announced = Int(stream.pointee.nb_frames)
+        if decoded < announced {
+            throw MediaError("the video ends early: \(decoded) of its \(announced) frames could be read", file: path)
+        }
+        let duration = format.pointee.duration
+        let rate = av_q2d(stream.pointee.r_frame_rate)
+        if duration > 0 && lastTimestamp != Int64.min && rate > 0 {  // Int64.min: libav's AV_NOPTS_VALUE
+            let lastFrameEnds = Double(lastTimestamp) * av_q2d(stream.pointee.time_base) + 1 / rate
+            let announcedEnd = Double(duration) / Double(AV_TIME_BASE)
+            if lastFrameEnds + 2 / rate < announcedEnd {
+                throw MediaError(String(format: "the video ends early: frames stop at %.2f s of %.2f s",
+                                        lastFrameEnds, announcedEnd), file: path)
+            }
         }
     }
 

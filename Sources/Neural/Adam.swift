@@ -55,7 +55,8 @@ public final class Adam {
 
     /// Restores `stateTensors()` output; throws on a missing name or wrong shape before changing anything.
     public func loadState(_ named: [String: Tensor]) throws {
-        guard let step = named["step"], step.count == 1, step[0] >= 0, step[0] == step[0].rounded() else {
+        // Int(exactly:) refuses a fraction, a value past Int's range and NaN, any of which a file can hold.
+        guard let step = named["step"], step.count == 1, let savedSteps = Int(exactly: step[0]), savedSteps >= 0 else {
             throw NeuralError.missingTensor("step")
         }
         var pairs: [(Tensor, Tensor)] = []
@@ -68,7 +69,7 @@ public final class Adam {
             }
         }
         for (own, source) in pairs { own.assign(source) }
-        stepCount = Int(step[0])
+        stepCount = savedSteps
     }
 }
 

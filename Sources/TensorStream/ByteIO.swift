@@ -27,7 +27,7 @@ public final class FileDescriptorSource: ByteSource {
 
     /// Opens `path` for reading.
     public convenience init(path: String) throws {
-        let fd = open(path, O_RDONLY)
+        let fd = FileSystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
             throw StreamError(.io("cannot open: \(String(cString: strerror(errno)))"), at: .stream, source: path)
         }
@@ -90,4 +90,56 @@ public final class MemorySink: ByteSink {
     public init() {}
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws { self.bytes += bytes }
+}
+
+/// Why a `RegularFile` could not be read: `strerror`'s words, or "not a regular file".
+public struct FileReadError: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+    init(_ reason: String) { self.reason = reason }
+    static func fromErrno() -> FileReadError { FileReadError(String(cString: strerror(errno))) }
+}
+
+/// A regular file opened for reading, for inputs that must be files (pictures, checkpoints). Never
+/// blocks on a FIFO or a device: it is checked before it is opened (opening a FIFO waits for a writer),
+/// and opened without waiting in case it was swapped in between. Its first bytes can be read on their
+/// own, so a file is judged by its signature before its size costs any memory.
+public final class RegularFile {
+    public let fd: Int32
+    /// The size when opened.
+    public let size: Int
+
+    public init(path: String) throws {
+        var info = stat()
+        guard FileSystemPath.withCString(path, { stat($0, &info) }) == 0 else { throw FileReadError.fromErrno() }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw FileReadError("not a regular file") }
+        let fd = FileSystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        guard fd >= 0 else { throw FileReadError.fromErrno() }
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw FileReadError("not a regular file")
+        }
+        self.fd = fd
+        size = Int(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Up to `count` bytes from `offset` (fewer only at the end of the file).
+    public func read(_ count: Int, at offset: Int = 0) throws -> [UInt8] {
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(0, count)) { buffer, filled in
+            while filled < count {
+                let got = pread(fd, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { failure = got < 0 ? errno : 0; break }
+                filled += got
+            }
+        }
+        if failure != 0 { throw FileReadError(String(cString: strerror(failure))) }
+        return bytes
+    }
+
+    /// The whole file as it was when opened (a file that shrank since gives what is left).
+    public func readAll() throws -> [UInt8] { try read(size) }
 }

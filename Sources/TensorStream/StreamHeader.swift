@@ -1,3 +1,5 @@
+import Foundation
+
 /// The element type of a stream's records.
 public enum DType: UInt8, Sendable, CustomStringConvertible {
     case u8 = 1
@@ -15,6 +17,9 @@ public struct StreamHeader: Equatable, Sendable {
     public static let magic: [UInt8] = Array("MTNS".utf8)
     public static let version: UInt8 = 1
     public static let maxRank = 8
+    /// The frame rates an `fps` metadata value may give: what a video encoder can time (a frame per
+    /// 100 s at the slowest) and what a viewer can show.
+    public static let frameRates = 0.01...1000.0
 
     public var dtype: DType
     /// The shape of one record; images are height × width × channels (RGB: 3).
@@ -33,6 +38,12 @@ public struct StreamHeader: Equatable, Sendable {
         var metadata = metadata
         if metadata["kind"] == nil { metadata["kind"] = "image" }
         return StreamHeader(dtype: .u8, shape: [height, width, 3], metadata: metadata)
+    }
+
+    /// `text` made fit for a metadata value: a line break (a file name may hold one) written as `\n`,
+    /// as a value is one line.
+    public static func metadataValue(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
     }
 
     /// Elements in one record.

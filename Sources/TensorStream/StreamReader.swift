@@ -51,8 +51,7 @@ public final class StreamReader {
         }
         guard lead == StreamWriter.recordMarker else { throw error(.badMarker) }
         let size = header.recordByteCount
-        if payload.count != size { payload = [UInt8](repeating: 0, count: size) }
-        let gotPayload = try fill(&payload, count: size)
+        let gotPayload = try fillRecord(&payload, count: size)
         guard gotPayload == size else { throw error(.truncatedRecord(got: gotPayload, expected: size)) }
         var crcBytes = [UInt8](repeating: 0, count: 4)
         guard try fill(&crcBytes, count: 4) == 4 else { throw error(.truncatedRecord(got: size, expected: size + 4)) }
@@ -161,32 +160,60 @@ public final class StreamReader {
         return StreamHeader(dtype: dtype, shape: shape, metadata: metadata)
     }
 
-    /// Copies `count` bytes into the front of `destination`; fewer only at end of input.
-    private func fill(_ destination: inout [UInt8], count: Int) throws -> Int {
-        var copied = 0
-        while copied < count {
+    /// Reads a record of `count` bytes into `payload` (resized to `count`); fewer only at end of input.
+    /// A header may declare records of gigabytes, so a new size grows the buffer as the bytes arrive
+    /// (doubling) rather than at once: a short or lying input costs only what it holds.
+    private func fillRecord(_ payload: inout [UInt8], count: Int) throws -> Int {
+        if payload.count == count { return try fill(&payload, count: count) }
+        payload.removeAll(keepingCapacity: true)
+        var got = 0
+        while got < count {
+            let piece = min(count - got, max(got, 1 << 20))
+            payload.append(contentsOf: repeatElement(0, count: piece))
+            let n = try fill(&payload, from: got, count: piece)
+            got += n
+            guard n == piece else { break }
+        }
+        return got
+    }
+
+    /// Reads the source; its errors name this stream (a path given as input may be a folder, say).
+    private func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        do {
+            return try source.read(into: buffer)
+        } catch var error as StreamError where error.source.isEmpty {
+            error.source = sourceName
+            throw error
+        }
+    }
+
+    /// Copies `count` bytes into `destination` from index `offset`; fewer only at end of input.
+    private func fill(_ destination: inout [UInt8], from offset: Int = 0, count: Int) throws -> Int {
+        let limit = offset + count
+        var copied = offset
+        while copied < limit {
             if start == end {
                 if atEnd { break }
-                if count - copied >= buffer.count {
+                if limit - copied >= buffer.count {
                     // Large records bypass the buffer.
                     let n = try destination.withUnsafeMutableBytes {
-                        try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[copied..<count]))
+                        try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[copied..<limit]))
                     }
                     if n == 0 { atEnd = true } else { copied += n }
                     continue
                 }
-                let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+                let n = try buffer.withUnsafeMutableBytes { try read(into: $0) }
                 if n == 0 { atEnd = true; break }
                 start = 0
                 end = n
             }
-            let n = min(count - copied, end - start)
+            let n = min(limit - copied, end - start)
             destination.withUnsafeMutableBytes { out in
                 buffer.withUnsafeBytes { out.baseAddress!.advanced(by: copied).copyMemory(from: $0.baseAddress! + start, byteCount: n) }
             }
             start += n
             copied += n
         }
-        return copied
+        return copied - offset
     }
 }

@@ -72,9 +72,7 @@ public final class Progress {
         return "\(s)s"
     }
 
-    private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
+    private func write(_ text: String) { writeToStandardError(text) }
 }
 
 /// When a log or a pipe gets its next progress line: at each tenth of the work (at most one every

@@ -7,6 +7,10 @@ import Foundation
 public enum StopSignal {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var stopRequested = false
+    /// Whether the first signal only raises `requested` (the tool then saves its work).
+    nonisolated(unsafe) private static var graceful = false
+    /// Nesting depth of `whileSaving`: while above 0, no signal ends the process.
+    nonisolated(unsafe) private static var savingDepth = 0
     /// The pipe's write end, read by the signal handler (set before the handler is installed).
     nonisolated(unsafe) private static var wakeFD: Int32 = -1
 
@@ -21,7 +25,22 @@ public enum StopSignal {
         lock.lock(); stopRequested = true; lock.unlock()
     }
 
-    static func install(graceful: Bool) {
+    /// From now on the first SIGINT/SIGTERM only raises `requested`, and the tool saves its work. Before
+    /// that (while reading its input, say) a signal ends it at once: there is nothing to save yet, and a
+    /// tool blocked on a read would never look at the flag.
+    public static func saveOnStop() {
+        lock.lock(); graceful = true; lock.unlock()
+    }
+
+    /// Runs `body` (the writing of a result that cannot be written atomically, such as a checkpoint to
+    /// stdout) with signals deferred: an insistent second Ctrl-C must not leave it cut short.
+    public static func whileSaving<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); savingDepth += 1; lock.unlock()
+        defer { lock.lock(); savingDepth -= 1; lock.unlock() }
+        return try body()
+    }
+
+    static func install() {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }  // no pipe: keep the default action (exit at once)
         wakeFD = fds[1]
@@ -32,7 +51,7 @@ public enum StopSignal {
                 let n = read(readFD, &byte, 1)
                 if n < 0 && errno == EINTR { continue }
                 guard n == 1 else { return }
-                onSignal(graceful: graceful)
+                onSignal()
             }
         }
         watcher.start()
@@ -48,11 +67,16 @@ public enum StopSignal {
         }
     }
 
-    private static func onSignal(graceful: Bool) {
+    private static func onSignal() {
         lock.lock()
         let second = stopRequested
         stopRequested = true
+        let (graceful, saving) = (self.graceful, savingDepth > 0)
         lock.unlock()
+        if saving {
+            report("saving; the tool stops once the file is complete")
+            return
+        }
         if !graceful || second {
             // Not a tool that saves on stop, or the user insisted: leave no partial output.
             AtomicFile.removeUnfinished()

@@ -36,7 +36,7 @@ public let toolName: String = {
 
 /// A one-line note on stderr: `tool: message`.
 public func report(_ message: String) {
-    FileHandle.standardError.write(Data("\(toolName): \(message)\n".utf8))
+    writeToStandardError("\(toolName): \(FileSystemPath.displayed(message))\n")
 }
 
 /// A one-line warning on stderr: `tool: warning: message`.
@@ -46,15 +46,20 @@ public func warn(_ message: String) {
 
 extension ParsableCommand {
     /// Parses the command line and runs the tool with the project's conventions: errors as one line on
-    /// stderr, exit 0 / 1 (runtime) / 2 (usage) / 130 (interrupted, work saved). With `graceful`, the
-    /// first SIGINT/SIGTERM only raises `StopSignal.requested` (the tool saves and throws `Interrupted`);
-    /// otherwise a signal removes unfinished output files and exits 130 at once.
-    public static func runAsTool(graceful: Bool = false) -> Never {
-        StopSignal.install(graceful: graceful)
+    /// stderr, exit 0 / 1 (runtime) / 2 (usage) / 130 (interrupted, work saved). A signal removes
+    /// unfinished output files and exits 130 at once, unless the tool has called
+    /// `StopSignal.saveOnStop()`: from then on the first SIGINT/SIGTERM only raises
+    /// `StopSignal.requested` (the tool saves and throws `Interrupted`).
+    public static func runAsTool() -> Never {
+        reserveStandardDescriptors()
+        // A write to a pipe nobody reads fails with EPIPE instead of killing the tool, so a message to
+        // a closed stderr is merely lost; a closed stdout ends the tool below as SIGPIPE would.
+        signal(SIGPIPE, SIG_IGN)
+        StopSignal.install()
         do {
             // `--help` can surface here or from run() (as argument parser's help command), so both go
             // through the same mapping.
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(FileSystemPath.commandLineArguments())
             try command.run()
             Foundation.exit(ToolExit.ok)
         } catch {
@@ -65,6 +70,7 @@ extension ParsableCommand {
     /// Reports `error` in one line and returns its exit code.
     static func finish(with error: Error) -> Int32 {
         AtomicFile.removeUnfinished()
+        if !(error is Interrupted) && standardOutputReaderIsGone() { exitAsBrokenPipe() }
         switch error {
         case let interrupted as Interrupted:
             report(interrupted.description)

@@ -22,7 +22,8 @@ struct Encode: ParsableCommand {
         terminal): an MP4 with its index in front when stdout is a file, a fragmented MP4 into a pipe. \
         Files are written under a temporary name and renamed when complete.
 
-        Exit status: 0 ok, 1 runtime error (bad stream, I/O), 2 usage, 130 interrupted (no output left).
+        Exit status: 0 ok, 1 runtime error (bad stream, I/O), 2 usage, 130 interrupted (no output left)\
+        , 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "Image stream to read (u8 H x W x 3 records); '-' or nothing reads stdin.")
@@ -73,7 +74,8 @@ struct Encode: ParsableCommand {
             writeFile: { path, body in
                 let file = try AtomicFile(path: path)
                 try body(file.writePath)
-                try file.commit()
+                try file.finishWriting()
+                return file.commit
             },
             progress: { progress.update($0) })
         var line = "wrote \(summary.framesWritten) frame\(summary.framesWritten == 1 ? "" : "s") "

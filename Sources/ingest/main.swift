@@ -23,7 +23,7 @@ struct IngestCommand: ParsableCommand {
           ingest --every 10 clip.mp4 > frames.tns
 
         Exit status: 0 ok, 1 runtime error (no usable image, I/O), 2 usage, 130 interrupted \
-        (the records read so far are written).
+        (the records read so far are written), 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: ArgumentHelp("Files, folders, or - for paths on stdin.", valueName: "PATH"))
@@ -91,6 +91,9 @@ struct IngestCommand: ParsableCommand {
 
         let destination = try BinaryOutput(path: output, what: "an image stream")
         let files = inputFiles(for: paths)
+        // From here a stop writes the records so far; before (reading a path list on stdin, say) a
+        // signal ends ingest at once, as there is nothing to save.
+        StopSignal.saveOnStop()
         let writer = try StreamWriter(header: ingestHeader(inputs: paths, options: options), to: destination.sink)
         let progress = Progress(total: files.count, unit: "files", quiet: quiet)
         let summary = try ingest(
@@ -107,4 +110,4 @@ struct IngestCommand: ParsableCommand {
 
 extension SquareFit: ExpressibleByArgument {}
 
-IngestCommand.runAsTool(graceful: true)
+IngestCommand.runAsTool()

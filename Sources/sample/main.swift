@@ -18,8 +18,8 @@ struct Sample: ParsableCommand {
           sample plato.ckpt --n 64 --seed 7 | encode -o grid.png --grid 8x8
           sample plato.ckpt --seeds 3,17,42 --psi 0.7 | encode -o named.png --grid 3x1
 
-        Exit status: 0 ok, 1 runtime error (bad checkpoint, I/O), 2 usage, 130
-        interrupted.
+        Exit status: 0 ok, 1 runtime error (bad checkpoint, I/O), 2 usage, 130 \
+        interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "The checkpoint (from train).")
@@ -34,7 +34,8 @@ struct Sample: ParsableCommand {
     @Option(help: "Comma-separated seeds, one picture each (e.g. 3,17,42).")
     var seeds: String?
 
-    @Option(help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
+    // Unconditional, so a negative value (`--psi -1`, a mirror through the mean) is not taken for an option.
+    @Option(parsing: .unconditional, help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
     var psi: Float = 1
 
     @Option(name: .short, help: ArgumentHelp("Output file (default: stdout).", valueName: "file"))
@@ -54,17 +55,18 @@ struct Sample: ParsableCommand {
         let out = try BinaryOutput(path: output, what: "an image stream")
         let generator = try ImageGenerator(contentsOf: checkpoint)
         let zDim = generator.zDim
-        let latents = truncate(
-            seedList.map { $0.flatMap { Latents.forSeed($0, zDim: zDim) } }
-                ?? Latents.random(count: count, zDim: zDim, seed: seed),
-            psi: psi)
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
-                            metadata: ["source": checkpoint]),
+                            metadata: ["source": StreamHeader.metadataValue(checkpoint)]),
             to: out.sink)
+        // Latents are drawn a batch at a time, so --n only costs time.
+        var randomLatents = Latents.RandomLatents(seed: seed, zDim: zDim)
         try generator.forEachImage(
-            count: latents.count / zDim,
-            latents: { Array(latents[($0.lowerBound * zDim)..<($0.upperBound * zDim)]) },
+            count: seedList?.count ?? count,
+            latents: { range in
+                truncate(seedList.map { list in range.flatMap { Latents.forSeed(list[$0], zDim: zDim) } }
+                             ?? randomLatents.next(range.count), psi: psi)
+            },
             body: { try writer.write($0) })
         try out.commit()
     }

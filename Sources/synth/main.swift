@@ -18,7 +18,7 @@ struct SynthCommand: ParsableCommand {
           synth butterfly --n 16 | encode -o butterflies.png --grid 4x4
           synth --list
 
-        Exit status: 0 ok, 1 runtime error, 2 usage, 130 interrupted.
+        Exit status: 0 ok, 1 runtime error, 2 usage, 130 interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "The set to render (see --list).")

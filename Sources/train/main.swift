@@ -21,7 +21,8 @@ struct Train: ParsableCommand {
         0). --resume continues a saved run exactly (its options, optimizer, step and
         random state); --steps is then the run's total. On SIGINT/SIGTERM the current
         step finishes, the checkpoint is written (to --checkpoint and the output) and
-        train exits 130; interrupt twice to quit at once.
+        train exits 130; interrupt twice to quit at once (but not halfway through
+        writing the final checkpoint). A periodic save that fails is a warning.
 
         Examples:
           ingest plato/ | train --steps 2000 > plato.ckpt
@@ -31,8 +32,8 @@ struct Train: ParsableCommand {
           train faces.tns --resume run.ckpt --checkpoint run.ckpt -o faces.ckpt
           walk plato.ckpt --n 300 | train --init plato.ckpt --steps 500 > echo.ckpt
 
-        Exit status: 0 ok, 1 runtime error (bad input, diverged, I/O), 2 usage, 130
-        interrupted (saved).
+        Exit status: 0 ok, 1 runtime error (bad input, diverged, I/O), 2 usage, 130 \
+        interrupted (saved), 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "The image stream (default: stdin).")
@@ -101,7 +102,9 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more") }
         if let minutes, !(minutes > 0 && minutes.isFinite) { throw ValidationError("--minutes must be a positive number") }
-        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let batch, !TrainingOptions.batchSizes.contains(batch) {
+            throw ValidationError("--batch must be from \(TrainingOptions.batchSizes.lowerBound) to \(TrainingOptions.batchSizes.upperBound)")
+        }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if let width, width < 1 { throw ValidationError("--width must be at least 1") }
         if let zDim, zDim < 1 { throw ValidationError("--z-dim must be at least 1") }
@@ -133,9 +136,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let out = try BinaryOutput(path: output, what: "a checkpoint")
-        if let preview {
-            try FileManager.default.createDirectory(atPath: preview, withIntermediateDirectories: true)
-        }
+        if let preview { try makePreviewFolder(preview) }
         let dataset = try readDataset()
         let start = try trainingStart()
         // A fine-tuned model keeps its architecture, and so takes that architecture's defaults.
@@ -155,6 +156,8 @@ struct Train: ParsableCommand {
             warn("the saved run had \(saved.info.datasetSize) pictures, this stream has \(dataset.count)")
         }
 
+        // From here a stop saves the run; before, there was nothing to save and a signal ends train at once.
+        StopSignal.saveOnStop()
         let firstStep = run.step
         let progress = Progress(total: max(0, steps - firstStep), unit: "steps", quiet: quiet)
         let batchSize = run.options.batch
@@ -170,16 +173,20 @@ struct Train: ParsableCommand {
                 progress.update(done, status: String(format: "D %.3f  G %.3f  %.1f img/s",
                                                      dLoss, gLoss, imagesPerSecond))
             case .checkpoint(let saved):
-                try save(saved, to: checkpoint!)
+                // A periodic save that fails (a full disk) costs that save, not the run and its final output.
+                saveWarningOnFailure(saved, to: checkpoint!)
             case .preview(let step, let images, let count):
                 try writePreview(images, count: count, step: step, resolution: run.config.resolution)
             }
         }
 
         let final = try run.checkpoint()
-        if let checkpoint { try save(final, to: checkpoint) }
-        try final.write { try out.sink.write($0) }
-        try out.commit()
+        try StopSignal.whileSaving {
+            try final.write { try out.sink.write($0) }
+            try out.commit()
+            // The output holds the same checkpoint, so failing to save the run's copy loses nothing.
+            if let checkpoint { saveWarningOnFailure(final, to: checkpoint) }
+        }
         let summary = "step \(run.step) of \(steps), \(dataset.count) pictures of \(dataset.resolution)x\(dataset.resolution)"
             + " in " + Progress.duration(progress.elapsed) + ", checkpoint to \(out.name)"
         if outcome == .stopped { throw Interrupted("stopped at \(summary)") }
@@ -199,21 +206,13 @@ struct Train: ParsableCommand {
     }
 
     func readDataset() throws -> ImageDataset {
+        let reader = try StreamReader.open(input)
+        try reader.requireImages()
         do {
-            let reader = try StreamReader.open(input)
-            try reader.requireImages()
-            let dataset: ImageDataset
-            do {
-                dataset = try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1],
-                                           records: { try reader.next(into: &$0) }, shouldStop: { StopSignal.requested })
-            } catch let error as DatasetError {
-                throw ToolFailure("\(error): \(reader.sourceName)")
-            }
-            if StopSignal.requested { throw Interrupted("interrupted while reading the pictures; nothing written") }
-            return dataset
-        } catch where StopSignal.requested && !(error is Interrupted) {
-            // Ctrl-C in `ingest | train` also stops ingest, whose stream then ends mid-record: not a data error.
-            throw Interrupted("interrupted while reading the pictures; nothing written")
+            return try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1],
+                                    records: { try reader.next(into: &$0) })
+        } catch let error as DatasetError {
+            throw ToolFailure("\(error): \(reader.sourceName)")
         }
     }
 
@@ -230,6 +229,35 @@ struct Train: ParsableCommand {
         try file.commit()
     }
 
+    /// Creates the preview folder (and its parents) before training, so that a file in the way or a
+    /// folder we may not write into is a one-line error now, not hours later.
+    func makePreviewFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            // Foundation's error is a multi-line dump; the system's reason is in its underlying error.
+            let reason: String
+            if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
+               underlying.domain == NSPOSIXErrorDomain {
+                reason = String(cString: strerror(Int32(underlying.code)))
+            } else {
+                var info = stat()
+                reason = stat(path, &info) == 0 ? "Not a directory" : "cannot create it"
+            }
+            throw ToolFailure("cannot use the preview folder: \(reason): \(path)")
+        }
+        guard access(path, W_OK) == 0 else {
+            throw ToolFailure("cannot use the preview folder: \(String(cString: strerror(errno))): \(path)")
+        }
+    }
+
+    /// Saves the run to --checkpoint, only warning when that fails.
+    func saveWarningOnFailure(_ saved: Checkpoint, to path: String) {
+        do { try save(saved, to: path) } catch {
+            warn("could not save step \(saved.info.step) to --checkpoint (the run goes on): \(error)")
+        }
+    }
+
     func writePreview(_ images: [Float], count: Int, step: Int, resolution: Int) throws {
         let cells = Pixels.records(fromBatch: images, count: count, size: resolution).map {
             Image(width: resolution, height: resolution, pixels: $0)
@@ -241,4 +269,4 @@ struct Train: ParsableCommand {
     }
 }
 
-Train.runAsTool(graceful: true)
+Train.runAsTool()

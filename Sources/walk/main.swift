@@ -22,8 +22,8 @@ struct Walk: ParsableCommand {
           walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 | encode -o loop.mp4
           walk plato.ckpt --latents keys.tns --interp lerp | encode -o path.webm
 
-        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage,
-        130 interrupted.
+        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, \
+        130 interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "The checkpoint (from train).")
@@ -53,7 +53,8 @@ struct Walk: ParsableCommand {
     @Flag(help: "Return to the first keyframe at the end, seamlessly.")
     var loop = false
 
-    @Option(help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
+    // Unconditional, so a negative value (`--psi -1`, a mirror through the mean) is not taken for an option.
+    @Option(parsing: .unconditional, help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
     var psi: Float = 1
 
     @Option(help: "Seed of the random keyframes.")
@@ -67,12 +68,19 @@ struct Walk: ParsableCommand {
 
     func validate() throws {
         guard frames >= 1 else { throw ValidationError("--n must be at least 1") }
-        guard fps > 0, fps.isFinite else { throw ValidationError("--fps must be positive") }
+        guard StreamHeader.frameRates.contains(fps) else {
+            throw ValidationError("--fps must be from \(StreamHeader.frameRates.lowerBound) to \(StreamHeader.frameRates.upperBound)")
+        }
         guard psi.isFinite else { throw ValidationError("--psi must be a number") }
         let sources = [keys != nil, seeds != nil, latents != nil].filter { $0 }.count
         guard sources <= 1 else { throw ValidationError("use one of --keys, --seeds, --latents") }
-        if let keys { guard keys >= 1 else { throw ValidationError("--keys must be at least 1") } }
+        if let keys, !Self.keyCounts.contains(keys) {
+            throw ValidationError("--keys must be from 1 to \(Self.keyCounts.upperBound)")
+        }
     }
+
+    /// Every keyframe is held in memory; a walk through more keys than this would show each for an instant.
+    static let keyCounts = 1...100_000
 
     func run() throws {
         let out = try BinaryOutput(path: output, what: "an image stream")
@@ -94,7 +102,7 @@ struct Walk: ParsableCommand {
                                   loop: loop, psi: psi)
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
-                            metadata: ["fps": fpsText, "source": checkpoint]),
+                            metadata: ["fps": fpsText, "source": StreamHeader.metadataValue(checkpoint)]),
             to: out.sink)
         let progress = Progress(total: frames, unit: "frames", quiet: quiet)
         try generator.forEachImage(count: frames, latents: { walk.latents(frames: $0) }) { record in
@@ -107,7 +115,7 @@ struct Walk: ParsableCommand {
     }
 
     /// `30`, or `29.97` when not whole.
-    var fpsText: String { fps == fps.rounded() ? String(Int(fps)) : String(fps) }
+    var fpsText: String { Int(exactly: fps).map(String.init) ?? String(fps) }
 
     /// Every record of an f32 latent stream, each of `zDim` values.
     func readLatents(_ path: String, zDim: Int) throws -> [[Float]] {

@@ -137,6 +137,24 @@ final class JPEGTests: XCTestCase {
         XCTAssertThrowsError(try decodeJPEG([]))
     }
 
+    /// Arithmetic coding (SOF9) decodes, and its damaged data is an error as Huffman's is, not a garbage picture.
+    func testArithmeticCodedFilesDecodeAndTheirDamageIsAnError() throws {
+        let picture = wavePicture(width: 64, height: 64, seed: 5)
+        let file = try encodeJPEG(picture, quality: 90, arithmetic: true)
+        XCTAssertTrue(file.indices.dropLast().contains { file[$0] == 0xFF && file[$0 + 1] == 0xC9 }, "an SOF9 marker")
+        XCTAssertLessThan(meanAbsoluteDifference(try decodeJPEG(file).image, picture), 3)
+        // The scan's second half replaced by noise (without 0xFF, so no marker appears in it).
+        var damaged = file
+        var state: UInt32 = 7
+        for index in (file.count / 2)..<(file.count - 2) {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            damaged[index] = UInt8(truncatingIfNeeded: state >> 24) % 0xFF
+        }
+        XCTAssertThrowsError(try decodeJPEG(damaged)) { error in
+            guard case ImagingError.corrupt = error else { return XCTFail("\(error)") }
+        }
+    }
+
     /// Random (but repeatable) damage anywhere in either format: every outcome is a picture or a thrown error.
     func testMutatedFilesNeverCrash() throws {
         let jpeg = try encodeJPEG(wavePicture(width: 48, height: 40, seed: 2), quality: 80)

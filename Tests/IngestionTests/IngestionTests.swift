@@ -103,6 +103,30 @@ final class IngestionTests: XCTestCase {
                       summary.description)
     }
 
+    /// Files are judged by their first bytes before their size costs memory, and a FIFO is never waited on.
+    func testHugeFilesAndFIFOsAreSkippedWithoutBeingRead() throws {
+        let good = try file("good.png", try encodePNG(pattern(0)))
+        // Sparse files: a 40 GB "JPEG" (a JPEG signature, then nothing) and 2 GB of text.
+        let bigPicture = try file("big.jpg", [0xFF, 0xD8, 0xFF, 0xE0])
+        XCTAssertEqual(truncate(bigPicture, 40 << 30), 0)
+        let bigText = try file("big.txt", Array("just words ".utf8))
+        XCTAssertEqual(truncate(bigText, 2 << 30), 0)
+        let fifo = path("f.jpg")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let before = usage.ru_maxrss
+        var options = IngestOptions()
+        options.size = 32
+        let (records, warnings, summary) = try run([good, bigPicture, bigText, fifo], options)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        XCTAssertLessThan(usage.ru_maxrss - before, 200 << 10, "kilobytes of peak memory")
+        XCTAssertEqual(records.count, 1)
+        XCTAssertEqual(summary.skipped, [.tooLarge: 1, .notAnImage: 1, .unreadable: 1])
+        XCTAssertTrue(warnings[0].hasPrefix("too large"), warnings[0])
+        XCTAssertTrue(warnings[2].contains("not a regular file"), warnings[2])
+    }
+
     /// Crop measures the shorter side against the minimum, pad the longer one.
     func testMinimumSizeFollowsTheFit() throws {
         let banner = try file("banner.png", try encodePNG(pattern(0, width: 100, height: 20)))

@@ -9,7 +9,7 @@ final class EncodeJobTests: XCTestCase {
         var finalPaths: [String] = []
         var temporaryPaths: [String] = []
 
-        func write(_ path: String, _ body: (String) throws -> Void) throws {
+        func write(_ path: String, _ body: (String) throws -> Void) throws -> () throws -> Void {
             let temporary = path + ".partial"
             XCTAssertTrue(FileManager.default.createFile(atPath: temporary, contents: nil))
             temporaryPaths.append(temporary)
@@ -19,8 +19,10 @@ final class EncodeJobTests: XCTestCase {
                 try? FileManager.default.removeItem(atPath: temporary)
                 throw error
             }
-            XCTAssertEqual(rename(temporary, path), 0)
-            finalPaths.append(path)
+            return {
+                XCTAssertEqual(rename(temporary, path), 0)
+                self.finalPaths.append(path)
+            }
         }
     }
 

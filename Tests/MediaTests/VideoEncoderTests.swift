@@ -126,6 +126,29 @@ final class VideoEncoderTests: XCTestCase {
         }
     }
 
+    /// A GIF's frames wait on disk for the palette, not in memory.
+    func testGIFDoesNotHoldItsFramesInMemory() throws {
+        let dir = try Fixtures.temporaryDirectory(self)
+        let path = dir.appendingPathComponent("long.gif").path
+        let base = Fixtures.gradientFrames(count: 1, width: 256, height: 256)[0]
+        let encoder = try VideoEncoder(format: .gif, width: 256, height: 256, settings: VideoSettings(fps: 30),
+                                       destination: .file(path))
+        /// Resident memory now, in bytes (not the peak, which an earlier test may have set higher).
+        func resident() throws -> Int {
+            let fields = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8).split(separator: " ")
+            return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        }
+        let before = try resident()
+        for index in 0..<240 {  // 47 MB of frames, each its own copy
+            var frame = base
+            frame[index % 256, 0, 0] = UInt8(index % 251)
+            try encoder.append(frame)
+        }
+        XCTAssertLessThan(try resident() - before, 20 << 20, "bytes held before the palette is made")
+        try encoder.finish()
+        XCTAssertEqual(try Fixtures.probe(path).frames, 240)
+    }
+
     func testY4MHasExactLayoutForOddSizes() throws {
         let dir = try Fixtures.temporaryDirectory(self)
         let path = dir.appendingPathComponent("clip.y4m").path

@@ -38,20 +38,37 @@ final class VideoFramesTests: XCTestCase {
         XCTAssertThrowsError(try forEachVideoFrame(path: missing, every: 0) { _ in })
     }
 
-    func testTruncatedVideoYieldsTheFramesBeforeTheCut() throws {
+    /// A cut video gives the frames before the cut, then an error naming the file (ingest warns with it).
+    func testTruncatedVideoYieldsTheFramesBeforeTheCutThenSaysSo() throws {
         let dir = try Fixtures.temporaryDirectory(self)
-        let path = dir.appendingPathComponent("clip.webm").path
-        let encoder = try VideoEncoder(format: .webm, width: 32, height: 32, settings: VideoSettings(),
-                                       destination: .file(path))
-        for frame in Fixtures.gradientFrames(count: 20, width: 32, height: 32) { try encoder.append(frame) }
-        try encoder.finish()
-        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
-        let cut = dir.appendingPathComponent("cut.webm")
-        try whole.prefix(whole.count * 2 / 3).write(to: cut)
-        var count = 0
-        try forEachVideoFrame(path: cut.path, every: 1) { _ in count += 1 }
-        XCTAssertGreaterThan(count, 0)
-        XCTAssertLessThan(count, 20)
+        for format in [VideoFormat.webm, .mp4] {
+            let path = dir.appendingPathComponent("clip.\(format.rawValue)").path
+            let encoder = try VideoEncoder(format: format, width: 32, height: 32, settings: VideoSettings(),
+                                           destination: .file(path))
+            for frame in Fixtures.gradientFrames(count: 60, width: 32, height: 32) { try encoder.append(frame) }
+            try encoder.finish()
+            if format == .mp4 {
+                // With its index at the end, a cut MP4 does not open at all; with it in front, it plays on.
+                let front = dir.appendingPathComponent("front.mp4").path
+                let ffmpeg = try Fixtures.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-i", path, "-c", "copy",
+                                                                  "-movflags", "+faststart", front])
+                XCTAssertEqual(ffmpeg.status, 0)
+                XCTAssertEqual(rename(front, path), 0)
+            }
+            let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+            let cut = dir.appendingPathComponent("cut.\(format.rawValue)")
+            try whole.prefix(whole.count * 5 / 6).write(to: cut)
+            var count = 0
+            XCTAssertThrowsError(try forEachVideoFrame(path: cut.path, every: 1) { _ in count += 1 }, "\(format)") { error in
+                XCTAssertTrue(error is MediaError)
+                XCTAssertTrue("\(error)".hasSuffix(cut.path), "\(error)")
+            }
+            XCTAssertGreaterThan(count, 0, "\(format)")
+            XCTAssertLessThan(count, 60, "\(format)")
+            var wholeCount = 0
+            try forEachVideoFrame(path: path, every: 1) { _ in wholeCount += 1 }
+            XCTAssertEqual(wholeCount, 60, "\(format)")
+        }
     }
 }
 

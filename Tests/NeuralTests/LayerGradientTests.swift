@@ -133,6 +133,16 @@ final class LayerGradientTests: XCTestCase {
         checkGradients(wrappedLinear, input: randomTensor([3, 5], seed: 35), training: false)
     }
 
+    /// FastGAN's down block: a strided path and an average-pool path, averaged (smooth activations, so
+    /// the finite differences cross no kink).
+    func testParallelPathsSumTheirGradientsAndNameTheirPaths() {
+        let block = ParallelPaths([("main", Sequential([Conv2d(4, 6, kernel: 4, stride: 2, padding: 1), Tanh()])),
+                                   ("direct", Sequential([AvgPool2d(kernel: 2), Conv2d(4, 6, kernel: 1), Tanh()]))], scale: 0.5)
+        initialise(block, seed: 60)
+        checkGradients(block, input: randomTensor([2, 4, 8, 6], seed: 61))
+        XCTAssertEqual(block.parameters.map(\.name), ["main.0.weight", "main.0.bias", "direct.1.weight", "direct.1.bias"])
+    }
+
     func testSequentialChainsGradientsAndNames() {
         let model = Sequential([Conv2d(3, 4, kernel: 3, stride: 2, padding: 1, bias: false), BatchNorm2d(4), LeakyReLU(0.2),
                                 ConvTranspose2d(4, 2, kernel: 4, stride: 2, padding: 1), Tanh()])

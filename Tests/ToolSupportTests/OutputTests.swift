@@ -83,6 +83,41 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(try entries(dir), ["pipe"])
     }
 
+    func testStaleTemporariesOfDeadProcessesAreRemovedOthersKept() throws {
+        let dir = try folder()
+        // A process id no process has now: a child that has exited and been reaped.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = child.processIdentifier
+        let names = [".out.mp4.tmp-\(dead)-12345", ".out.mp4.tmp-\(getpid())-777", ".other.mp4.tmp-\(dead)-1",
+                     ".out.mp4.tmp-notes"]
+        for name in names { XCTAssertTrue(FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: nil)) }
+        let file = try AtomicFile(path: dir.appendingPathComponent("out.mp4").path)
+        try file.commit()
+        XCTAssertEqual(try entries(dir), [".other.mp4.tmp-\(dead)-1", ".out.mp4.tmp-\(getpid())-777", ".out.mp4.tmp-notes",
+                                          "out.mp4"],
+                       "only the dead process's temporary of this name went; the running one's and others stay")
+    }
+
+    func testFilesStagedTogetherAppearOnlyWhenCommitted() throws {
+        let dir = try folder()
+        let old = dir.appendingPathComponent("00001.png").path
+        try Data("old frame".utf8).write(to: URL(fileURLWithPath: old))
+        var staged: [AtomicFile] = []
+        for index in 1...3 {
+            let file = try AtomicFile(path: dir.appendingPathComponent(String(format: "%05d.png", index)).path)
+            try Array("frame \(index)".utf8).withUnsafeBytes { try file.sink.write($0) }
+            try file.finishWriting()
+            staged.append(file)
+        }
+        XCTAssertEqual(try String(contentsOfFile: old, encoding: .utf8), "old frame")
+        XCTAssertEqual(try entries(dir).filter { !$0.hasPrefix(".") }, ["00001.png"])
+        staged.removeAll()  // dropped uncommitted, as when the run fails or is interrupted
+        XCTAssertEqual(try entries(dir), ["00001.png"], "the old frame stays, no temporary is left")
+    }
+
     func testAtomicFileRefusesADirectoryBeforeWriting() throws {
         let dir = try folder()
         XCTAssertThrowsError(try AtomicFile(path: dir.path)) { error in
@@ -101,6 +136,18 @@ final class OutputTests: XCTestCase {
         try output.commit()
         let reader = try StreamReader(path: path)
         XCTAssertEqual(try reader.readAllBytes(), [[1, 2, 3]])
+    }
+
+    func testBinaryOutputCreatesItsTemporaryFileAtTheFirstWrite() throws {
+        let dir = try folder()
+        let output = try BinaryOutput(path: dir.appendingPathComponent("m.ckpt").path)
+        XCTAssertEqual(try entries(dir), [], "nothing on disk while the tool works towards its output")
+        try Array("weights".utf8).withUnsafeBytes { try output.sink.write($0) }
+        XCTAssertEqual(try entries(dir).count, 1)
+        try output.commit()
+        XCTAssertEqual(try entries(dir), ["m.ckpt"])
+        XCTAssertThrowsError(try BinaryOutput(path: dir.appendingPathComponent("missing/m.ckpt").path),
+                             "an unwritable path is still refused at once")
     }
 
     func testDurations() {
