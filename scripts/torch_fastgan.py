@@ -4,7 +4,9 @@ speed comparison (scripts/bench-vs-torch). Modules are laid out so that every st
 engine's (G.init.0.weight_orig, D.down_16.main.0.weight_u, ...). Spectral norm is PyTorch's hook-based
 `torch.nn.utils.spectral_norm`, whose names (weight_orig, weight_u, weight_v) the engine's checkpoints use.
 
-Run on its own it times the training step: python scripts/torch_fastgan.py [RESOLUTION] [WIDTH] [BATCH] [STEPS].
+Run on its own it times the training step (median of STEPS after 2 warm-up steps):
+    python scripts/torch_fastgan.py [RESOLUTION] [WIDTH] [BATCH] [STEPS] [THREADS]
+THREADS sets torch's intra-op threads (default: torch's choice, the cores).
 """
 import sys
 import time
@@ -238,10 +240,12 @@ class TrainingStep:
                 average.lerp_(current, 1 - self.ema_decay)
             for (_, average), (_, current) in zip(self.g_ema.named_buffers(), self.g.named_buffers()):
                 average.copy_(current)
-        return float(loss_d), float(loss_g)
+        return float(loss_d.detach()), float(loss_g.detach())
 
 
-def main(resolution=64, width=16, batch=8, steps=10):
+def main(resolution=64, width=16, batch=8, steps=10, threads=None):
+    if threads:
+        torch.set_num_threads(threads)
     torch.manual_seed(0)
     step = TrainingStep(resolution, width, batch)
     real = torch.rand(batch, 3, resolution, resolution) * 2 - 1
