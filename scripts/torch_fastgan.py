@@ -4,7 +4,8 @@ speed comparison (scripts/bench-vs-torch). Modules are laid out so that every st
 engine's (G.init.0.weight_orig, D.down_16.main.0.weight_u, ...). Spectral norm is PyTorch's hook-based
 `torch.nn.utils.spectral_norm`, whose names (weight_orig, weight_u, weight_v) the engine's checkpoints use.
 
-Run on its own it times the training step (median of STEPS after 2 warm-up steps):
+Run on its own it times the training step (median of STEPS after 2 warm-up steps, and the CPU time of all
+threads per step, which a busy machine disturbs less):
     python scripts/torch_fastgan.py [RESOLUTION] [WIDTH] [BATCH] [STEPS] [THREADS]
 THREADS sets torch's intra-op threads (default: torch's choice, the cores).
 """
@@ -252,14 +253,16 @@ def main(resolution=64, width=16, batch=8, steps=10, threads=None):
     for _ in range(2):
         step(real)
     times = []
+    cpu = time.process_time()
     for _ in range(steps):
         start = time.perf_counter()
         step(real)
         times.append(time.perf_counter() - start)
     seconds = sorted(times)[len(times) // 2]
+    cpu_per_step = (time.process_time() - cpu) / steps
     gp, dp = (sum(p.numel() for p in net.parameters()) for net in (step.g, step.d))
     print(f"torch {torch.__version__} threads={torch.get_num_threads()} fastgan res={resolution} width={width} "
-          f"batch={batch} G={gp / 1e6:.2f}M D={dp / 1e6:.2f}M step median {seconds * 1000:.1f} ms of {steps}  ({batch / seconds:.1f} img/s)")
+          f"batch={batch} G={gp / 1e6:.2f}M D={dp / 1e6:.2f}M step median {seconds * 1000:.1f} ms of {steps}  ({batch / seconds:.1f} img/s), cpu {cpu_per_step * 1000:.1f} ms/step")
 
 
 if __name__ == "__main__":
