@@ -193,17 +193,17 @@ class TrainingStep:
     (margins U[0.8, 1) per logit) + LeCam (weight 0.1, decay 0.99) + the decoders' L1 on a random quadrant;
     Adam on D; G on a fresh fake through DiffAugment and the updated D; Adam on G; G's moving average."""
 
-    def __init__(self, resolution, width, batch, z_dim=128, lecam_weight=0.1, ema_decay=0.999):
+    def __init__(self, resolution, width, z_dim=128, lecam_weight=0.1, ema_decay=0.999):
         self.g, self.d = Generator(resolution, width, z_dim), Discriminator(resolution, width)
-        self.g_ema = Generator(resolution, width, z_dim).eval()
-        self.g_ema.load_state_dict(self.g.state_dict())
         for net in (self.g, self.d):
             for name, p in net.named_parameters():
                 if name.endswith("weight_orig"):
                     nn.init.normal_(p, 0, 0.02)
+        self.g_ema = Generator(resolution, width, z_dim).eval()
+        self.g_ema.load_state_dict(self.g.state_dict())
         self.opt_g = torch.optim.Adam(self.g.parameters(), 2e-4, betas=(0.5, 0.99))
         self.opt_d = torch.optim.Adam(self.d.parameters(), 2e-4, betas=(0.5, 0.99))
-        self.batch, self.z_dim, self.lecam_weight, self.ema_decay = batch, z_dim, lecam_weight, ema_decay
+        self.z_dim, self.lecam_weight, self.ema_decay = z_dim, lecam_weight, ema_decay
         self.real_average = self.fake_average = 0.0
 
     def lecam(self, real, fake):
@@ -248,7 +248,7 @@ def main(resolution=64, width=16, batch=8, steps=10, threads=None):
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)
-    step = TrainingStep(resolution, width, batch)
+    step = TrainingStep(resolution, width)
     real = torch.rand(batch, 3, resolution, resolution) * 2 - 1
     for _ in range(2):
         step(real)
