@@ -142,7 +142,7 @@ def main():
     g.zero_grad()
     loss_g = -d(fake2).mean()
     loss_g.backward()
-    out["losses"] = [float(hinge), float(whole_loss), float(part_loss), float(loss_g)]
+    out["losses"] = [float(x.detach()) for x in (hinge, whole_loss, part_loss, loss_g)]
     out["dx"] = strided(fake2.grad)
     out["D.input"] = summary(fake2.grad)
     for name, p in g.named_parameters():
