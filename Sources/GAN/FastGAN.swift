@@ -172,6 +172,9 @@ public final class FastGANDiscriminator: Discriminator {
     private let level16: Int, level8: Int
     private var features16: Tensor?, features8: Tensor?
 
+    /// The last `reconstructionLoss`'s pictures (its real pictures', N × 3 × 32 × 32: whole, and the
+    /// quadrant) and their L1 losses, to inspect; valid until the next call.
+    public private(set) var lastReconstructions: (whole: Tensor, part: Tensor, wholeLoss: Float, partLoss: Float)?
     /// The reconstruction whose gradient the next backward adds to the trunk's.
     private var pending: (count: Int, quadrant: (top: Int, left: Int))?
     private let decoderInput = Tensor(shape: [0])
@@ -236,30 +239,32 @@ public final class FastGANDiscriminator: Discriminator {
         precondition(n > 0 && n <= features8.shape[0] && target.shape[0] >= n && target.shape[2] == resolution)
         // The whole picture from the 8 × 8 features.
         copyFirstSamples(n, of: features8, into: decoderInput)
-        var loss = reconstruct(with: wholeDecoder, target: target, count: n, top: 0, left: 0, side: resolution,
-                               featureGradient: wholeFeatureGradient)
+        let whole = reconstruct(with: wholeDecoder, target: target, count: n, top: 0, left: 0, side: resolution,
+                                featureGradient: wholeFeatureGradient)
         // A random quadrant from the matching quadrant of the 16 × 16 features.
         let quadrant = rng.integer(below: 4)
         let (top, left) = (quadrant / 2, quadrant % 2)
         copyFirstSamples(n, of: features16, into: firstSamples)
         decoderInput.crop(firstSamples, top: 8 * top, left: 8 * left, height: 8, width: 8)
         let half = resolution / 2
-        loss += reconstruct(with: partDecoder, target: target, count: n, top: half * top, left: half * left, side: half,
-                            featureGradient: partFeatureGradient)
+        let part = reconstruct(with: partDecoder, target: target, count: n, top: half * top, left: half * left, side: half,
+                               featureGradient: partFeatureGradient)
         pending = (n, (8 * top, 8 * left))
-        return loss
+        lastReconstructions = (whole.picture, part.picture, whole.loss, part.loss)
+        return whole.loss + part.loss
     }
 
     /// Runs `decoder` on `decoderInput`, scores it by L1 against the window of `target`'s first `count`
     /// pictures averaged down (or repeated up) to the reconstruction size, trains the decoder by it and
-    /// keeps the gradient for the features in `featureGradient`.
+    /// keeps the gradient for the features in `featureGradient`. Returns the reconstruction (the
+    /// decoder's own output buffer) and its loss.
     private func reconstruct(with decoder: Sequential, target: Tensor, count: Int, top: Int, left: Int, side: Int,
-                             featureGradient: Tensor) -> Float {
+                             featureGradient: Tensor) -> (picture: Tensor, loss: Float) {
         let reconstruction = decoder.forward(decoderInput, training: true)
         resampleWindow(of: target, count: count, top: top, left: left, side: side, into: reconstructionTarget)
         let loss = meanAbsoluteError(reconstruction, reconstructionTarget, gradient: reconstructionGradient)
         featureGradient.assign(decoder.backward(reconstructionGradient))
-        return loss
+        return (reconstruction, loss)
     }
 
     // dlogits: N × 1 × 5 × 5 → dx: N × 3 × R × R, adding a pending reconstruction's gradients to the

@@ -1,19 +1,24 @@
 // Engine benchmark (scripts/bench-engine): per-layer GFLOP/s at the reference shapes, the training
 // step at R64 W64 batch 16, generator frames/s at 64 and 128, depthwise 3×3 convolution (direct kernels
-// against the grouped GEMM path). One line per figure, on stdout.
+// against the grouped GEMM path). One line per figure, on stdout. `--arch=fastgan` times fastgan instead:
+// its step at R64 with `train`'s defaults (width 16, batch 8, random hinge, LeCam, DiffAugment,
+// reconstruction) and its generator at its default widths.
 import Foundation
 import GAN
 import Neural
 
 let usage = """
-    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise] [--compare-threading] [--column-budget=FLOATS]
+    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS]
       STEPS  timed training steps (median; default 10, at least 3); layers and the generator run half as many
+      --arch=fastgan  the fastgan step and generator (no per-layer profile: it walks a plain stack of layers)
+      --arch=resize   dcgan's shapes with the resize generator
       MNEMOSYNE_GEMM_THREADING=openBLAS|engine selects the GEMM threading for the whole run
     """
 var steps = 10
 /// `--only`: one part (for peak-memory and profiler runs); nil runs them all.
 var only: String?
 var compareThreading = false
+var architecture = Architecture.dcgan
 for argument in CommandLine.arguments.dropFirst() {
     let value = argument.split(separator: "=", maxSplits: 1).dropFirst().first.map(String.init)
     if argument == "--help" || argument == "-h" {
@@ -23,6 +28,8 @@ for argument in CommandLine.arguments.dropFirst() {
         steps = count
     } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate", "depthwise"].contains(value) {
         only = value
+    } else if argument.hasPrefix("--arch="), let value, let chosen = Architecture(rawValue: value) {
+        architecture = chosen
     } else if argument == "--compare-threading" {
         compareThreading = true
     } else if argument.hasPrefix("--column-budget="), let budget = value.flatMap({ Int($0) }), budget > 0 {
@@ -32,8 +39,18 @@ for argument in CommandLine.arguments.dropFirst() {
         exit(2)
     }
 }
-let batch = 16
-let config = ModelConfig(resolution: 64, width: 64, zDim: 128)
+let isFastGAN = architecture == .fastgan
+if isFastGAN && only == "layers" {
+    FileHandle.standardError.write(Data("bench-engine: --only=layers profiles a plain stack of layers, not fastgan\n".utf8))
+    exit(2)
+}
+/// fastgan as `train` makes it at 64 pixels; dcgan (and resize) at the reference shapes of scripts/bench-vs-torch.
+let defaults = TrainingOptions(defaultsFor: architecture)
+let batch = isFastGAN ? defaults.batch : 16
+let config = isFastGAN ? ModelConfig.trainingDefault(resolution: 64, architecture: .fastgan)
+    : ModelConfig(resolution: 64, width: 64, zDim: 128, architecture: architecture)
+let trainerOptions = GANTrainerOptions(batch: batch, lr: defaults.learningRate, loss: defaults.loss, emaDecay: defaults.emaDecay,
+                                       lecamWeight: defaults.lecam, seed: 1)
 
 func gflops(_ multiplyAdds: Int, _ seconds: Double) -> String { String(format: "%.1f", 2 * Double(multiplyAdds) / seconds / 1e9) }
 func resourceUsage() -> rusage {
@@ -57,7 +74,7 @@ if only == nil {
     print("sgemm \(size)x\(size)x\(size): \(gflops(size * size * size, seconds)) GFLOP/s (the ceiling for the layers below)")
 }
 print("openblas core \(BLAS.coreName), GEMM threading \(BLAS.threading.rawValue), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: batch, seed: 1))
+let trainer = try GANTrainer(config: config, options: trainerOptions)
 var rng = RNG(seed: 2)
 let real = Tensor(shape: [batch, 3, 64, 64])
 for i in 0..<real.count { real[i] = rng.uniform() * 2 - 1 }
@@ -65,7 +82,8 @@ for i in 0..<real.count { real[i] = rng.uniform() * 2 - 1 }
 // Per layer: G at batch 16, D at batch 32 (the step runs D on real and fake together).
 let latent = Tensor(shape: [batch, 128, 1, 1])
 rng.fillNormal(latent.buffer)
-func runs(_ part: String) -> Bool { only == nil || only == part }
+/// fastgan's nets are not plain stacks of layers, which the per-layer profile walks.
+func runs(_ part: String) -> Bool { (only == nil || only == part) && !(isFastGAN && part == "layers") }
 let layerSteps = max(3, steps / 2)
 for (label, model, input) in !runs("layers") ? [] : [("G", trainer.generator, latent),
                               ("D", trainer.discriminator, Tensor(shape: [2 * batch, 3, 64, 64], repeating: 0.1))] {
@@ -85,13 +103,15 @@ if runs("step") {
     _ = trainer.discriminator.forward(real, training: true)
     let dMACs = trainer.discriminator.totalMultiplyAdds
     // G forward twice, G backward (2×, no input gradient needed at the latent but counted), D on 2N fwd + bwd (3×),
-    // D on N fwd + input gradient (2×).
+    // D on N fwd + input gradient (2×); fastgan's decoders are not counted.
     let stepMACs = gMACs * (1 + 1 + 2) + dMACs * (2 * 3 + 2)
     // CPU time (all threads) per step as well: on a shared machine it shows the work apart from the waiting.
     let cpuBefore = processorSeconds()
     let stepSeconds = Benchmark.median(runs: steps, warmup: 2) { trainer.step(real: real) }
     let cpuPerStep = (processorSeconds() - cpuBefore) / Double(steps + 2)
-    print("step R64 W64 batch \(batch): median \(ms(stepSeconds)) ms of \(steps) (\(String(format: "%.1f", Double(batch) / stepSeconds)) img/s), \(gflops(stepMACs, stepSeconds)) GFLOP/s effective, cpu \(ms(cpuPerStep)) ms/step")
+    let label = isFastGAN ? "fastgan R64 W\(config.width) batch \(batch), \(trainerOptions.loss.rawValue), LeCam \(trainerOptions.lecamWeight)"
+        : "\(architecture == .resize ? "resize " : "")R64 W64 batch \(batch)"
+    print("step \(label): median \(ms(stepSeconds)) ms of \(steps) (\(String(format: "%.1f", Double(batch) / stepSeconds)) img/s), \(gflops(stepMACs, stepSeconds)) GFLOP/s effective, cpu \(ms(cpuPerStep)) ms/step")
 
     // The threading choice, A B A B in one process (the machine is shared and noisy: compare ratios).
     if compareThreading {
@@ -110,11 +130,12 @@ if runs("step") {
 }
 
 for resolution in !runs("generate") ? [] : [64, 128] {
-    let generatorConfig = ModelConfig(resolution: resolution, width: 64, zDim: 128)
+    let generatorConfig = isFastGAN ? ModelConfig.trainingDefault(resolution: resolution, architecture: .fastgan)
+        : ModelConfig(resolution: resolution, width: 64, zDim: 128, architecture: architecture)
     let g = try GANTrainer(config: generatorConfig, options: GANTrainerOptions(seed: 3))
     let latents = rng.normals(30 * 128)
     let seconds = Benchmark.median(runs: max(3, steps / 2), warmup: 1) { _ = g.generate(latents: latents, count: 30, useEMA: true) }
-    print("generate R\(resolution) W64 eval batch 30: \(String(format: "%.1f", 30 / seconds)) frames/s")
+    print("generate \(architecture == .dcgan ? "" : "\(architecture.rawValue) ")R\(resolution) W\(generatorConfig.width) eval batch 30: \(String(format: "%.1f", 30 / seconds)) frames/s")
 }
 
 // Depthwise 3×3 (FastGAN-class blocks), N 16, C 96, 64×64: forward + backward (input and weight gradients),
