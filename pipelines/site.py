@@ -47,13 +47,17 @@ def main():
     site, part = os.path.join(out, "site"), os.path.join(out, "site.part")
     shutil.rmtree(part, ignore_errors=True)
     os.makedirs(part)
-    rooms = []
-    for group, (heading, text) in GROUPS.items():
-        shown = [gather(out, part, piece) for piece in pieces if piece["group"] == group]
-        if shown:
-            rooms.append((group, heading, text, shown))
-    with open(os.path.join(part, "index.html"), "w", encoding="utf-8") as page:
-        page.write(render(rooms, profile, note))
+    try:
+        rooms = []
+        for group, (heading, text) in GROUPS.items():
+            shown = [gather(out, part, piece) for piece in pieces if piece["group"] == group]
+            if shown:
+                rooms.append((group, heading, text, shown))
+        with open(os.path.join(part, "index.html"), "w", encoding="utf-8") as page:
+            page.write(render(rooms, profile, note))
+    except BaseException:
+        shutil.rmtree(part, ignore_errors=True)
+        raise
     shutil.rmtree(site, ignore_errors=True)
     os.rename(part, site)
     return 0
@@ -92,7 +96,10 @@ def gather(out, site, piece):
     score = None
     if os.path.exists(score_file):
         with open(score_file, encoding="utf-8") as file:
-            score = json.load(file)
+            try:
+                score = json.load(file)
+            except ValueError as error:
+                raise ValueError(f"not JSON ({error}): {score_file}") from None
     steps = [int(f[len("step-"):-len(".png")]) for f in previews]
     return {**piece, "params": params, "seconds": seconds, "score": score, "steps": steps,
             "built": os.path.getmtime(os.path.join(out, f"{name}.mp4")),
@@ -355,4 +362,8 @@ footer { color: var(--muted); font-size: .9rem; padding-top: 1rem; padding-botto
 """
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (OSError, ValueError) as error:  # a missing or unreadable file, a score file that is not JSON
+        print(f"site.py: {error}", file=sys.stderr)
+        sys.exit(1)
