@@ -161,6 +161,11 @@ def e(text):
     return html.escape(str(text), quote=True)
 
 
+def stamp(text):
+    """A parameter stamp that wraps between its settings, not inside one (long paths may still wrap)."""
+    return " ".join(f'<span class="setting">{e(word)}</span>' if len(word) < 32 else e(word) for word in text.split())
+
+
 def render_piece(piece, heading_level):
     name, title = piece["name"], piece["title"]
     size = piece["sizes"]
@@ -174,7 +179,7 @@ def render_piece(piece, heading_level):
     steps = piece["steps"]
     every = steps[1] - steps[0] if len(steps) > 1 else 0
     cells = piece["cells"]
-    params = "\n".join(f"<dt>{e(label)}</dt><dd><code>{e(piece['params'][stage])}</code></dd>"
+    params = "\n".join(f"<dt>{e(label)}</dt><dd><code>{stamp(piece['params'][stage])}</code></dd>"
                        for stage, label in STAGES if piece["params"][stage])
     score = ""
     if piece["score"] is not None:
@@ -343,6 +348,7 @@ figcaption { color: var(--muted); font-size: .85rem; margin-top: .45rem; }
   font-size: .85rem; padding-top: .6rem; border-top: 1px solid var(--line); }
 .params dt { color: var(--muted); }
 .params dd { margin: 0; }
+.setting { white-space: nowrap; }
 .score { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
 .score caption { text-align: left; color: var(--muted); padding-bottom: .3rem; }
 .score th, .score td { text-align: left; padding: .2rem .9rem .2rem 0; border-top: 1px solid var(--line); font-weight: normal; }

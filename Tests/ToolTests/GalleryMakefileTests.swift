@@ -162,7 +162,9 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertTrue(html.contains("<article class=\"piece\" id=\"ocean\""), html)
         XCTAssertFalse(html.contains("id=\"tectonics\""), "a piece that was not built is not shown")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tectonics/model.ckpt").path))
-        XCTAssertTrue(html.contains("steps=20 batch=8 seed=13 width=8"), "the training parameters are shown")
+        for setting in ["steps=20", "batch=8", "seed=13", "width=8", "preview-every=5"] {
+            XCTAssertTrue(html.contains(">\(setting)<"), "the training parameter \(setting) is not shown")
+        }
         for file in ["video.mp4", "poster.png", "training.mp4", "training.png", "pictures.png", "generated.png"] {
             let copy = out.appendingPathComponent("site/ocean/\(file)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: copy.path), "no \(file) beside the page")
