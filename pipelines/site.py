@@ -132,10 +132,13 @@ def grid_cells(sheet_params):
 
 
 def duration(seconds):
+    """'4 min 42 s', with no-break spaces so that a line never ends between a number and its unit."""
     if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min {rest} s"
+        text = f"{seconds:.1f} s"
+    else:
+        minutes, rest = divmod(round(seconds), 60)
+        text = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min {rest} s"
+    return text.replace(" ", "\u00a0")
 
 
 def number(value):
