@@ -1,4 +1,5 @@
 import Foundation
+import TensorStream
 import XCTest
 
 /// The gallery Makefile at its tiny profile: a piece is a chain of real files, and a changed parameter
@@ -26,21 +27,24 @@ final class GalleryMakefileTests: XCTestCase {
             guard line.hasPrefix("gallery: ") else { return nil }
             let parts = line.dropFirst("gallery: ".count).split(separator: " ")
             guard parts.count >= 2, parts[0] != "profile", parts[0] != "output" else { return nil }
-            let stage = parts[1].hasSuffix(".mp4") ? "video" : parts[1].hasSuffix(".png") ? "sheet" : String(parts[1])
+            let stage = parts[1].hasSuffix("-training.mp4") ? "timelapse" : parts[1].hasSuffix(".mp4") ? "video"
+                : parts[1].hasSuffix(".png") ? "sheet" : parts[1].hasSuffix(".html") ? "page" : String(parts[1])
             return "\(parts[0]) \(stage)"
         }
     }
 
     func testAChangedParameterRebuildsFromItsStage() throws {
-        XCTAssertEqual(try make("ocean"), ["ocean: pictures", "ocean: training", "ocean: walking", "ocean: video", "ocean: sheet"])
-        for file in ["ocean/pictures.tns", "ocean/model.ckpt", "ocean/walk.tns", "ocean.mp4", "ocean-sheet.png"] {
+        XCTAssertEqual(try make("ocean"), ["ocean: pictures", "ocean: training", "ocean: walking", "ocean: video",
+                                           "ocean: sheet", "ocean: timelapse"])
+        for file in ["ocean/pictures.tns", "ocean/model.ckpt", "ocean/walk.tns", "ocean.mp4", "ocean-sheet.png",
+                     "ocean-training.mp4"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "no \(file)")
         }
         XCTAssertEqual(try make("ocean"), [], "an up-to-date piece is left alone")
         XCTAssertEqual(Set(try make("ocean ocean.psi=0.5")), ["ocean: walking", "ocean: video", "ocean: sheet"])
         XCTAssertEqual(try make("ocean ocean.psi=0.5 ocean.scale=3"), ["ocean: video"])
         XCTAssertEqual(Set(try make("ocean ocean.psi=0.5 ocean.scale=3 ocean.steps=12")),
-                       ["ocean: training", "ocean: walking", "ocean: video", "ocean: sheet"])
+                       ["ocean: training", "ocean: walking", "ocean: video", "ocean: sheet", "ocean: timelapse"])
         XCTAssertEqual(try make("ocean ocean.psi=0.5 ocean.scale=3 ocean.steps=12"), [])
     }
 
@@ -59,7 +63,7 @@ final class GalleryMakefileTests: XCTestCase {
     }
 
     func testADryRunChangesNothingAndCleanThenBuildWorks() throws {
-        XCTAssertEqual(try make("ocean").count, 5)
+        XCTAssertEqual(try make("ocean").count, 6)
         let walkParams = out.appendingPathComponent("ocean/walk.params")
         let before = try Data(contentsOf: walkParams)
         let (status, dryRun) = try run("-n ocean ocean.psi=0.5")
@@ -68,7 +72,7 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertFalse(dryRun.contains("/train "), "and not the training it would keep: \(dryRun)")
         XCTAssertEqual(try Data(contentsOf: walkParams), before, "a dry run writes no parameters")
         XCTAssertEqual(try make("ocean"), [], "so the next real run has nothing to redo")
-        XCTAssertEqual(try make("-j2 clean ocean").count, 5, "clean, then the whole piece again")
+        XCTAssertEqual(try make("-j2 clean ocean").count, 6, "clean, then the whole piece again")
     }
 
     func testOwnPicturesComeFromAFolderBesideTheCaller() throws {
@@ -88,5 +92,103 @@ final class GalleryMakefileTests: XCTestCase {
         let missing = try run("ocean DATA=not-there", from: caller)
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.output.contains("DATA: no such folder: not-there"), missing.output)
+    }
+
+    func testTheTimelapseHasOneFramePerPreviewInStepOrder() throws {
+        _ = try make("ocean ocean.steps=30")  // previews every 5 steps in the tiny profile: 0, 5, ... 30
+        let previewFolder = out.appendingPathComponent("ocean/preview")
+        let previews = try FileManager.default.contentsOfDirectory(atPath: previewFolder.path)
+            .map { ($0, Int($0.dropFirst("step-".count).dropLast(".png".count)) ?? -1) }
+            .sorted { $0.1 < $1.1 }
+        XCTAssertEqual(previews.map(\.1), Array(stride(from: 0, through: 30, by: 5)), "\(previews)")
+        let timelapse = "'\(out.path)/ocean-training.mp4'", side = 32
+        XCTAssertEqual(try pictures(ToolRunner.shell("ingest \(timelapse) --size \(side) -q").stdout).count, previews.count,
+                       "one frame per preview")
+
+        // Early previews of a short training look alike; to see the order, each preview becomes a picture
+        // of another kind, and the timelapse is made again from them.
+        let kinds = ["universe", "tectonics", "ocean", "planet", "architecture", "butterfly", "plato"]
+        for ((name, _), kind) in zip(previews, kinds) {
+            let made = try ToolRunner.shell("synth \(kind) --n 1 --size 138 -q | encode -q --grid 1x1 -o '\(previewFolder.path)/\(name)'")
+            XCTAssertEqual(made.status, 0, made.stderr)
+        }
+        try FileManager.default.removeItem(at: out.appendingPathComponent("ocean-training.mp4"))
+        XCTAssertEqual(try make("ocean ocean.steps=30"), ["ocean: timelapse"])
+        let frames = try pictures(ToolRunner.shell("ingest \(timelapse) --size \(side) -q").stdout)
+        let stills = try previews.map { name, _ in
+            try pictures(ToolRunner.shell("ingest '\(previewFolder.path)/\(name)' --size \(side) -q").stdout)[0]
+        }
+        XCTAssertEqual(frames.count, stills.count)
+        // Each frame is nearest (the video is lossy) to the preview of its own step.
+        for (index, frame) in frames.enumerated() {
+            let distances = stills.map { still in zip(frame, still).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) } }
+            XCTAssertEqual(distances.firstIndex(of: distances.min()!), index, "frame \(index): \(distances)")
+        }
+    }
+
+    func testEveryHeavyCommandGoesThroughTheLauncherAndChangesNothing() throws {
+        let outputs = ["ocean/pictures.tns", "ocean/model.ckpt", "ocean/walk.tns", "ocean.mp4", "ocean-sheet.png",
+                       "ocean-training.mp4", "ocean/poster.png", "ocean/pictures.png", "ocean/preview/step-000020.png"]
+        _ = try make("ocean site")
+        let alone = try outputs.map { try Data(contentsOf: out.appendingPathComponent($0)) }
+
+        // A stand-in launcher, as `srun` would be: notes the command, then runs it.
+        let bin = try ToolRunner.temporaryDirectory(self)
+        let launcher = bin.appendingPathComponent("launch"), log = bin.appendingPathComponent("calls")
+        try "#!/bin/sh\necho \"$1\" >> '\(log.path)'\nexec \"$@\"\n".write(to: launcher, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: launcher.path)
+        let (status, output) = try run("clean ocean site RUN='\(launcher.path)'")
+        XCTAssertEqual(status, 0, output)
+
+        let tools = ToolRunner.binDirectory.path + "/"
+        let calls = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+            .map { $0.hasPrefix(tools) ? String($0.dropFirst(tools.count)) : String($0) }
+        XCTAssertEqual(calls.sorted(), ["encode", "encode", "encode", "encode", "encode", "ingest", "sample", "synth",
+                                        "train", "walk"], "pictures, training, walk, video, sheet, timelapse, poster")
+        // Every tool make ran is behind the launcher.
+        let direct = output.components(separatedBy: tools).dropLast().filter { !$0.hasSuffix(launcher.path + " ") }
+        XCTAssertTrue(direct.isEmpty, "tools run without the launcher: \(output)")
+        for (file, before) in zip(outputs, alone) {
+            XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent(file)), before, "\(file) changed")
+        }
+    }
+
+    func testTheSiteShowsTheBuiltPiecesAndBuildsNoOther() throws {
+        XCTAssertEqual(try make("ocean").count, 6)
+        XCTAssertEqual(try make("site"), ["site: page"], "site after one piece builds the page only")
+        XCTAssertEqual(try make("site"), [], "and nothing when it is up to date")
+        let page = out.appendingPathComponent("site/index.html")
+        var html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("<article class=\"piece\" id=\"ocean\""), html)
+        XCTAssertFalse(html.contains("id=\"tectonics\""), "a piece that was not built is not shown")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tectonics/model.ckpt").path))
+        for setting in ["steps=20", "batch=8", "seed=13", "width=8", "preview-every=5"] {
+            XCTAssertTrue(html.contains(">\(setting)<"), "the training parameter \(setting) is not shown")
+        }
+        for file in ["video.mp4", "poster.png", "training.mp4", "training.png", "pictures.png", "generated.png"] {
+            let copy = out.appendingPathComponent("site/ocean/\(file)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: copy.path), "no \(file) beside the page")
+            XCTAssertTrue(html.contains("\"ocean/\(file)\""), "\(file) is not on the page")
+        }
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("site/ocean/video.mp4")),
+                       try Data(contentsOf: out.appendingPathComponent("ocean.mp4")))
+
+        // A score --json file beside the piece appears as a table; a changed parameter rebuilds stage and page.
+        let score = #"{"swd": {"16px": 0.0412, "mean": 0.05}, "near_copies": 0.125, "seed": 1}"#
+        try score.write(to: out.appendingPathComponent("ocean-score.json"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(Set(try make("site ocean.psi=0.5")), ["ocean: walking", "ocean: video", "ocean: sheet", "site: page"])
+        html = try String(contentsOf: page, encoding: .utf8)
+        for cell in ["swd.16px", "0.0412", "near_copies", "0.125", "psi=0.5"] {
+            XCTAssertTrue(html.contains(cell), "\(cell) is not on the page")
+        }
+        // Built in the same run, shown too.
+        XCTAssertEqual(try make("planet site ocean.psi=0.5").last, "site: page")
+        html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("id=\"planet\"") && html.contains("id=\"ocean\""))
+    }
+
+    /// The pictures of an image stream, as bytes.
+    private func pictures(_ stream: Data) throws -> [[UInt8]] {
+        try StreamReader(from: MemorySource([UInt8](stream))).readAllBytes()
     }
 }

@@ -1,4 +1,7 @@
 # butterfly: "flying works of art": symmetric wings changing shape, pattern and colour.
+butterfly.title := Butterflies
+butterfly.about := Wings as designs of nature: symmetric shapes whose outline, pattern and colour keep changing, \
+  one species turning into another that never lived, evolution run in seconds instead of ages.
 butterfly.kind     := butterfly
 butterfly.pictures := $(PICTURES)
 butterfly.size     := $(SIZE)

@@ -1,5 +1,8 @@
 # david-on-walk: the imitation of an imitation: the David model trained further on the frames of the
 # Plato walk, pictures that were themselves made by a GAN.
+david-on-walk.title := David on the Plato walk
+david-on-walk.about := Stage three, the imitation of an imitation: the David model trained further on the frames \
+  of the Plato walk, pictures that were themselves made by a model.
 david-on-walk.from   := plato/walk.tns
 david-on-walk.size   := $(SIZE)
 david-on-walk.seed   := 23

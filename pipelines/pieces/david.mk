@@ -1,5 +1,9 @@
 # david: the second stage: 15 pictures of David (here bronze heads in profile) trained on top of the
 # Plato model (--init), 500 steps in the gallery profile: "David on Plato".
+david.title := David on Plato
+david.about := Stage two: the Plato model trained further on a handful of pictures of David (here bronze \
+  heads in profile). With so few pictures, what the model knew of Plato shows through, and the two faces \
+  blend.
 david.kind     := david
 david.pictures := $(DAVID_PICTURES)
 david.size     := $(SIZE)

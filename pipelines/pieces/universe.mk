@@ -1,4 +1,8 @@
 # universe: "the pulse and breath of the night": nebulae, star fields and galaxies, drifting slowly.
+universe.title := Universe
+universe.about := The night sky as a living thing: nebulae, star fields and spiral galaxies swell and fade as if the \
+  dark were breathing. The network has never looked up; it learned the sky from pictures and recalls it \
+  slowly, one cloud of light dissolving into the next.
 universe.kind     := universe
 universe.pictures := $(PICTURES)
 universe.size     := $(SIZE)

@@ -15,5 +15,6 @@ SCALE           := 4
 CRF             := 20
 SHEET           := 8x4
 SHEET_SCALE     := 2
-PREVIEW_EVERY   := 100
+PREVIEW_EVERY   := 25
+TIMELAPSE_FPS   := 8
 PROFILE_NOTE    := 64x64, 900 steps each: about 13 minutes for the six pieces on a 2-core CPU

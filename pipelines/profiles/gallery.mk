@@ -15,5 +15,6 @@ SCALE           := 4
 CRF             := 18
 SHEET           := 8x8
 SHEET_SCALE     := 2
-PREVIEW_EVERY   := 250
+PREVIEW_EVERY   := 50
+TIMELAPSE_FPS   := 8
 PROFILE_NOTE    := 128x128, 3000 steps each: about 35 minutes per piece, 3.5 hours for the six, on a 2-core CPU

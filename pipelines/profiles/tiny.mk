@@ -14,5 +14,6 @@ SCALE           := 2
 CRF             := 28
 SHEET           := 4x2
 SHEET_SCALE     := 1
-PREVIEW_EVERY   := 10
+PREVIEW_EVERY   := 5
+TIMELAPSE_FPS   := 4
 PROFILE_NOTE    := 32x32, 20 steps: seconds per piece, for tests
