@@ -25,11 +25,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public init() {}
 
     /// What `train` uses for an architecture unless told otherwise: dcgan and resize batch 16, hinge
-    /// loss; fastgan batch 8 (FastGAN's), random-hinge loss and LeCam at 0.1.
+    /// loss, all three augmentations; fastgan batch 8 (FastGAN's), random-hinge loss, LeCam at 0.1, colour
+    /// and translation only (FastGAN's choice too: cutout slows a short run down) and a learning rate of
+    /// 0.0005 (at 500 steps on 135 Plato pictures it gave SWD 122 against 151 for 0.0002 with cutout).
     public init(defaultsFor architecture: Architecture) {
         switch architecture {
         case .dcgan, .resize: break
-        case .fastgan: (batch, loss, lecam) = (8, .randomHinge, 0.1)
+        case .fastgan: (batch, loss, lecam, learningRate, augment) = (8, .randomHinge, 0.1, 5e-4, [.color, .translation])
         }
     }
 

@@ -13,9 +13,9 @@ struct Train: ParsableCommand {
         abstract: "Train a GAN on a stream of pictures and write its checkpoint.",
         discussion: """
         Reads an image stream (stdin or a file) of square 32, 64, 128 or 256 pixel
-        pictures, keeps it in memory, trains the dcgan model with differentiable
-        augmentation, horizontal flips and an EMA generator, and writes the checkpoint
-        (safetensors, docs/checkpoint.md) to stdout or -o.
+        pictures, keeps it in memory, trains the few-shot fastgan model (or dcgan,
+        --arch) with differentiable augmentation, horizontal flips and an EMA generator,
+        and writes the checkpoint (safetensors, docs/checkpoint.md) to stdout or -o.
 
         --init fine-tunes the weights of another checkpoint (new optimizer, steps from
         0). --resume continues a saved run exactly (its options, optimizer, step and
@@ -27,7 +27,7 @@ struct Train: ParsableCommand {
         Examples:
           ingest plato/ | train --steps 2000 > plato.ckpt
           ingest david/ | train --init plato.ckpt --steps 500 > david.ckpt
-          train photos.tns --arch fastgan --steps 100000 --minutes 480 -o night.ckpt
+          train photos.tns --steps 100000 --minutes 480 -o night.ckpt
           train faces.tns --checkpoint run.ckpt --preview previews/ -o faces.ckpt
           train faces.tns --resume run.ckpt --checkpoint run.ckpt -o faces.ckpt
           walk plato.ckpt --n 300 | train --init plato.ckpt --steps 500 > echo.ckpt
@@ -45,31 +45,31 @@ struct Train: ParsableCommand {
     @Option(help: "Stop after this many minutes of training even if --steps are not done, and save as at the end (e.g. 480 for a night).")
     var minutes: Double?
 
-    @Option(help: "Pictures per batch (default 16; fastgan: 8).")
+    @Option(help: "Pictures per batch (default 8; dcgan: 16).")
     var batch: Int?
 
-    @Option(help: "Adam learning rate of both networks (default 0.0002).")
+    @Option(help: "Adam learning rate of both networks (default 0.0005; dcgan: 0.0002).")
     var lr: Float?
 
     @Option(help: "Seed of every random choice: weights, batches, augmentation (default 0).")
     var seed: UInt64?
 
-    @Option(help: "Width of the networks (channels of the widest layer / 8; default 64, 32 from 128 pixels up).")
+    @Option(help: "Width of the networks (fastgan: the generator's channels at 32x32, default 16; dcgan: channels of the widest layer / 8, default 64, 32 from 128 pixels up).")
     var width: Int?
 
     @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 128).")
     var zDim: Int?
 
-    @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid) or fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; default dcgan).")
+    @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid) or fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; the default).")
     var arch: Architecture?
 
-    @Option(help: "Loss: hinge, logistic or random-hinge (default hinge; fastgan: random-hinge).")
+    @Option(help: "Loss: hinge, logistic or random-hinge (default random-hinge; dcgan: hinge).")
     var loss: String?
 
-    @Option(help: "Weight of the LeCam regulariser on the discriminator (default 0; fastgan: 0.1).")
+    @Option(help: "Weight of the LeCam regulariser on the discriminator (default 0.1; dcgan: 0).")
     var lecam: Float?
 
-    @Option(help: "Differentiable augmentation: a list of color, translation, cutout, or none (default: all three).")
+    @Option(help: "Differentiable augmentation: a list of color, translation, cutout, or none (default: color,translation; dcgan: all three).")
     var augment: String?
 
     @Option(help: "Decay of the generator's moving average (default 0.999; 0 turns it off).")
@@ -140,7 +140,7 @@ struct Train: ParsableCommand {
         let dataset = try readDataset()
         let start = try trainingStart()
         // A fine-tuned model keeps its architecture, and so takes that architecture's defaults.
-        var architecture = arch ?? .dcgan
+        var architecture = arch ?? .fastgan
         if case .initialize(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
         let options = trainingOptions(for: architecture)
         let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,

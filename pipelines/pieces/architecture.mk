@@ -9,6 +9,7 @@ architecture.size     := $(SIZE)
 architecture.seed     := 15
 architecture.steps    := $(STEPS)
 architecture.width    := $(WIDTH)
+architecture.arch     := $(ARCH)
 architecture.batch    := $(BATCH)
 architecture.frames   := $(FRAMES)
 architecture.fps      := 24

@@ -8,6 +8,7 @@ butterfly.size     := $(SIZE)
 butterfly.seed     := 16
 butterfly.steps    := $(STEPS)
 butterfly.width    := $(WIDTH)
+butterfly.arch     := $(ARCH)
 butterfly.batch    := $(BATCH)
 butterfly.frames   := $(FRAMES)
 butterfly.fps      := 24

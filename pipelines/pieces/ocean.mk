@@ -9,6 +9,7 @@ ocean.size     := $(SIZE)
 ocean.seed     := 13
 ocean.steps    := $(STEPS)
 ocean.width    := $(WIDTH)
+ocean.arch     := $(ARCH)
 ocean.batch    := $(BATCH)
 ocean.frames   := $(FRAMES)
 ocean.fps      := 24

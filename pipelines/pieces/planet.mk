@@ -9,6 +9,7 @@ planet.size     := $(SIZE)
 planet.seed     := 14
 planet.steps    := $(STEPS)
 planet.width    := $(WIDTH)
+planet.arch     := $(ARCH)
 planet.batch    := $(BATCH)
 planet.frames   := $(FRAMES)
 planet.fps      := 24

@@ -9,6 +9,7 @@ plato.size     := $(SIZE)
 plato.seed     := 21
 plato.steps    := $(PLATO_STEPS)
 plato.width    := $(WIDTH)
+plato.arch     := $(ARCH)
 plato.batch    := $(BATCH)
 plato.frames   := $(FRAMES)
 plato.fps      := 24

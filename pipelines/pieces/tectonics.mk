@@ -9,6 +9,7 @@ tectonics.size     := $(SIZE)
 tectonics.seed     := 12
 tectonics.steps    := $(STEPS)
 tectonics.width    := $(WIDTH)
+tectonics.arch     := $(ARCH)
 tectonics.batch    := $(BATCH)
 tectonics.frames   := $(FRAMES)
 tectonics.fps      := 24

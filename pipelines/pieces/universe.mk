@@ -9,6 +9,7 @@ universe.size     := $(SIZE)
 universe.seed     := 11
 universe.steps    := $(STEPS)
 universe.width    := $(WIDTH)
+universe.arch     := $(ARCH)
 universe.batch    := $(BATCH)
 universe.frames   := $(FRAMES)
 universe.fps      := 24
