@@ -147,17 +147,25 @@ def number(value):
     return str(value)
 
 
-def score_rows(value, prefix=""):
-    """A score --json document as (name, value) rows, nested objects flattened to dotted names."""
-    if isinstance(value, dict):
-        rows = []
-        for key, item in value.items():
-            rows += score_rows(item, f"{prefix}{key}." if isinstance(item, dict) else f"{prefix}{key}")
-        return rows
-    if isinstance(value, list):
-        return [(prefix, ", ".join(number(item) if not isinstance(item, (dict, list)) else json.dumps(item)
-                                   for item in value))]
-    return [(prefix.rstrip("."), number(value))]
+def score_rows(score):
+    """The figures of a `score --json` document a visitor can read, as (name, value) rows: the sliced
+    Wasserstein distance per level and on average, near-copies and diversity (see the README's
+    "Reading a score"). A document without those fields shows whatever plain values it holds."""
+    rows = []
+    for level in score.get("slicedWasserstein", []):
+        rows.append((f"SWD at {level['width']}x{level['height']} (lower: closer)", number(level["distance"])))
+    if "slicedWassersteinAverage" in score:
+        rows.append(("SWD average", number(score["slicedWassersteinAverage"])))
+    memorisation = score.get("memorisation", {})
+    if "nearCopyShare" in memorisation:
+        rows.append(("near-copies of training pictures", f"{100 * memorisation['nearCopyShare']:.1f}%"))
+    if "medianRatio" in memorisation:
+        rows.append(("nearest-neighbour ratio", number(memorisation["medianRatio"])))
+    if "ratio" in score.get("diversity", {}):
+        rows.append(("diversity (1: as varied as the pictures)", number(score["diversity"]["ratio"])))
+    if not rows:
+        rows = [(key, number(value)) for key, value in score.items() if not isinstance(value, (dict, list))]
+    return rows
 
 
 def e(text):
