@@ -48,7 +48,7 @@ struct Train: ParsableCommand {
     @Option(help: "Pictures per batch (default 8; dcgan: 16).")
     var batch: Int?
 
-    @Option(help: "Adam learning rate of both networks (default 0.0005; dcgan: 0.0002).")
+    @Option(help: "Adam learning rate of both networks (default 0.0002).")
     var lr: Float?
 
     @Option(help: "Seed of every random choice: weights, batches, augmentation (default 0).")
@@ -69,7 +69,7 @@ struct Train: ParsableCommand {
     @Option(help: "Weight of the LeCam regulariser on the discriminator (default 0.1; dcgan: 0).")
     var lecam: Float?
 
-    @Option(help: "Differentiable augmentation: a list of color, translation, cutout, or none (default: color,translation; dcgan: all three).")
+    @Option(help: "Differentiable augmentation: a list of color, translation, cutout, or none (default: all three).")
     var augment: String?
 
     @Option(help: "Decay of the generator's moving average (default 0.999; 0 turns it off).")
