@@ -23,6 +23,15 @@ enum CrossCheck {
         return [projection, magnitude, Double(t[t.count / 3]), Double(t[2 * t.count / 3])]
     }
 
+    /// Runs `body` with every convolution cutting its batch into one-sample GEMM chunks (the path a large
+    /// batch takes).
+    static func inOneSampleChunks(_ body: () throws -> Void) rethrows {
+        let saved = ConvolutionTuning.columnBudget
+        defer { ConvolutionTuning.columnBudget = saved }
+        ConvolutionTuning.columnBudget = 1
+        try body()
+    }
+
     /// float32 against float64: every number within 2e-5 of its quantity's `scale`.
     static func assertMatches(_ ours: [String: [Double]], _ reference: [String: [Double]], _ label: String,
                               scale: (String, [Double]) -> Double, file: StaticString = #filePath, line: UInt = #line) {

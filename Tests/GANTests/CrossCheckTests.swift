@@ -83,10 +83,7 @@ final class CrossCheckTests: XCTestCase {
     }
 
     func testForwardAndGradientsMatchPyTorchInOneSampleChunks() throws {
-        let saved = ConvolutionTuning.columnBudget
-        defer { ConvolutionTuning.columnBudget = saved }
-        ConvolutionTuning.columnBudget = 1
-        assertMatchesReference(try engineNumbers(), "one-sample chunks")
+        try CrossCheck.inOneSampleChunks { assertMatchesReference(try engineNumbers(), "one-sample chunks") }
     }
 
     /// Every architecture but the reference writes its name into the checkpoint, and loading it back

@@ -111,10 +111,7 @@ final class FastGANCrossCheckTests: XCTestCase {
     }
 
     func testForwardAndGradientsMatchPyTorchInOneSampleChunks() throws {
-        let saved = ConvolutionTuning.columnBudget
-        defer { ConvolutionTuning.columnBudget = saved }
-        ConvolutionTuning.columnBudget = 1
-        assertMatchesReference(try engineNumbers(), "one-sample chunks")
+        try CrossCheck.inOneSampleChunks { assertMatchesReference(try engineNumbers(), "one-sample chunks") }
     }
 
     static let reference: [String: [Double]] = [
