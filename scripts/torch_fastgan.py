@@ -23,7 +23,7 @@ RECONSTRUCTION_SIZE = 32
 
 
 def generator_channels(r, width):
-    eighths = {4: 64, 8: 32, 16: 16, 32: 8, 64: 8, 128: 4, 256: 2}[r]
+    eighths = {4: 64, 8: 32, 16: 16, 32: 8, 64: 4, 128: 2, 256: 1}[r]
     return max(8, width * eighths // 8)
 
 
@@ -109,8 +109,8 @@ class DownBlock(nn.Module):
 
 
 def decoder(input_channels):
-    return nn.Sequential(conv(input_channels, 32, 1, bias=False), *up_block(32, 32, False), *up_block(32, 16, False),
-                         conv(16, 3, 3, padding=1), nn.Tanh())
+    return nn.Sequential(conv(input_channels, 16, 1, bias=False), *up_block(16, 16, False), *up_block(16, 8, False),
+                         conv(8, 3, 3, padding=1), nn.Tanh())
 
 
 class Discriminator(nn.Module):

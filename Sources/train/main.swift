@@ -14,8 +14,9 @@ struct Train: ParsableCommand {
         discussion: """
         Reads an image stream (stdin or a file) of square 32, 64, 128 or 256 pixel
         pictures, keeps it in memory, trains the few-shot fastgan model (or dcgan,
-        --arch) with differentiable augmentation, horizontal flips and an EMA generator,
-        and writes the checkpoint (safetensors, docs/checkpoint.md) to stdout or -o.
+        --arch) with differentiable augmentation, horizontal flips and an EMA
+        generator, and writes the checkpoint (safetensors, docs/checkpoint.md) to
+        stdout or -o.
 
         --init fine-tunes the weights of another checkpoint (new optimizer, steps from
         0). --resume continues a saved run exactly (its options, optimizer, step and

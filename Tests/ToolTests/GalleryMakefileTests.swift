@@ -36,16 +36,16 @@ final class GalleryMakefileTests: XCTestCase {
 
     func testAChangedParameterRebuildsFromItsStage() throws {
         XCTAssertEqual(try make("ocean"), ["ocean: pictures", "ocean: training", "ocean: walking", "ocean: video",
-                                           "ocean: sheet", "ocean: timelapse"])
+                                           "ocean: sheet", "ocean: timelapse", "ocean: score"])
         for file in ["ocean/pictures.tns", "ocean/model.ckpt", "ocean/walk.tns", "ocean.mp4", "ocean-sheet.png",
-                     "ocean-training.mp4"] {
+                     "ocean-training.mp4", "ocean-score.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "no \(file)")
         }
         XCTAssertEqual(try make("ocean"), [], "an up-to-date piece is left alone")
         XCTAssertEqual(Set(try make("ocean ocean.psi=0.5")), ["ocean: walking", "ocean: video", "ocean: sheet"])
         XCTAssertEqual(try make("ocean ocean.psi=0.5 ocean.scale=3"), ["ocean: video"])
         XCTAssertEqual(Set(try make("ocean ocean.psi=0.5 ocean.scale=3 ocean.steps=12")),
-                       ["ocean: training", "ocean: walking", "ocean: video", "ocean: sheet", "ocean: timelapse"])
+                       ["ocean: training", "ocean: walking", "ocean: video", "ocean: sheet", "ocean: timelapse", "ocean: score"])
         XCTAssertEqual(try make("ocean ocean.psi=0.5 ocean.scale=3 ocean.steps=12"), [])
     }
 
@@ -163,7 +163,7 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertTrue(html.contains("<article class=\"piece\" id=\"ocean\""), html)
         XCTAssertFalse(html.contains("id=\"tectonics\""), "a piece that was not built is not shown")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tectonics/model.ckpt").path))
-        for setting in ["steps=20", "batch=8", "seed=13", "width=8", "preview-every=5"] {
+        for setting in ["steps=20", "batch=8", "seed=13", "arch=fastgan", "width=4", "preview-every=5"] {
             XCTAssertTrue(html.contains(">\(setting)<"), "the training parameter \(setting) is not shown")
         }
         for file in ["video.mp4", "poster.png", "training.mp4", "training.png", "pictures.png", "generated.png"] {
