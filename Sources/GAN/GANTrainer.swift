@@ -99,7 +99,7 @@ public final class GANTrainer {
         discriminatorInput.data.update(from: real.data, count: n * imageSize)
         (discriminatorInput.data + n * imageSize).update(from: fake.data, count: n * imageSize)
         let augmented = augmentForD.forward(discriminatorInput, rng: &random.rng)
-        discriminator.zeroGradients()
+        discriminatorOptimizer.zeroGradients()
         var logits = discriminator.forward(augmented, training: true)
         let realLogits = logits.count / 2
         var dLoss = options.loss.discriminatorLoss(logits: logits, realCount: realLogits, gradient: logitGradient,
@@ -118,7 +118,7 @@ public final class GANTrainer {
         logits = discriminator.forward(augmentForG.forward(fake2, rng: &random.rng), training: true)
         let gLoss = options.loss.generatorLoss(logits: logits, gradient: logitGradient)
         let augmentedGradient = discriminator.backward(logitGradient, needsInputGradient: true, needsParameterGradients: false)!
-        generator.zeroGradients()
+        generatorOptimizer.zeroGradients()
         generator.backward(augmentForG.backward(augmentedGradient), needsInputGradient: false, needsParameterGradients: true)
         generatorOptimizer.step()
 

@@ -20,6 +20,12 @@ public final class Adam {
         secondMoments = parameters.map { Tensor(shape: $0.parameter.value.shape) }
     }
 
+    /// Clears the gradients of the parameters this optimizer updates, before a step's passes add theirs:
+    /// its own list, so a training step does not walk the model's tree of layers.
+    public func zeroGradients() {
+        for (_, parameter) in parameters { parameter.gradient.fill(0) }
+    }
+
     /// One update of every parameter from its gradient.
     public func step() {
         stepCount += 1

@@ -1,4 +1,5 @@
 import GAN
+import GradientChecking
 import Neural
 import Foundation
 import XCTest
@@ -147,13 +148,7 @@ final class TrainerStepTests: XCTestCase {
             _ = loss()
             let analytic = augment.backward(r).scalars
             for i in stride(from: 0, to: x.count, by: 7) {
-                let saved = x[i]
-                x[i] = saved + 0.05
-                let plus = loss()
-                x[i] = saved - 0.05
-                let minus = loss()
-                x[i] = saved
-                XCTAssertEqual(Double(analytic[i]), (plus - minus) / 0.1, accuracy: 1e-3, "\(policy) [\(i)]")
+                XCTAssertEqual(Double(analytic[i]), centralDifference(x, i, epsilon: 0.05, loss), accuracy: 1e-3, "\(policy) [\(i)]")
             }
         }
     }

@@ -48,17 +48,22 @@ public func checkGradients(_ layer: Layer, input: Tensor, training: Bool = true,
         var rng = RNG(seed: UInt64(values.count))
         let indices = values.count <= samples ? Array(0..<values.count) : (0..<samples).map { _ in rng.integer(below: values.count) }
         for i in indices {
-            let saved = values[i]
-            values[i] = saved + epsilon
-            let plus = loss()
-            values[i] = saved - epsilon
-            let minus = loss()
-            values[i] = saved
-            let numeric = Float((plus - minus) / Double(2 * epsilon))
+            let numeric = Float(centralDifference(values, i, epsilon: epsilon, loss))
             let tolerance = relativeTolerance * max(abs(numeric), abs(analytic[i])) + 2e-3 * scale
             XCTAssertEqual(analytic[i], numeric, accuracy: tolerance, "\(name)[\(i)]", file: file, line: line)
         }
     }
     compare("input", input, inputGradient)
     for (name, value, gradient) in parameterGradients where !skipped.contains(name) { compare(name, value, gradient) }
+}
+
+/// (L(v + ε) − L(v − ε)) / 2ε for entry `index` of `values` (restored afterwards).
+public func centralDifference(_ values: Tensor, _ index: Int, epsilon: Float, _ loss: () -> Double) -> Double {
+    let saved = values[index]
+    values[index] = saved + epsilon
+    let plus = loss()
+    values[index] = saved - epsilon
+    let minus = loss()
+    values[index] = saved
+    return (plus - minus) / Double(2 * epsilon)
 }

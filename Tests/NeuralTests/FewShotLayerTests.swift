@@ -377,13 +377,8 @@ final class FewShotLayerTests: XCTestCase {
         XCTAssertEqual(dgate.shape, [2, 3, 1, 1])
         for (values, gradient) in [(a, da), (gate, dgate)] {
             for i in Swift.stride(from: 0, to: values.count, by: 3) {
-                let saved = values[i]
-                values[i] = saved + 0.01
-                let plus = loss()
-                values[i] = saved - 0.01
-                let minus = loss()
-                values[i] = saved
-                XCTAssertEqual(Double(gradient[i]), (plus - minus) / 0.02, accuracy: 1e-3 * max(1, abs(Double(gradient[i]))))
+                XCTAssertEqual(Double(gradient[i]), centralDifference(values, i, epsilon: 0.01, loss),
+                               accuracy: 1e-3 * max(1, abs(Double(gradient[i]))))
             }
         }
     }

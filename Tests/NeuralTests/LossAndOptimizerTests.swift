@@ -106,7 +106,7 @@ final class LossAndOptimizerTests: XCTestCase {
         for _ in 0..<400 {
             let logits = model.forward(points, training: true)
             losses.append(AdversarialLoss.logistic.discriminatorLoss(logits: logits, realCount: n, gradient: gradient))
-            model.zeroGradients()
+            adam.zeroGradients()   // without it the gradients add up over the steps and the net does not learn
             model.backward(gradient)
             adam.step()
         }
