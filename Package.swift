@@ -31,9 +31,11 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "CJPEGShim"]),
         .target(name: "Media", dependencies: ["CAV", "Imaging", "TensorStream"]),
         .target(name: "Neural", dependencies: ["COpenBLAS"]),
-        .target(name: "GAN", dependencies: ["Neural", "TensorStream"]),
+        .target(name: "Safetensors"),
+        .target(name: "Perception", dependencies: ["Neural", "Safetensors"]),
+        .target(name: "GAN", dependencies: ["Neural", "Perception", "Safetensors", "TensorStream"]),
         .target(name: "Synth", dependencies: ["Imaging"]),
-        .target(name: "Metrics", dependencies: ["Neural"]),
+        .target(name: "Metrics", dependencies: ["Neural", "Perception"]),
         .target(name: "Ingestion", dependencies: ["Imaging", "Media", "TensorStream"]),
         .target(name: "ToolSupport", dependencies: [
             "TensorStream", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,7 +58,8 @@ let package = Package(
         // The finite-difference gradient check every layer's and model's test uses.
         .target(name: "GradientChecking", dependencies: ["Neural"], path: "Tests/GradientChecking"),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "GradientChecking"]),
-        .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "GradientChecking"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "Neural"]),
+        .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "Safetensors", "GradientChecking"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),

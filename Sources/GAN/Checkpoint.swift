@@ -1,5 +1,6 @@
 import Foundation
 import Neural
+import Safetensors
 import TensorStream
 
 /// The version of the tools that writes into checkpoints.

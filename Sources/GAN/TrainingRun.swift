@@ -1,5 +1,6 @@
 import Foundation
 import Neural
+import Safetensors
 
 /// A data set of square RGB pictures held in memory as the streams carry them: u8, height x width x 3.
 public struct ImageDataset: Sendable {

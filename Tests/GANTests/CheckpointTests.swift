@@ -1,6 +1,7 @@
 import Foundation
 import GAN
 import Neural
+import Safetensors
 import XCTest
 
 final class CheckpointTests: XCTestCase {

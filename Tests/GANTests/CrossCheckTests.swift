@@ -1,5 +1,6 @@
 import GAN
 import Neural
+import Safetensors
 import XCTest
 
 /// The reference DCGAN against PyTorch: one training-mode forward and backward of G and D (BatchNorm

@@ -1,6 +1,7 @@
 import Foundation
 import GAN
 import Neural
+import Safetensors
 import XCTest
 
 /// Checkpoints made to hurt: a config claiming a huge model, step counts past Int, non-finite weights.

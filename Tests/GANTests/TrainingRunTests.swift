@@ -1,6 +1,7 @@
 import Foundation
 import GAN
 import Neural
+import Safetensors
 import XCTest
 
 /// Pictures of a known distribution: every picture one solid colour of `palette` (in [-1, 1] units).

@@ -1,5 +1,6 @@
 import Foundation
-import GAN
+import Neural
+import Safetensors
 import XCTest
 
 final class SafetensorsTests: XCTestCase {
@@ -121,17 +122,17 @@ final class SafetensorsTests: XCTestCase {
     /// Random damage to a valid file never traps: each variant either parses (then it round-trips) or throws.
     func testRandomDamageIsRejectedOrParsedNeverACrash() {
         let bytes = sampleFile().serialized()
-        var generator = SplitMix(seed: 42)
+        var generator = RNG(seed: 42)
         var rejected = 0
         for trial in 0..<3000 {
             var damaged = bytes
             switch trial % 3 {
-            case 0: damaged[Int(generator.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: generator.next())
-            case 1: damaged.removeLast(Int(generator.next() % UInt64(damaged.count)))
+            case 0: damaged[generator.integer(below: damaged.count)] = UInt8(truncatingIfNeeded: generator.next32())
+            case 1: damaged.removeLast(generator.integer(below: damaged.count))
             default:
                 // Digits in the header are the offsets and shapes: swap one for another digit.
                 let digits = damaged.indices.filter { $0 >= 8 && $0 < 200 && (48...57).contains(damaged[$0]) }
-                damaged[digits[Int(generator.next() % UInt64(digits.count))]] = 48 + UInt8(generator.next() % 10)
+                damaged[digits[generator.integer(below: digits.count)]] = 48 + UInt8(generator.integer(below: 10))
             }
             if let file = try? SafetensorsFile(bytes: damaged) {
                 XCTAssertEqual(try SafetensorsFile(bytes: file.serialized()), file)
