@@ -17,4 +17,11 @@ public protocol FeaturePyramid: AnyObject {
 
     // dL/d(map i), same shapes as the last `features` → dL/dx: N × 3 × H × W
     func inputGradient(_ featureGradients: [Tensor]) -> Tensor
+
+    /// Length of one picture's pooled feature vector (1280 for EfficientNet-Lite0's head).
+    var pooledChannels: Int { get }
+
+    // x: N × 3 × H × W in [-1, 1] → N × pooledChannels, the global average of the last map: what
+    // Fréchet distance, KID and feature-space nearest neighbours are measured in. Inference only.
+    func pooledFeatures(_ pictures: Tensor) -> Tensor
 }
