@@ -1,4 +1,5 @@
 import Neural
+import Perception
 
 public struct ModelConfig: Codable, Equatable, Sendable {
     public var resolution: Int
@@ -25,7 +26,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         let defaultWidth: Int
         switch architecture {
         case .dcgan, .resize: defaultWidth = resolution <= 64 ? 64 : 32
-        case .fastgan: defaultWidth = 16
+        case .fastgan, .projected: defaultWidth = 16
         }
         return ModelConfig(resolution: resolution, width: width ?? defaultWidth, zDim: zDim ?? 128, architecture: architecture)
     }
@@ -62,6 +63,12 @@ public enum Architecture: String, Codable, CaseIterable, Sendable {
     /// GLU blocks with skip-layer excitation, a discriminator with patch logits and decoders that must
     /// reconstruct the real pictures from its features (see `FastGAN`).
     case fastgan
+    /// fastgan's generator against a discriminator that looks through a frozen pretrained feature
+    /// network, EfficientNet-Lite0 (see `ProjectedDiscriminator`).
+    case projected
+
+    /// Whether training needs the pretrained feature network (`makeDiscriminator(features:rng:)`).
+    public var needsFeatureNetwork: Bool { self == .projected }
 
     /// How the weights are drawn: DCGAN's N(0, 0.02), which FastGAN uses too.
     public var initialization: Initialization { .dcgan }
@@ -81,15 +88,19 @@ extension ModelConfig {
     public func makeGenerator(noise: RandomSource, rng: inout RNG) throws -> Layer {
         switch architecture {
         case .dcgan, .resize: return try DCGAN.generator(self)
-        case .fastgan: return try FastGANGenerator(self, noise: noise, rng: &rng)
+        case .fastgan, .projected: return try FastGANGenerator(self, noise: noise, rng: &rng)
         }
     }
 
-    /// D: pictures N × 3 × R × R → logits N × 1 × h × w. Weights are zero until initialised.
-    public func makeDiscriminator(rng: inout RNG) throws -> Discriminator {
+    /// D: pictures N × 3 × R × R → logits N × k × h × w. Weights are zero until initialised. `projected`
+    /// looks through `features` and throws without them; the others ignore them.
+    public func makeDiscriminator(features: FeaturePyramid?, rng: inout RNG) throws -> Discriminator {
         switch architecture {
         case .dcgan, .resize: return try DCGAN.discriminator(self)
         case .fastgan: return try FastGANDiscriminator(self, rng: &rng)
+        case .projected:
+            guard let features else { throw ModelConfigError.invalidConfig("projected needs the pretrained feature network") }
+            return try ProjectedDiscriminator(self, features: features, rng: &rng)
         }
     }
 }
@@ -103,7 +114,7 @@ extension ModelConfig {
             // G's first layer is a 4 × 4 transposed convolution from z; every later stage's kernel is at least 3 × 3.
             let widths = generatorWidths
             return zDim * widths[0] * 16 + zip(widths, widths.dropFirst() + [3]).reduce(0) { $0 + $1.0 * $1.1 * 9 }
-        case .fastgan:
+        case .fastgan, .projected:
             // The 4 × 4 transposed convolution to twice c(4) channels, then a 3 × 3 convolution to twice the
             // channels per doubling, and the last one to RGB.
             let levels = resolution.trailingZeroBitCount - 2
@@ -114,8 +125,8 @@ extension ModelConfig {
     }
 }
 
-/// A discriminator: pictures N × 3 × R × R → logits N × 1 × h × w (one logit a picture, or a grid of
-/// patch logits).
+/// A discriminator: pictures N × 3 × R × R → logits N × k × h × w (one logit a picture, a grid of
+/// patch logits, or a grid per scale).
 public protocol Discriminator: Layer {
     /// Self-supervision on the real pictures, the first `realCount` samples of the last forward:
     /// `target` holds them as D saw them. Returns the loss and keeps its gradient for the next

@@ -22,7 +22,7 @@ public enum DCGAN {
             switch config.architecture {
             case .dcgan: return [ConvTranspose2d(a, b, kernel: 4, stride: 2, padding: 1, bias: bias)]
             case .resize: return [Upsample(scale: 2), Conv2d(a, b, kernel: 3, stride: 1, padding: 1, bias: bias)]
-            case .fastgan: preconditionFailure("fastgan has a generator of its own")
+            case .fastgan, .projected: preconditionFailure("\(config.architecture) has a generator of its own")
             }
         }
         for (a, b) in zip(widths, widths.dropFirst()) {

@@ -1,4 +1,5 @@
 import Neural
+import Perception
 
 /// Hyper-parameters of a GAN training step.
 public struct GANTrainerOptions: Codable, Equatable, Sendable {
@@ -61,13 +62,13 @@ public final class GANTrainer {
     private let generation = GeneratorBatches()
 
     /// Builds and initialises (the architecture's scheme, from `options.seed`) the three nets; throws on
-    /// an invalid config.
-    public init(config: ModelConfig, options: GANTrainerOptions = GANTrainerOptions()) throws {
+    /// an invalid config, or when the architecture needs the pretrained `features` and has none.
+    public init(config: ModelConfig, options: GANTrainerOptions = GANTrainerOptions(), features: FeaturePyramid? = nil) throws {
         self.config = config
         self.options = options
         random = RandomSource(seed: options.seed)
         generator = try config.makeGenerator(noise: random, rng: &random.rng)
-        discriminator = try config.makeDiscriminator(rng: &random.rng)
+        discriminator = try config.makeDiscriminator(features: features, rng: &random.rng)
         // The average's own spectral-norm vectors are overwritten by `reset` below: drawn apart, they leave
         // the training stream as it was.
         var scratch = RNG(seed: options.seed)

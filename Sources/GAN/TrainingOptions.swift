@@ -28,11 +28,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// loss; fastgan batch 8 (FastGAN's), random-hinge loss and LeCam at 0.1. Both keep the learning rate
     /// of 0.0002 and all three augmentations: a rate of 0.0005 without cutout looked better on one set
     /// (Plato, 500 steps) but scored far worse on photographs (SWD 827 against 520) and collapsed the
-    /// universe piece to grey clouds.
+    /// universe piece to grey clouds. projected: batch 8 and the plain hinge loss of Projected GANs.
     public init(defaultsFor architecture: Architecture) {
         switch architecture {
         case .dcgan, .resize: break
         case .fastgan: (batch, loss, lecam) = (8, .randomHinge, 0.1)
+        case .projected: batch = 8
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Neural
+import Perception
 import Safetensors
 
 /// A data set of square RGB pictures held in memory as the streams carry them: u8, height x width x 3.
@@ -139,8 +140,9 @@ public final class TrainingRun {
     /// Previews show their pictures in a square grid of this many columns.
     public static let previewColumns = Int(Double(previewSeeds.count).squareRoot().rounded(.up))
 
+    /// `features`: the pretrained feature network, which `projected` needs (see `Architecture.needsFeatureNetwork`).
     public init(dataset: ImageDataset, config: ModelConfig, options: TrainingOptions, seed: UInt64,
-                start: TrainingStart = .fresh) throws {
+                start: TrainingStart = .fresh, features: FeaturePyramid? = nil) throws {
         guard dataset.count > 0 else { throw DatasetError.empty }
         var config = config, options = options, seed = seed
         if case .resume(let checkpoint) = start {
@@ -161,7 +163,7 @@ public final class TrainingRun {
         self.config = config
         self.options = options
         self.seed = seed
-        trainer = try GANTrainer(config: config, options: options.trainerOptions(seed: seed))
+        trainer = try GANTrainer(config: config, options: options.trainerOptions(seed: seed), features: features)
         step = 0
         dataRNG = RNG(seed: seed ^ 0x6461_7461_7365_7473)  // "datasets": a stream apart from the trainer's
         batch = Tensor(shape: [options.batch, 3, config.resolution, config.resolution])

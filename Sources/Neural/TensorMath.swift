@@ -105,6 +105,22 @@ extension Tensor {
         }
     }
 
+    /// Channel `channel` of self (N × C × H × W) = source (N × 1 × H × W): stacks per-scale maps.
+    public func setChannel(_ channel: Int, from source: Tensor) {
+        let (n, channels, plane) = (shape[0], shape[1], shape[2] * shape[3])
+        precondition(shape.count == 4 && channel < channels && source.count == n * plane, "setChannel: \(source.shape) into \(shape)")
+        for sample in 0..<n { (data + (sample * channels + channel) * plane).update(from: source.data + sample * plane, count: plane) }
+    }
+
+    /// self = channel `channel` of source (N × C × H × W), as N × 1 × H × W.
+    public func takeChannel(_ channel: Int, of source: Tensor) {
+        let s = source.shape
+        precondition(s.count == 4 && channel < s[1], "takeChannel \(channel) of \(s)")
+        let plane = s[2] * s[3]
+        resize(s[0], 1, s[2], s[3])
+        for sample in 0..<s[0] { (data + sample * plane).update(from: source.data + (sample * s[1] + channel) * plane, count: plane) }
+    }
+
     /// Takes `other`'s shape, through the allocation-free 4-D resize when it is 4-D.
     func resize(like other: Tensor) {
         let s = other.shape

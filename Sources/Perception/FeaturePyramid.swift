@@ -9,7 +9,8 @@ import Neural
 public protocol FeaturePyramid: AnyObject {
     /// Channels of each map, finest first.
     var featureChannels: [Int] { get }
-    /// How many input pixels one map pixel spans, per map (4, 8, 16, 32 for EfficientNet-Lite0).
+    /// How many pixels of the pictures passed to `features` one map pixel spans, per map (EfficientNet-Lite0:
+    /// 4, 8, 16, 32 of its own input, so 2, 4, 8, 16 when it first upsamples the pictures ×2).
     var featureStrides: [Int] { get }
 
     // x: N × 3 × H × W, pictures in [-1, 1] (the generator's range) → map i: N × featureChannels[i] × H/sᵢ × W/sᵢ

@@ -37,7 +37,7 @@ final class FastGANTests: XCTestCase {
     /// the logits alone, and the decoders themselves get one.
     func testReconstructionTrainsTheDecodersAndTheTrunk() throws {
         var rng = RNG(seed: 6)
-        let discriminator = try config.makeDiscriminator(rng: &rng)
+        let discriminator = try config.makeDiscriminator(features: nil, rng: &rng)
         Initialization.dcgan.apply(to: discriminator, rng: &rng)
         let real = realBatch(4, resolution: 64, seed: 7)
         let dLogits = Tensor(shape: [4, 1, 5, 5], repeating: 0.01)
@@ -69,8 +69,9 @@ final class FastGANTests: XCTestCase {
     func testEveryParameterOfEveryArchitectureIsInitialised() throws {
         for architecture in Architecture.allCases {
             for resolution in ModelConfig.resolutions {
+                let features = architecture.needsFeatureNetwork ? StandInFeatures() : nil
                 let trainer = try GANTrainer(config: ModelConfig(resolution: resolution, width: 2, zDim: 8, architecture: architecture),
-                                             options: GANTrainerOptions(batch: 2, seed: 1))
+                                             options: GANTrainerOptions(batch: 2, seed: 1), features: features)
                 for (net, model) in [("G", trainer.generator as Module), ("D", trainer.discriminator)] {
                     let zeroOnPurpose = model.allModules.compactMap { ($0 as? NoiseInjection)?.weight }
                     XCTAssertFalse(model.parameters.isEmpty)
