@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "Neural"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "Safetensors", "GradientChecking"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
+        // Needs the EfficientNet-Lite0 weights that scripts/setup fetches (skips without them).
+        .testTarget(name: "PerceptionTests", dependencies: ["Perception", "Neural", "GradientChecking"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         // End-to-end tests of the release binaries (built by scripts/setup).

@@ -44,6 +44,33 @@ public final class ReLU: ElementwiseLayer {
     }
 }
 
+/// min(max(x, 0), 6), MobileNet's and EfficientNet-Lite's activation; f′ is 1 strictly between the clips.
+public final class ReLU6: ElementwiseLayer {
+    public override init() {}
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count { y[i] = min(max(x[i], 0), 6) }
+    }
+    override func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count { dx[i] = dy[i] * (y[i] > 0 && y[i] < 6 ? 1 : 0) }
+    }
+}
+
+/// y = scale · x + shift with fixed numbers (an input normalisation); f′ = scale.
+public final class Affine: ElementwiseLayer {
+    public let scale, shift: Float
+    public init(scale: Float, shift: Float) { (self.scale, self.shift) = (scale, shift) }
+    override func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        let (a, b) = (scale, shift)
+        for i in 0..<count { y[i] = a * x[i] + b }
+    }
+    override func derive(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>, _ count: Int) {
+        let a = scale
+        for i in 0..<count { dx[i] = a * dy[i] }
+    }
+}
+
 /// x for x > 0, slope · x otherwise (PyTorch's default slope is 0.01; DCGAN uses 0.2).
 public final class LeakyReLU: ElementwiseLayer {
     public let slope: Float
