@@ -17,7 +17,8 @@ public final class EfficientNetLite0: FeaturePyramid, Module {
     static let normEpsilon = 1e-3
 
     public let featureChannels = [24, 40, 112, 320]
-    public let featureStrides = [4, 8, 16, 32]
+    /// Strides over the pictures passed in: 4, 8, 16, 32 of the network's own input, halved by a ×2 upsampling.
+    public var featureStrides: [Int] { [4, 8, 16, 32].map { $0 / inputScale } }
     public let pooledChannels = 1280
     /// Pictures are first upsampled bilinearly by this factor (1 or 2): the network then sees small
     /// pictures at a size where its features are meaningful (a 64-pixel picture as 128 pixels).

@@ -61,7 +61,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 128).")
     var zDim: Int?
 
-    @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid) or fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; the default).")
+    @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid) fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; the default) or projected (fastgan's generator against a discriminator that looks through the pretrained EfficientNet-Lite0, which scripts/setup fetches; 64 pixels and up).")
     var arch: Architecture?
 
     @Option(help: "Loss: hinge, logistic or random-hinge (default random-hinge; dcgan: hinge).")
@@ -143,12 +143,16 @@ struct Train: ParsableCommand {
         // A fine-tuned model keeps its architecture, and so takes that architecture's defaults.
         var architecture = arch ?? .fastgan
         if case .initialize(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
+        if case .resume(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
+        let features = architecture.needsFeatureNetwork
+            ? try ProjectedDiscriminator.loadFeatureNetwork(resolution: dataset.resolution) : nil
         let options = trainingOptions(for: architecture)
         let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
                                                  architecture: architecture)
         let run: TrainingRun
         do {
-            run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start)
+            run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start,
+                                  features: features)
         } catch where error is CheckpointError || error is TrainingError {
             // Only a checkpoint given with --init or --resume can disagree with the model or the data.
             throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")

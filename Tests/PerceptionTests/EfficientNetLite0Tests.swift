@@ -107,6 +107,10 @@ final class EfficientNetLite0Tests: XCTestCase {
         let net = try network()
         let maps = net.features(Tensor(shape: [1, 3, 96, 64]))
         XCTAssertEqual(maps.map(\.shape), zip(net.featureChannels, net.featureStrides).map { [1, $0, 96 / $1, 64 / $1] })
+        // Upsampled ×2 first, half the pictures give the same maps: the strides are over the pictures passed in.
+        let upsampling = try network(inputScale: 2)
+        XCTAssertEqual(upsampling.featureStrides, net.featureStrides.map { $0 / 2 })
+        XCTAssertEqual(upsampling.features(Tensor(shape: [1, 3, 48, 32])).map(\.shape), maps.map(\.shape))
     }
 
     func testDefaultPlaceFollowsTheEnvironment() {
