@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Perception", dependencies: ["Neural", "Safetensors"]),
         .target(name: "GAN", dependencies: ["Neural", "Perception", "Safetensors", "TensorStream"]),
         .target(name: "Synth", dependencies: ["Imaging"]),
-        .target(name: "Metrics", dependencies: ["Neural", "Perception"]),
+        .target(name: "Metrics", dependencies: ["COpenBLAS", "Neural", "Perception"]),
         .target(name: "Ingestion", dependencies: ["Imaging", "Media", "TensorStream"]),
         .target(name: "ToolSupport", dependencies: [
             "TensorStream", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "Neural"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "Safetensors", "GradientChecking"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural", "Perception"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         // End-to-end tests of the release binaries (built by scripts/setup).
         .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging"]),
