@@ -38,6 +38,7 @@ final class ScoreToolTests: XCTestCase {
         let diversity = try XCTUnwrap(score["diversity"] as? [String: Any])
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(diversity["ratio"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(diversity["meanTrainingDistance"] as? Double), 0.05)
+        XCTAssertNil(score["features"], "feature figures without the feature network")
 
         // The samples are those `sample --n --seed` draws: scoring them as a stream gives the same figures.
         let piped = try ToolRunner.shell("sample m.ckpt --n 24 --seed 4 | score --real real.tns --fake - --seed 4 --json",
@@ -74,6 +75,9 @@ final class ScoreToolTests: XCTestCase {
         for row in ["  64x64 ", "  32x32 ", "  16x16 ", "  average ", "  near-copies ", "  spread ratio "] {
             XCTAssertTrue(text.contains(row), "no \(row) in\n\(text)")
         }
+        // Without the feature network the table says what the feature measures need, and still succeeds.
+        XCTAssertTrue(text.hasSuffix("\nfeature measures (Fréchet distance, KID, precision, recall, near-copies in "
+                                     + "features) need the feature network: run scripts/setup\n"), text)
         XCTAssertTrue(table.stderr.hasPrefix("score: scored 40 samples against 30 training pictures in "), table.stderr)
     }
 
