@@ -37,10 +37,4 @@ public struct FeatureVectors: Sendable {
         }
         self.init(count: pictures.count, length: length, values: values)
     }
-
-    /// The rows `indices`, in that order.
-    func rows(_ indices: some Collection<Int>) -> FeatureVectors {
-        FeatureVectors(count: indices.count, length: length,
-                       values: indices.flatMap { values[($0 * length)..<(($0 + 1) * length)] })
-    }
 }

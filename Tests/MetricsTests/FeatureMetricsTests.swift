@@ -214,6 +214,11 @@ final class FeatureScoreTests: XCTestCase {
                                               neighbours: 5)) {
             XCTAssertEqual($0 as? ScoreError, .tooFew(.training, count: 5, needed: 6))
         }
+        // A network that sees every training picture alike leaves nothing to measure a copy against.
+        let alike = FeatureVectors(count: 6, length: 4, values: [Float](repeating: 0.5, count: 24))
+        XCTAssertThrowsError(try FeatureScore(training: alike, samples: training, seed: 0)) {
+            XCTAssertEqual($0 as? ScoreError, .featuresAlike)
+        }
     }
 }
 
