@@ -14,9 +14,9 @@ struct ScoreTool: ParsableCommand {
         S` draws), or reads them with --fake, and prints a table: the sliced
         Wasserstein distance per pyramid level (x1000; lower is closer to the training
         pictures), near-copies of training pictures and how varied the samples are;
-        with the feature network, also the Fréchet distance, KID, precision and
-        recall and near-copies in its features. --json prints the same figures for
-        scripts. The same arguments always give the same figures.
+        with the feature network, also the Fréchet distance, KID, precision and recall
+        and near-copies in its features. --json prints the same figures for scripts.
+        The same arguments always give the same figures.
 
         Examples:
           score plato.ckpt imgs.tns
