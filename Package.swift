@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Perception", dependencies: ["Neural", "Safetensors"]),
         .target(name: "GAN", dependencies: ["Neural", "Perception", "Safetensors", "TensorStream"]),
         .target(name: "Synth", dependencies: ["Imaging"]),
-        .target(name: "Metrics", dependencies: ["Neural", "Perception"]),
+        .target(name: "Metrics", dependencies: ["COpenBLAS", "Neural", "Perception"]),
         .target(name: "Ingestion", dependencies: ["Imaging", "Media", "TensorStream"]),
         .target(name: "ToolSupport", dependencies: [
             "TensorStream", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "walk", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "synth", dependencies: ["Synth", "TensorStream", "ToolSupport"]),
-        .executableTarget(name: "score", dependencies: ["Metrics", "GAN", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "score", dependencies: ["Metrics", "GAN", "Perception", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural"]),
 
         .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
@@ -63,10 +63,10 @@ let package = Package(
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
         // Needs the EfficientNet-Lite0 weights that scripts/setup fetches (skips without them).
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "Neural", "GradientChecking"], exclude: ["Fixtures"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural", "Perception"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         // End-to-end tests of the release binaries (built by scripts/setup).
-        .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging"]),
+        .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging", "Perception"]),
     ],
     swiftLanguageModes: [.v5]
 )

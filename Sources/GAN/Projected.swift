@@ -38,10 +38,9 @@ public final class ProjectedDiscriminator: Discriminator {
     public static let scales = 4
     public static let logitSide = 4
 
-    /// EfficientNet-Lite0 from its default place, upsampling pictures smaller than 128 pixels ×2: at
-    /// 64 pixels its deepest map would be 2 × 2, too coarse for a grid of logits.
+    /// EfficientNet-Lite0 from its default place, at the input scale it takes for R-pixel pictures.
     public static func loadFeatureNetwork(resolution: Int) throws -> FeaturePyramid {
-        try EfficientNetLite0.loadDefault(inputScale: resolution < 128 ? 2 : 1)
+        try EfficientNetLite0.loadDefault(inputScale: EfficientNetLite0.inputScale(height: resolution, width: resolution))
     }
 
     /// The mixed channels of scale i.

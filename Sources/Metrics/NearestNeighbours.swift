@@ -77,34 +77,34 @@ public struct Memorisation: Codable, Sendable, Equatable {
     public var trainingMedianRatio: Double
     /// The share of training pictures that are near-copies of another training picture, by the same rule.
     public var trainingNearCopyShare: Double
-    /// The median distance between two distinct training pictures (root mean square, values in [0, 1]).
+    /// The median distance between two distinct training pictures (root mean square difference: of values
+    /// in [0, 1] for pictures, of feature values for features).
     public var medianTrainingDistance: Double
 
-    /// Measures `samples` against `training`, both already `PictureDistances.compared`, with the
-    /// training set's own distance matrix; nil when the median training distance is zero (most
-    /// training pictures identical: nothing to measure a copy against).
-    init?(samples: PictureSet, training: PictureSet, trainingDistances: [Float]) {
-        let median = Double(Statistics.median(PictureDistances.pairs(trainingDistances, count: training.count)))
+    /// From the distances of every sample to every training picture (`samples` × `training`, row-major)
+    /// and between the training pictures (`training` × `training`); nil when the median training distance
+    /// is zero (most training pictures identical: nothing to measure a copy against).
+    init?(toTraining: [Float], trainingDistances: [Float], samples: Int, training: Int) {
+        let median = Double(Statistics.median(PictureDistances.pairs(trainingDistances, count: training)))
         guard median > 0 else { return nil }
-        let toTraining = PictureDistances.between(samples, training)
         var nearest: [(index: Int, distance: Float)] = []
-        for s in 0..<samples.count {
-            let row = toTraining[(s * training.count)..<((s + 1) * training.count)]
+        for s in 0..<samples {
+            let row = toTraining[(s * training)..<((s + 1) * training)]
             let best = row.indices.min { row[$0] < row[$1] }!
-            nearest.append((best - s * training.count, row[best]))
+            nearest.append((best - s * training, row[best]))
         }
         nearCopies = nearest.enumerated().compactMap { sample, match in
             let ratio = Double(match.distance) / median
             return ratio < 0.5 ? Copy(sample: sample, training: match.index, ratio: ratio) : nil
         }
-        self.samples = samples.count
-        nearCopyShare = Double(nearCopies.count) / Double(samples.count)
+        self.samples = samples
+        nearCopyShare = Double(nearCopies.count) / Double(samples)
         medianRatio = Double(Statistics.median(nearest.map(\.distance))) / median
-        let trainingNearest = (0..<training.count).map { i in
-            (0..<training.count).filter { $0 != i }.map { trainingDistances[i * training.count + $0] }.min()!
+        let trainingNearest = (0..<training).map { i in
+            (0..<training).filter { $0 != i }.map { trainingDistances[i * training + $0] }.min()!
         }
         trainingMedianRatio = Double(Statistics.median(trainingNearest)) / median
-        trainingNearCopyShare = Double(trainingNearest.filter { Double($0) / median < 0.5 }.count) / Double(training.count)
+        trainingNearCopyShare = Double(trainingNearest.filter { Double($0) / median < 0.5 }.count) / Double(training)
         medianTrainingDistance = median
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Perception
 
 /// Why two picture sets cannot be scored.
 public enum ScoreError: Error, Equatable, CustomStringConvertible {
@@ -6,8 +7,9 @@ public enum ScoreError: Error, Equatable, CustomStringConvertible {
 
     case sizesDiffer(training: String, samples: String)
     case tooSmall(size: String, smallest: Int)
-    case tooFew(Role, count: Int)
+    case tooFew(Role, count: Int, needed: Int)
     case trainingAlike
+    case featuresAlike
 
     public var description: String {
         switch self {
@@ -15,10 +17,12 @@ public enum ScoreError: Error, Equatable, CustomStringConvertible {
             return "pictures differ in size: training \(training), samples \(samples)"
         case let .tooSmall(size, smallest):
             return "pictures of \(size) are too small to score; they need at least \(smallest)x\(smallest)"
-        case let .tooFew(role, count):
-            return "\(role.rawValue): \(count) picture\(count == 1 ? "" : "s"), at least 2 are needed"
+        case let .tooFew(role, count, needed):
+            return "\(role.rawValue): \(count) picture\(count == 1 ? "" : "s"), at least \(needed) are needed"
         case .trainingAlike:
             return "most training pictures are identical: there is no spread to measure against"
+        case .featuresAlike:
+            return "the feature network sees most training pictures as the same: there is no spread to measure against"
         }
     }
 
@@ -26,8 +30,8 @@ public enum ScoreError: Error, Equatable, CustomStringConvertible {
     public var role: Role? {
         switch self {
         case .sizesDiffer, .tooSmall: return nil
-        case let .tooFew(role, _): return role
-        case .trainingAlike: return .training
+        case let .tooFew(role, _, _): return role
+        case .trainingAlike, .featuresAlike: return .training
         }
     }
 }
@@ -45,10 +49,12 @@ public struct Score: Codable, Sendable, Equatable {
     public var slicedWassersteinAverage: Double
     public var memorisation: Memorisation
     public var diversity: Diversity
+    /// Measured in the feature network's pooled features; nil without a network.
+    public var features: FeatureScore?
 
     /// Measures `samples` against `training` (pictures of one size, at least 16 × 16, at least two in
-    /// each set); the same `seed` gives the same figures.
-    public init(training: PictureSet, samples: PictureSet, seed: UInt64,
+    /// each set, at least four with a `featureNetwork`); the same `seed` gives the same figures.
+    public init(training: PictureSet, samples: PictureSet, seed: UInt64, featureNetwork: FeaturePyramid? = nil,
                 slicedWasserstein measure: SlicedWasserstein = SlicedWasserstein()) throws {
         guard training.height == samples.height && training.width == samples.width else {
             throw ScoreError.sizesDiffer(training: training.sizeDescription, samples: samples.sizeDescription)
@@ -56,13 +62,14 @@ public struct Score: Codable, Sendable, Equatable {
         guard min(training.height, training.width) >= measure.smallestSide else {
             throw ScoreError.tooSmall(size: training.sizeDescription, smallest: measure.smallestSide)
         }
-        guard training.count >= 2 else { throw ScoreError.tooFew(.training, count: training.count) }
-        guard samples.count >= 2 else { throw ScoreError.tooFew(.samples, count: samples.count) }
+        guard training.count >= 2 else { throw ScoreError.tooFew(.training, count: training.count, needed: 2) }
+        guard samples.count >= 2 else { throw ScoreError.tooFew(.samples, count: samples.count, needed: 2) }
 
         let (comparedTraining, comparedSamples) = (PictureDistances.compared(training), PictureDistances.compared(samples))
         let trainingDistances = PictureDistances.between(comparedTraining, comparedTraining)
-        guard let memorisation = Memorisation(samples: comparedSamples, training: comparedTraining,
-                                              trainingDistances: trainingDistances),
+        guard let memorisation = Memorisation(toTraining: PictureDistances.between(comparedSamples, comparedTraining),
+                                              trainingDistances: trainingDistances,
+                                              samples: samples.count, training: training.count),
               let diversity = Diversity(sampleDistances: PictureDistances.between(comparedSamples, comparedSamples),
                                         samples: samples.count, trainingDistances: trainingDistances,
                                         training: training.count)
@@ -77,6 +84,7 @@ public struct Score: Codable, Sendable, Equatable {
         slicedWassersteinAverage = slicedWasserstein.map(\.distance).reduce(0, +) / Double(slicedWasserstein.count)
         self.memorisation = memorisation
         self.diversity = diversity
+        features = try featureNetwork.map { try FeatureScore(training: training, samples: samples, network: $0, seed: seed) }
     }
 
     /// Pretty-printed JSON with sorted keys (the same score, the same bytes).
@@ -107,19 +115,41 @@ public struct Score: Codable, Sendable, Equatable {
             let scale = index == 0 ? " (fine detail)" : (index == slicedWasserstein.count - 1 ? " (colours, layout)" : "")
             lines.append(row("  \(level.width)x\(level.height)\(scale)", figure(level.distance)))
         }
-        let trainingCopies = Int((memorisation.trainingNearCopyShare * Double(trainingCount)).rounded())
+        func copying(_ memorisation: Memorisation) -> [String] {
+            let trainingCopies = Int((memorisation.trainingNearCopyShare * Double(trainingCount)).rounded())
+            return [
+                row("  near-copies", share(memorisation.nearCopies.count, memorisation.nearCopyShare),
+                    share(trainingCopies, memorisation.trainingNearCopyShare)),
+                row("  nearest-neighbour ratio (median)", figure(memorisation.medianRatio),
+                    figure(memorisation.trainingMedianRatio)),
+            ]
+        }
+        lines += [row("  average", figure(slicedWassersteinAverage)), "",
+                  row("memorisation", "samples", "training pictures among themselves")]
+        lines += copying(memorisation)
         lines += [
-            row("  average", figure(slicedWassersteinAverage)),
-            "",
-            row("memorisation", "samples", "training pictures among themselves"),
-            row("  near-copies", share(memorisation.nearCopies.count, memorisation.nearCopyShare),
-                share(trainingCopies, memorisation.trainingNearCopyShare)),
-            row("  nearest-neighbour ratio (median)", figure(memorisation.medianRatio),
-                figure(memorisation.trainingMedianRatio)),
             "",
             "diversity (1: as varied as the training pictures, 0: one picture)",
             row("  spread ratio", figure(diversity.ratio)),
+            "",
         ]
+        guard let features else {
+            lines.append("feature measures (Fréchet distance, KID, precision, recall, near-copies in features) "
+                         + "need the feature network: run scripts/setup")
+            return lines.joined(separator: "\n") + "\n"
+        }
+        func kid(_ distance: KernelInceptionDistance) -> String {
+            String(format: "%.2f ± %.2f", distance.mean, distance.deviation)
+        }
+        let k = "k = \(features.neighbours)"
+        lines += [
+            row("in features (\(features.length) per picture)", "samples", "training pictures among themselves"),
+            row("  Fréchet distance", figure(features.frechetDistance)),
+            row("  KID x1000", kid(features.kernelInceptionDistance), kid(features.trainingKernelInceptionDistance)),
+            row("  precision (\(k))", figure(features.precision), features.trainingPrecision.map(figure) ?? "-"),
+            row("  recall (\(k))", figure(features.recall), features.trainingRecall.map(figure) ?? "-"),
+        ]
+        lines += copying(features.memorisation)
         return lines.joined(separator: "\n") + "\n"
     }
 }

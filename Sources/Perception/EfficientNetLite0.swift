@@ -49,6 +49,24 @@ public final class EfficientNetLite0: FeaturePyramid, Module {
         try EfficientNetLite0(weightsAt: defaultWeightsPath(), inputScale: inputScale)
     }
 
+    /// The input scale for pictures of this size: ×2 below 128 pixels, where the network would see too
+    /// little (at 64 pixels its deepest map would be 2 × 2).
+    public static func inputScale(height: Int, width: Int) -> Int { min(height, width) < 128 ? 2 : 1 }
+
+    /// Whether pictures of this size fit the network at that input scale (sides that are multiples of 32).
+    public static func accepts(height: Int, width: Int, inputScale: Int) -> Bool {
+        height > 0 && width > 0 && (height * inputScale) % 32 == 0 && (width * inputScale) % 32 == 0
+    }
+
+    /// The network for pictures of this size from the default place, or nil when `scripts/setup` has not
+    /// fetched the weights or the pictures do not fit it; throws when the weights are there but unreadable.
+    public static func loadIfInstalled(height: Int, width: Int) throws -> EfficientNetLite0? {
+        let scale = inputScale(height: height, width: width)
+        guard accepts(height: height, width: width, inputScale: scale),
+              FileManager.default.fileExists(atPath: defaultWeightsPath()) else { return nil }
+        return try loadDefault(inputScale: scale)
+    }
+
     /// The network with the weights of the safetensors file at `path` (as `scripts/setup` converts them).
     public init(weightsAt path: String, inputScale: Int = 1) throws {
         precondition(inputScale == 1 || inputScale == 2, "EfficientNetLite0: inputScale must be 1 or 2")
@@ -155,7 +173,7 @@ public final class EfficientNetLite0: FeaturePyramid, Module {
         let shape = pictures.shape
         precondition(shape.count == 4 && shape[1] == 3 && shape[0] > 0,
                      "EfficientNetLite0 takes N × 3 × H × W pictures, got \(shape)")
-        precondition((shape[2] * inputScale) % 32 == 0 && (shape[3] * inputScale) % 32 == 0 && shape[2] > 0 && shape[3] > 0,
+        precondition(Self.accepts(height: shape[2], width: shape[3], inputScale: inputScale),
                      "EfficientNetLite0: picture sides times the input scale must be multiples of 32, got \(shape)")
     }
 

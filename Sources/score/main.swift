@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GAN
 import Metrics
+import Perception
 import TensorStream
 import ToolSupport
 
@@ -13,9 +14,10 @@ struct ScoreTool: ParsableCommand {
         Draws --n samples from the checkpoint (the pictures `sample CKPT --n N --seed
         S` draws), or reads them with --fake, and prints a table: the sliced
         Wasserstein distance per pyramid level (x1000; lower is closer to the training
-        pictures), near-copies of training pictures and how varied the samples are.
-        --json prints the same figures for scripts. The same arguments always give the
-        same figures.
+        pictures), near-copies of training pictures and how varied the samples are;
+        with the feature network, also the Fréchet distance, KID, precision and recall
+        and near-copies in its features. --json prints the same figures for scripts.
+        The same arguments always give the same figures.
 
         Examples:
           score plato.ckpt imgs.tns
@@ -97,9 +99,11 @@ struct ScoreTool: ParsableCommand {
             samplesName = fakeReader.sourceName
             progress = Progress(total: 0, unit: "samples", quiet: quiet)
         }
+        // The feature measures need EfficientNet-Lite0; without it the table says how to fetch it.
+        let featureNetwork = try EfficientNetLite0.loadIfInstalled(height: trainingPictures.height, width: trainingPictures.width)
         let score: Score
         do {
-            score = try Score(training: trainingPictures, samples: samples, seed: seed)
+            score = try Score(training: trainingPictures, samples: samples, seed: seed, featureNetwork: featureNetwork)
         } catch let error as ScoreError {
             let names = error.role.map { $0 == .training ? trainingReader.sourceName : samplesName }
                 ?? "\(trainingReader.sourceName), \(samplesName)"

@@ -19,9 +19,14 @@ final class ScoreToolTests: XCTestCase {
         return try XCTUnwrap(parsed as? [String: Any], "not a JSON object", file: file, line: line)
     }
 
+    /// Points the tools at a folder without EfficientNet-Lite0's weights.
+    func withoutFeatureNetwork(_ dir: URL) -> [String: String] { ["MNEMOSYNE_DATA": dir.path] }
+
     func testScoresACheckpointAsJSONWithSaneFigures() throws {
         let dir = try setUpModel()
-        let result = try ToolRunner.run("score", ["m.ckpt", "real.tns", "--n", "24", "--seed", "4", "--json"], directory: dir)
+        let bare = withoutFeatureNetwork(dir)
+        let result = try ToolRunner.run("score", ["m.ckpt", "real.tns", "--n", "24", "--seed", "4", "--json"], directory: dir,
+                                        environment: bare)
         XCTAssertEqual(result.status, 0, result.stderr)
         let score = try object(result.stdout)
         XCTAssertEqual(score["sampleCount"] as? Int, 24)
@@ -38,21 +43,25 @@ final class ScoreToolTests: XCTestCase {
         let diversity = try XCTUnwrap(score["diversity"] as? [String: Any])
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(diversity["ratio"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(diversity["meanTrainingDistance"] as? Double), 0.05)
+        XCTAssertNil(score["features"], "feature figures without the feature network")
 
         // The samples are those `sample --n --seed` draws: scoring them as a stream gives the same figures.
         let piped = try ToolRunner.shell("sample m.ckpt --n 24 --seed 4 | score --real real.tns --fake - --seed 4 --json",
-                                         directory: dir)
+                                         directory: dir, environment: bare)
         XCTAssertEqual(piped.status, 0, piped.stderr)
         XCTAssertEqual(String(decoding: piped.stdout, as: UTF8.self), String(decoding: result.stdout, as: UTF8.self))
 
         // The same arguments, the same bytes; another seed, other samples.
-        let again = try ToolRunner.run("score", ["m.ckpt", "real.tns", "--n", "24", "--seed", "4", "--json"], directory: dir)
+        let again = try ToolRunner.run("score", ["m.ckpt", "real.tns", "--n", "24", "--seed", "4", "--json"], directory: dir,
+                                       environment: bare)
         XCTAssertEqual(again.stdout, result.stdout)
-        let other = try ToolRunner.run("score", ["m.ckpt", "real.tns", "--n", "24", "--seed", "5", "--json"], directory: dir)
+        let other = try ToolRunner.run("score", ["m.ckpt", "real.tns", "--n", "24", "--seed", "5", "--json"], directory: dir,
+                                       environment: bare)
         XCTAssertNotEqual(other.stdout, result.stdout)
     }
 
-    func testTableOfTwoStreamsTellsAlikeFromUnlike() throws {
+    /// 30 plato pictures, 40 more and 40 butterflies, all 64 × 64.
+    func setUpSets() throws -> URL {
         let dir = try ToolRunner.temporaryDirectory(self)
         let setUp = try ToolRunner.shell("""
             synth plato --n 30 --size 64 --seed 1 -q -o plato.tns
@@ -60,21 +69,53 @@ final class ScoreToolTests: XCTestCase {
             synth butterfly --n 40 --size 64 --seed 2 -q -o butterflies.tns
             """, directory: dir)
         XCTAssertEqual(setUp.status, 0, setUp.stderr)
+        return dir
+    }
+
+    func testTableOfTwoStreamsTellsAlikeFromUnlike() throws {
+        let dir = try setUpSets()
+        let bare = withoutFeatureNetwork(dir)
         func average(_ fake: String) throws -> Double {
-            let result = try ToolRunner.run("score", ["--real", "plato.tns", "--fake", fake, "--json"], directory: dir)
+            let result = try ToolRunner.run("score", ["--real", "plato.tns", "--fake", fake, "--json"], directory: dir,
+                                            environment: bare)
             XCTAssertEqual(result.status, 0, result.stderr)
             return try XCTUnwrap(try object(result.stdout)["slicedWassersteinAverage"] as? Double)
         }
         XCTAssertLessThan(try average("more-plato.tns") * 3, try average("butterflies.tns"))
 
-        let table = try ToolRunner.shell("score --real - --fake butterflies.tns < plato.tns", directory: dir)
+        let table = try ToolRunner.shell("score --real - --fake butterflies.tns < plato.tns", directory: dir, environment: bare)
         XCTAssertEqual(table.status, 0, table.stderr)
         let text = String(decoding: table.stdout, as: UTF8.self)
         XCTAssertTrue(text.hasPrefix("40 samples (butterflies.tns) against 30 training pictures (stdin), 64x64, seed 0\n"), text)
         for row in ["  64x64 ", "  32x32 ", "  16x16 ", "  average ", "  near-copies ", "  spread ratio "] {
             XCTAssertTrue(text.contains(row), "no \(row) in\n\(text)")
         }
+        // Without the feature network the table says what the feature measures need, and still succeeds.
+        XCTAssertTrue(text.hasSuffix("\nfeature measures (Fréchet distance, KID, precision, recall, near-copies in "
+                                     + "features) need the feature network: run scripts/setup\n"), text)
         XCTAssertTrue(table.stderr.hasPrefix("score: scored 40 samples against 30 training pictures in "), table.stderr)
+    }
+
+    /// With EfficientNet-Lite0 installed (scripts/setup fetches it), the table and JSON gain the feature
+    /// measures, and they too tell more plato from butterflies.
+    func testFeatureMeasuresWithTheFeatureNetwork() throws {
+        try ToolRunner.requireFeatureNetwork()
+        let dir = try setUpSets()
+        func features(_ fake: String) throws -> [String: Any] {
+            let result = try ToolRunner.run("score", ["--real", "plato.tns", "--fake", fake, "--json"], directory: dir)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return try XCTUnwrap(try object(result.stdout)["features"] as? [String: Any], "no feature measures")
+        }
+        let (alike, unlike) = (try features("more-plato.tns"), try features("butterflies.tns"))
+        func kid(_ score: [String: Any]) throws -> Double {
+            try XCTUnwrap((score["kernelInceptionDistance"] as? [String: Any])?["mean"] as? Double)
+        }
+        XCTAssertLessThan(try XCTUnwrap(alike["frechetDistance"] as? Double), try XCTUnwrap(unlike["frechetDistance"] as? Double))
+        XCTAssertLessThan(try kid(alike), try kid(unlike))
+        XCTAssertGreaterThan(try XCTUnwrap(alike["recall"] as? Double), try XCTUnwrap(unlike["recall"] as? Double))
+        let table = try ToolRunner.run("score", ["--real", "plato.tns", "--fake", "butterflies.tns"], directory: dir)
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertFalse(String(decoding: table.stdout, as: UTF8.self).contains("need the feature network"))
     }
 
     func testMismatchesAreOneLineErrors() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Perception
 import XCTest
 
 /// Runs the release binaries that `scripts/setup` builds, as a user would: bytes on stdin,
@@ -21,6 +22,15 @@ enum ToolRunner {
         }
         return packageRoot.appendingPathComponent(".build/release")
     }()
+
+    /// Skips a test that needs EfficientNet-Lite0's weights when `scripts/setup` has not fetched them
+    /// (it does on CI, so there these tests run).
+    static func requireFeatureNetwork() throws {
+        let path = EfficientNetLite0.defaultWeightsPath()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("no EfficientNet-Lite0 weights at \(path): run scripts/setup")
+        }
+    }
 
     /// Path of a tool's binary; fails the test (rather than trapping) when it has not been built.
     static func path(of tool: String) throws -> String {
