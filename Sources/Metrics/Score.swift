@@ -101,7 +101,8 @@ public struct Score: Codable, Sendable, Equatable {
         func row(_ label: String, _ cells: String...) -> String {
             var line = label.padding(toLength: 36, withPad: " ", startingAt: 0)
             for (index, cell) in cells.enumerated() {
-                line += index == cells.count - 1 ? cell : cell.padding(toLength: 14, withPad: " ", startingAt: 0)
+                // A cell wider than its column still gets two spaces before the next one.
+                line += index == cells.count - 1 ? cell : cell.padding(toLength: max(14, cell.count + 2), withPad: " ", startingAt: 0)
             }
             return line
         }

@@ -115,7 +115,10 @@ final class ScoreToolTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(alike["recall"] as? Double), try XCTUnwrap(unlike["recall"] as? Double))
         let table = try ToolRunner.run("score", ["--real", "plato.tns", "--fake", "butterflies.tns"], directory: dir)
         XCTAssertEqual(table.status, 0, table.stderr)
-        XCTAssertFalse(String(decoding: table.stdout, as: UTF8.self).contains("need the feature network"))
+        let text = String(decoding: table.stdout, as: UTF8.self)
+        XCTAssertFalse(text.contains("need the feature network"))
+        // Wide cells keep their columns apart: the samples' KID, then the training pictures' own.
+        XCTAssertNotNil(text.range(of: #"\n  KID x1000 +-?[0-9.]+ ± [0-9.]+ {2,}-?[0-9.]+ ± [0-9.]+\n"#, options: .regularExpression), text)
     }
 
     func testMismatchesAreOneLineErrors() throws {
