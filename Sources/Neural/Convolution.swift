@@ -11,6 +11,10 @@ public enum ConvolutionTuning {
     /// GEMM path like any other group count. A knob for tests and benchmarks comparing the two.
     public static var directDepthwise = true
 
+    /// 1 × 1 convolutions (stride 1, no padding, one group) run one GEMM per sample on the planes as they
+    /// lie; off, they take the im2col path. A knob for tests and benchmarks comparing the two.
+    public static var directPointwise = true
+
     static func samplesPerChunk(rows: Int, grid: Int, batch: Int) -> Int {
         max(1, min(batch, columnBudget / max(1, rows * grid)))
     }
@@ -48,8 +52,9 @@ public final class Conv2d: Layer {
     /// One filter per channel: the direct kernels run, unless `ConvolutionTuning.directDepthwise` is off.
     /// Chosen by forward, so its backward takes the same path.
     private var runsDirectDepthwise = false
-    /// 1 × 1, stride 1, no padding, one group: one GEMM per sample on the planes as they lie.
-    private var runsPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 && groups == 1 }
+    /// 1 × 1, stride 1, no padding, one group: one GEMM per sample on the planes as they lie, unless
+    /// `ConvolutionTuning.directPointwise` is off. Chosen by forward, so its backward takes the same path.
+    private var runsPointwise = false
 
     public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
@@ -80,6 +85,7 @@ public final class Conv2d: Layer {
                                          bias: bias?.value.data, into: output.data)
             return output
         }
+        runsPointwise = kernel == 1 && stride == 1 && padding == 0 && groups == 1 && ConvolutionTuning.directPointwise
         if runsPointwise {
             PointwiseConvolution.forward(input.data, batch: batch, inChannels: inChannels, outChannels: outChannels, grid: grid,
                                          weight: weight.value.data, bias: bias?.value.data, into: output.data)

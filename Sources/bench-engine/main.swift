@@ -9,11 +9,12 @@ import Neural
 import Perception
 
 let usage = """
-    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise|lite0] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS]
+    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise|lite0] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS] [--no-direct-pointwise]
       STEPS  timed training steps (median; default 10, at least 3); layers and the generator run half as many
       --arch=fastgan  the fastgan step and generator (no per-layer profile: it walks a plain stack of layers)
       --arch=resize   dcgan's shapes with the resize generator
       --only=lite0    EfficientNet-Lite0 (weights from scripts/setup) at 128×128, batch 16: forward, and forward + input gradient
+      --no-direct-pointwise  1×1 convolutions through im2col and one batch-wide GEMM, as before their direct path
       MNEMOSYNE_GEMM_THREADING=openBLAS|engine selects the GEMM threading for the whole run
       MNEMOSYNE_THREADS=N caps the engine's workers (default: the cores, at most 8)
     """
@@ -33,6 +34,8 @@ for argument in CommandLine.arguments.dropFirst() {
         only = value
     } else if argument.hasPrefix("--arch="), let value, let chosen = Architecture(rawValue: value) {
         architecture = chosen
+    } else if argument == "--no-direct-pointwise" {
+        ConvolutionTuning.directPointwise = false
     } else if argument == "--compare-threading" {
         compareThreading = true
     } else if argument.hasPrefix("--column-budget="), let budget = value.flatMap({ Int($0) }), budget > 0 {

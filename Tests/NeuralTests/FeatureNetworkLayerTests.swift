@@ -76,7 +76,8 @@ final class DepthwiseVectorKernelTests: XCTestCase {
         }
     }
 
-    /// 1 × 1 convolutions take their own path (one GEMM per sample): against the sums written out.
+    /// 1 × 1 convolutions take their own path (one GEMM per sample): against the sums written out, finite
+    /// differences and the im2col path.
     func testPointwiseConvolution() {
         let conv = Conv2d(3, 2, kernel: 1)
         conv.weight.value.assign(randomTensor([2, 3, 1, 1], seed: 100))
@@ -93,6 +94,24 @@ final class DepthwiseVectorKernelTests: XCTestCase {
             }
         }
         checkGradients(conv, input: x)
+        // Against the im2col path, all three gradients, batch 3
+        defer { ConvolutionTuning.directPointwise = true }
+        let wide = Conv2d(5, 4, kernel: 1)
+        wide.weight.value.assign(randomTensor([4, 5, 1, 1], seed: 105))
+        wide.bias!.value.assign(randomTensor([4], seed: 106))
+        let input = randomTensor([3, 5, 6, 7], seed: 107), gradient = randomTensor([3, 4, 6, 7], seed: 108)
+        func run() -> [[Float]] {
+            wide.zeroGradients()
+            let y = wide.forward(input, training: true).scalars
+            let dx = wide.backward(gradient).scalars
+            return [y, dx, wide.weight.gradient.scalars, wide.bias!.gradient.scalars]
+        }
+        let direct = run()
+        ConvolutionTuning.directPointwise = false
+        for (a, b) in zip(direct, run()) {
+            XCTAssertEqual(a.count, b.count)
+            for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v))) }
+        }
         let unbiased = Conv2d(4, 3, kernel: 1, bias: false)
         unbiased.weight.value.assign(randomTensor([3, 4, 1, 1], seed: 103))
         checkGradients(unbiased, input: randomTensor([3, 4, 2, 3], seed: 104))
