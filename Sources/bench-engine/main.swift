@@ -180,6 +180,7 @@ if runs("depthwise") {
 // EfficientNet-Lite0 as the projected discriminator and `score` use it: 128×128 pictures, batch 16. Forward
 // (all four maps), and forward + the input gradient of all four maps (a discriminator step's share).
 if runs("lite0") {
+    let residentBefore = resourceUsage().ru_maxrss
     let network = try EfficientNetLite0.loadDefault()
     let pictures = Tensor(shape: [16, 3, 128, 128])
     for i in 0..<pictures.count { pictures[i] = rng.uniform() * 2 - 1 }
@@ -196,7 +197,8 @@ if runs("lite0") {
     }
     print("lite0 128x128 batch 16, \(Parallel.workers) workers: forward median \(ms(forward.wall)) ms cpu \(ms(forward.cpu)) ms; "
           + "forward + input gradient median \(ms(both.wall)) ms cpu \(ms(both.cpu)) ms; "
-          + "\(String(format: "%.2f", Double(network.totalMultiplyAdds) / 1e9)) G multiply-adds forward")
+          + "\(String(format: "%.2f", Double(network.totalMultiplyAdds) / 1e9)) G multiply-adds forward; "
+          + "peak resident grew by \((resourceUsage().ru_maxrss - residentBefore) / 1024) MiB")
 }
 
 print("peak memory \(resourceUsage().ru_maxrss / 1024) MiB (resident, the whole run)")
