@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(name: "walk", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "synth", dependencies: ["Synth", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "score", dependencies: ["Metrics", "GAN", "Perception", "TensorStream", "ToolSupport"]),
-        .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural"]),
+        .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural", "Perception"]),
 
         .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),

@@ -1,6 +1,6 @@
-"""Writes Tests/PerceptionTests/Fixtures/lite0-reference.json, the numbers Lite0CrossCheckTests compares the
-engine's EfficientNet-Lite0 with: the same network written here in PyTorch, float64, straight from the
-converted state dict (BatchNorm as BatchNorm with TensorFlow's epsilon, not folded; TF "same" padding by
+"""Writes Tests/PerceptionTests/Fixtures/lite0-reference.json, the numbers EfficientNetLite0Tests compares the
+engine's EfficientNet-Lite0 with: the same network in PyTorch (scripts/torch_lite0.py), float64, straight from
+the converted state dict (BatchNorm as BatchNorm with TensorFlow's epsilon, not folded; TF "same" padding by
 F.pad), run on procedural pictures every language rebuilds (`pictures`).
 
 For each case (input scale 1 on 64 × 64 pictures, input scale 2 on 32 × 32 ones, batch 2): per map its
@@ -12,44 +12,18 @@ Usage (torch lives outside the repository; the weights where scripts/setup puts 
     PYTHON scripts/lite0_reference.py [WEIGHTS.safetensors]
 A throw-away interpreter with torch: python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch numpy
 """
-import json
-import math
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_lite0 import default_weights, lite0, read_safetensors  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
-EPSILON = 1e-3
-STAGES = [(3, 1, 1, 16, 1), (3, 2, 6, 24, 2), (5, 2, 6, 40, 2), (3, 2, 6, 80, 3), (5, 1, 6, 112, 3),
-          (5, 2, 6, 192, 4), (3, 1, 6, 320, 1)]  # kernel, first stride, expansion, channels out, blocks
-MAP_STAGES = (1, 2, 4, 6)
 CASES = {"scale1": (1, 64), "scale2": (2, 32)}
 BATCH = 2
-
-
-def default_weights():
-    folder = os.environ.get("MNEMOSYNE_DATA") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "mnemosyne")
-    return os.path.join(folder, "efficientnet-lite0.safetensors")
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + length])
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__" or entry["dtype"] != "F32":
-            continue
-        begin, end = entry["data_offsets"]
-        values = np.frombuffer(data[8 + length + begin:8 + length + end], dtype="<f4").reshape(entry["shape"])
-        tensors[name] = torch.from_numpy(values.astype(np.float64))
-    return tensors
 
 
 def pictures(batch, size):
@@ -59,45 +33,6 @@ def pictures(batch, size):
     values = 0.9 * np.sin(0.11 * (n + 1) * x + 0.07 * (c + 1) * y + 0.5 * n + c) * np.cos(0.05 * x - 0.09 * (c + 1) * y) \
         + 0.1 * np.sin(2.3 * x + 1.9 * y + c)
     return torch.from_numpy(values.astype(np.float32).astype(np.float64))
-
-
-def same_conv(x, w, stride, groups=1):
-    k = w.shape[-1]
-    if stride == 1:
-        x = F.pad(x, [(k - 1) // 2] * 4)
-    else:
-        pad_h = max((math.ceil(x.shape[2] / stride) - 1) * stride + k - x.shape[2], 0)
-        pad_w = max((math.ceil(x.shape[3] / stride) - 1) * stride + k - x.shape[3], 0)
-        x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
-    return F.conv2d(x, w, stride=stride, groups=groups)
-
-
-def norm(x, sd, prefix):
-    return F.batch_norm(x, sd[prefix + ".running_mean"], sd[prefix + ".running_var"], sd[prefix + ".weight"],
-                        sd[prefix + ".bias"], training=False, eps=EPSILON)
-
-
-def lite0(sd, x, scale):
-    """The four maps and the pooled head features."""
-    if scale > 1:
-        x = F.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False)
-    x = ((x + 1) * 127.5 - 127) / 128
-    x = F.relu6(norm(same_conv(x, sd["_conv_stem.weight"], 2), sd, "_bn0"))
-    maps, block = [], 0
-    for stage, (kernel, first_stride, expansion, channels, count) in enumerate(STAGES):
-        for r in range(count):
-            p, stride = f"_blocks.{block}.", first_stride if r == 0 else 1
-            y = x
-            if expansion != 1:
-                y = F.relu6(norm(F.conv2d(y, sd[p + "_expand_conv.weight"]), sd, p + "_bn0"))
-            y = F.relu6(norm(same_conv(y, sd[p + "_depthwise_conv.weight"], stride, groups=y.shape[1]), sd, p + "_bn1"))
-            y = norm(F.conv2d(y, sd[p + "_project_conv.weight"]), sd, p + "_bn2")
-            x = y + x if stride == 1 and x.shape[1] == channels else y
-            block += 1
-        if stage in MAP_STAGES:
-            maps.append(x)
-    head = F.relu6(norm(F.conv2d(x, sd["_conv_head.weight"]), sd, "_bn1"))
-    return maps, head.mean(dim=(2, 3))
 
 
 def sampled(t, count=16):

@@ -11,6 +11,10 @@ public enum ConvolutionTuning {
     /// GEMM path like any other group count. A knob for tests and benchmarks comparing the two.
     public static var directDepthwise = true
 
+    /// 1 × 1 convolutions (stride 1, no padding, one group) run one GEMM per sample on the planes as they
+    /// lie; off, they take the im2col path. A knob for tests and benchmarks comparing the two.
+    public static var directPointwise = true
+
     static func samplesPerChunk(rows: Int, grid: Int, batch: Int) -> Int {
         max(1, min(batch, columnBudget / max(1, rows * grid)))
     }
@@ -48,6 +52,9 @@ public final class Conv2d: Layer {
     /// One filter per channel: the direct kernels run, unless `ConvolutionTuning.directDepthwise` is off.
     /// Chosen by forward, so its backward takes the same path.
     private var runsDirectDepthwise = false
+    /// 1 × 1, stride 1, no padding, one group: one GEMM per sample on the planes as they lie, unless
+    /// `ConvolutionTuning.directPointwise` is off. Chosen by forward, so its backward takes the same path.
+    private var runsPointwise = false
 
     public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
@@ -76,6 +83,12 @@ public final class Conv2d: Layer {
         if runsDirectDepthwise {
             DepthwiseConvolution.forward(input.data, batch: batch, geometry, weight: weight.value.data, weightStride: kernel * kernel,
                                          bias: bias?.value.data, into: output.data)
+            return output
+        }
+        runsPointwise = kernel == 1 && stride == 1 && padding == 0 && groups == 1 && ConvolutionTuning.directPointwise
+        if runsPointwise {
+            PointwiseConvolution.forward(input.data, batch: batch, inChannels: inChannels, outChannels: outChannels, grid: grid,
+                                         weight: weight.value.data, bias: bias?.value.data, into: output.data)
             return output
         }
         chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
@@ -121,6 +134,14 @@ public final class Conv2d: Layer {
                 DepthwiseConvolution.inputGradient(outputGradient.data, batch: batch, geometry, weight: weight.value.data,
                                                    weightStride: kernel * kernel, into: inputGradient.data)
             }
+            return needsInputGradient ? inputGradient : nil
+        }
+        if runsPointwise {
+            guard let input else { preconditionFailure("Conv2d: backward before forward") }
+            PointwiseConvolution.backward(outputGradient.data, input.data, batch: batch, inChannels: inChannels, outChannels: outChannels,
+                                          grid: grid, weight: weight.value.data, inputGradient: needsInputGradient ? inputGradient.data : nil,
+                                          weightGradient: needsParameterGradients ? weight.gradient.data : nil,
+                                          biasGradient: needsParameterGradients ? bias?.gradient.data : nil)
             return needsInputGradient ? inputGradient : nil
         }
         let dyColumns: UnsafeMutablePointer<Float>

@@ -2,79 +2,148 @@
 /// groups == in == out, and the fixed Blur). Each output pixel needs only k² multiply-adds, so
 /// the work is bound by memory traffic: im2col would write and read k² copies of the input for
 /// GEMMs with a single row. Instead each task copies one plane into a zero-bordered scratch plane
-/// (small enough to stay in cache), so every kernel tap is one full-width, branch-free pass over an
-/// output row that vectorises without edge cases; 3 × 3 at stride 1 (the common case) takes all
-/// nine taps in one pass.
+/// (small enough to stay in cache) and computes every output pixel once, all k² taps in vector
+/// registers, eight or sixteen pixels of a row at a time (`convolveRows`). At stride s the scratch
+/// plane keeps the padded columns split by phase (column X at (X mod s)·L + X/s), so a tap's inputs for
+/// consecutive outputs are consecutive floats at every stride.
 ///
 /// `weight` holds k² taps per channel, `weightStride` apart (0: one filter for every channel).
 enum DepthwiseConvolution {
     // x: N × C × H × W, weight: C × k × k, bias: C → y: N × C × Ho × Wo
-    // (`flipped`: each filter turned by 180°, for the input gradient)
     static func forward(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, weight: UnsafePointer<Float>,
-                        weightStride: Int, flipped: Bool = false, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
-        let (k, s, oh, ow) = (g.kernel, g.stride, g.outHeight, g.outWidth)
-        forEachPaddedPlane(batch: batch, g) { plane, padded, rowLength in
-            let c = plane % g.channels
-            padded.copyInterior(x + plane * g.height * g.width)
-            let filter = weight + c * weightStride
-            func tap(_ i: Int, _ j: Int) -> Float { flipped ? filter[(k - 1 - i) * k + k - 1 - j] : filter[i * k + j] }
-            let start = bias?[c] ?? 0
-            for oy in 0..<oh {
-                let out = y + (plane * oh + oy) * ow
-                let row = UnsafePointer(padded.data + oy * s * rowLength)
-                if k == 3 && s == 1 {
-                    // All nine taps per output pixel in one pass: each output is written once.
-                    let (r0, r1, r2) = (row, row + rowLength, row + 2 * rowLength)
-                    let (t00, t01, t02, t10, t11, t12) = (tap(0, 0), tap(0, 1), tap(0, 2), tap(1, 0), tap(1, 1), tap(1, 2))
-                    let (t20, t21, t22) = (tap(2, 0), tap(2, 1), tap(2, 2))
-                    for ox in 0..<ow {
-                        var sum = start + t00 * r0[ox] + t01 * r0[ox + 1] + t02 * r0[ox + 2]
-                        sum += t10 * r1[ox] + t11 * r1[ox + 1] + t12 * r1[ox + 2]
-                        out[ox] = sum + t20 * r2[ox] + t21 * r2[ox + 1] + t22 * r2[ox + 2]
-                    }
-                    continue
-                }
-                out.update(repeating: start, count: ow)
+                        weightStride: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+        let (k, s, p, oh, ow) = (g.kernel, g.stride, g.padding, g.outHeight, g.outWidth)
+        let phaseLength = (g.width + 2 * p + s - 1) / s
+        let rowLength = s * phaseLength
+        let planeSize = (g.height + 2 * p) * rowLength
+        Parallel.chunks(batch * g.channels, cost: 2 * k * k * oh * ow) { planes in
+            withKernelScratch(planeSize: planeSize, taps: k * k) { padded, taps, offsets in
                 for i in 0..<k {
-                    for j in 0..<k {
-                        let (source, t) = (row + i * rowLength + j, tap(i, j))
+                    for j in 0..<k { offsets[i * k + j] = i * rowLength + (j % s) * phaseLength + j / s }
+                }
+                for plane in planes {
+                    let c = plane % g.channels
+                    // Interior only: the zero border, written once, stays as it is.
+                    let source = x + plane * g.height * g.width
+                    for row in 0..<g.height {
+                        let target = padded + (row + p) * rowLength
+                        let line = source + row * g.width
                         if s == 1 {
-                            for ox in 0..<ow { out[ox] += t * source[ox] }
+                            (target + p).update(from: line, count: g.width)
                         } else {
-                            for ox in 0..<ow { out[ox] += t * source[ox * s] }
+                            // Phase q holds the columns with (column + p) mod s == q, from the first such column on.
+                            for phase in 0..<s {
+                                var (column, index) = ((phase - p % s + s) % s, phase * phaseLength)
+                                index += (column + p) / s
+                                while column < g.width {
+                                    target[index] = line[column]
+                                    (column, index) = (column + s, index + 1)
+                                }
+                            }
                         }
                     }
+                    taps.update(from: weight + c * weightStride, count: k * k)
+                    convolveRows(padded, rowStep: s * rowLength, offsets: offsets, taps: taps, count: k * k,
+                                 bias: bias?[c] ?? 0, into: y + plane * oh * ow, height: oh, width: ow)
                 }
             }
         }
     }
 
     // dy: N × C × Ho × Wo, weight: C × k × k → dx: N × C × H × W (overwritten).
-    // Stride 1: the gradient is dy, padded by k − 1 − p, convolved with the turned filters (the forward
-    // kernel). Otherwise every tap scatters its output row back onto the padded input row it read, and
-    // the interior is the gradient.
+    // dx[y][x] = Σ w[i][j] · dy[(y + p − i)/s][(x + p − j)/s] over the whole quotients: a stride-1 pass of the
+    // turned filter over dy spread s apart (zeros between, k − 1 zeros around), read from offset p.
     static func inputGradient(_ dy: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, weight: UnsafePointer<Float>,
                               weightStride: Int, into dx: UnsafeMutablePointer<Float>) {
         let (k, s, p, oh, ow) = (g.kernel, g.stride, g.padding, g.outHeight, g.outWidth)
-        if s == 1 && p <= k - 1 {
-            let transposed = ConvGeometry(channels: g.channels, height: oh, width: ow, kernel: k, stride: 1, padding: k - 1 - p)
-            return forward(dy, batch: batch, transposed, weight: weight, weightStride: weightStride, flipped: true, bias: nil, into: dx)
-        }
-        forEachPaddedPlane(batch: batch, g) { plane, padded, rowLength in
-            let c = plane % g.channels
-            padded.clear()
-            let taps = weight + c * weightStride
-            for oy in 0..<oh {
-                let gradient = dy + (plane * oh + oy) * ow
+        let rowLength = g.width + 2 * p + k - 1
+        let planeSize = (g.height + 2 * p + k - 1) * rowLength
+        Parallel.chunks(batch * g.channels, cost: 2 * k * k * g.height * g.width) { planes in
+            withKernelScratch(planeSize: planeSize, taps: k * k) { spread, taps, offsets in
                 for i in 0..<k {
-                    let row = padded.data + (oy * s + i) * rowLength
-                    for j in 0..<k {
-                        let (target, tap) = (row + j, taps[i * k + j])
-                        for ox in 0..<ow { target[ox * s] += tap * gradient[ox] }
+                    for j in 0..<k { offsets[i * k + j] = i * rowLength + j }
+                }
+                for plane in planes {
+                    let c = plane % g.channels
+                    // Every plane writes the same positions, so the zeros between them stay.
+                    let gradient = dy + plane * oh * ow
+                    for oy in 0..<oh {
+                        let target = spread + (k - 1 + oy * s) * rowLength + k - 1
+                        let line = gradient + oy * ow
+                        if s == 1 {
+                            target.update(from: line, count: ow)
+                        } else {
+                            for ox in 0..<ow { target[ox * s] = line[ox] }
+                        }
                     }
+                    let filter = weight + c * weightStride
+                    for t in 0..<(k * k) { taps[t] = filter[k * k - 1 - t] }
+                    convolveRows(spread + p * rowLength + p, rowStep: rowLength, offsets: offsets, taps: taps, count: k * k,
+                                 bias: 0, into: dx + plane * g.height * g.width, height: g.height, width: g.width)
                 }
             }
-            padded.copyInteriorOut(to: dx + plane * g.height * g.width)
+        }
+    }
+
+    /// out[r][c] = bias + Σₜ taps[t] · source[r · rowStep + offsets[t] + c] for an height × width output plane:
+    /// the whole sum of each output pixel in registers, sixteen (then eight, four, one) pixels at a time.
+    @inline(__always)
+    private static func convolveRows(_ source: UnsafePointer<Float>, rowStep: Int, offsets: UnsafePointer<Int>,
+                                     taps: UnsafePointer<Float>, count: Int, bias: Float,
+                                     into out: UnsafeMutablePointer<Float>, height: Int, width: Int) {
+        typealias Lanes = SIMD8<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+        @inline(__always) func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+        }
+        for r in 0..<height {
+            let (row, target) = (source + r * rowStep, out + r * width)
+            var c = 0
+            while c + 16 <= width {
+                var (a, b) = (Lanes(repeating: bias), Lanes(repeating: bias))
+                for t in 0..<count {
+                    let (tap, input) = (Lanes(repeating: taps[t]), row + offsets[t] + c)
+                    // Multiply then add: the baseline x86-64 target has no FMA, and addingProduct would call fmaf per lane.
+                    a += tap * load(input)
+                    b += tap * load(input + 8)
+                }
+                store(a, target + c)
+                store(b, target + c + 8)
+                c += 16
+            }
+            if c + 8 <= width {
+                var a = Lanes(repeating: bias)
+                for t in 0..<count { a += Lanes(repeating: taps[t]) * load(row + offsets[t] + c) }
+                store(a, target + c)
+                c += 8
+            }
+            if c + 4 <= width {
+                // The 4 × 4 maps of the deepest layers
+                var a = SIMD4<Float>(repeating: bias)
+                for t in 0..<count {
+                    a += SIMD4(repeating: taps[t]) * UnsafeRawPointer(row + offsets[t] + c).loadUnaligned(as: SIMD4<Float>.self)
+                }
+                UnsafeMutableRawPointer(target + c).storeBytes(of: a, as: SIMD4<Float>.self)
+                c += 4
+            }
+            while c < width {
+                var sum = bias
+                for t in 0..<count { sum += taps[t] * row[offsets[t] + c] }
+                target[c] = sum
+                c += 1
+            }
+        }
+    }
+
+    /// A zeroed scratch plane of `planeSize` floats, room for `taps` taps and their offsets, for `body`.
+    private static func withKernelScratch(planeSize: Int, taps: Int,
+                                          _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: planeSize + taps) { storage in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: taps) { offsets in
+                let plane = storage.baseAddress!
+                plane.update(repeating: 0, count: planeSize)
+                body(plane, plane + planeSize, offsets.baseAddress!)
+            }
         }
     }
 
@@ -163,17 +232,6 @@ enum DepthwiseConvolution {
         add(9, bias)
     }
 
-    /// Runs `body` for every plane (sample × channel) of the batch, split over the workers, each worker
-    /// with its own padded scratch plane.
-    private static func forEachPaddedPlane(batch: Int, _ g: ConvGeometry,
-                                           _ body: (_ plane: Int, PaddedPlane, _ rowLength: Int) -> Void) {
-        Parallel.chunks(batch * g.channels, cost: 2 * g.kernel * g.kernel * g.outHeight * g.outWidth) { planes in
-            withPaddedPlane(g) { padded, rowLength in
-                for plane in planes { body(plane, padded, rowLength) }
-            }
-        }
-    }
-
     /// A zeroed (H + 2p) × (W + 2p) scratch plane for the duration of `body`.
     private static func withPaddedPlane(_ g: ConvGeometry, _ body: (PaddedPlane, _ rowLength: Int) -> Void) {
         let (height, width) = (g.height + 2 * g.padding, g.width + 2 * g.padding)
@@ -199,7 +257,4 @@ private struct PaddedPlane {
         for row in 0..<height { (interior + row * rowLength).update(from: plane + row * width, count: width) }
     }
 
-    func copyInteriorOut(to plane: UnsafeMutablePointer<Float>) {
-        for row in 0..<height { (plane + row * width).update(from: interior + row * rowLength, count: width) }
-    }
 }

@@ -1,10 +1,13 @@
 import Dispatch
+import Foundation
 
 /// Work splitting for the engine's loops and, by default, its GEMMs (one single-threaded OpenBLAS
 /// call per worker, see `GEMMThreading`), so one pool of workers keeps the cores busy.
 public enum Parallel {
-    /// Workers for the engine's loops: the cores available, at most 8.
+    /// Workers for the engine's loops: the cores available, at most 8, or MNEMOSYNE_THREADS when set
+    /// (benchmarks compare one thread with one thread).
     public static let workers: Int = {
+        if let value = ProcessInfo.processInfo.environment["MNEMOSYNE_THREADS"].flatMap(Int.init), value > 0 { return value }
         let cores = sysconfCores()
         return max(1, min(cores, 8))
     }()

@@ -6,13 +6,17 @@
 import Foundation
 import GAN
 import Neural
+import Perception
 
 let usage = """
-    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS]
+    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise|lite0] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS] [--no-direct-pointwise]
       STEPS  timed training steps (median; default 10, at least 3); layers and the generator run half as many
       --arch=fastgan  the fastgan step and generator (no per-layer profile: it walks a plain stack of layers)
       --arch=resize   dcgan's shapes with the resize generator
+      --only=lite0    EfficientNet-Lite0 (weights from scripts/setup) at 128×128, batch 16: forward, and forward + input gradient
+      --no-direct-pointwise  1×1 convolutions through im2col and one batch-wide GEMM, as before their direct path
       MNEMOSYNE_GEMM_THREADING=openBLAS|engine selects the GEMM threading for the whole run
+      MNEMOSYNE_THREADS=N caps the engine's workers (default: the cores, at most 8)
     """
 var steps = 10
 /// `--only`: one part (for peak-memory and profiler runs); nil runs them all.
@@ -26,10 +30,12 @@ for argument in CommandLine.arguments.dropFirst() {
         exit(0)
     } else if let count = Int(argument), count >= 3 {
         steps = count
-    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate", "depthwise"].contains(value) {
+    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate", "depthwise", "lite0"].contains(value) {
         only = value
     } else if argument.hasPrefix("--arch="), let value, let chosen = Architecture(rawValue: value) {
         architecture = chosen
+    } else if argument == "--no-direct-pointwise" {
+        ConvolutionTuning.directPointwise = false
     } else if argument == "--compare-threading" {
         compareThreading = true
     } else if argument.hasPrefix("--column-budget="), let budget = value.flatMap({ Int($0) }), budget > 0 {
@@ -169,6 +175,30 @@ if runs("depthwise") {
         }
     }
     ConvolutionTuning.directDepthwise = true
+}
+
+// EfficientNet-Lite0 as the projected discriminator and `score` use it: 128×128 pictures, batch 16. Forward
+// (all four maps), and forward + the input gradient of all four maps (a discriminator step's share).
+if runs("lite0") {
+    let residentBefore = resourceUsage().ru_maxrss
+    let network = try EfficientNetLite0.loadDefault()
+    let pictures = Tensor(shape: [16, 3, 128, 128])
+    for i in 0..<pictures.count { pictures[i] = rng.uniform() * 2 - 1 }
+    let gradients = network.features(pictures).map { Tensor(shape: $0.shape, repeating: 0.01) }
+    func timed(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+        let cpu = processorSeconds()
+        let wall = Benchmark.median(runs: steps, warmup: 1, body)
+        return (wall, (processorSeconds() - cpu) / Double(steps + 1))
+    }
+    let forward = timed { _ = network.features(pictures) }
+    let both = timed {
+        _ = network.features(pictures)
+        _ = network.inputGradient(gradients)
+    }
+    print("lite0 128x128 batch 16, \(Parallel.workers) workers: forward median \(ms(forward.wall)) ms cpu \(ms(forward.cpu)) ms; "
+          + "forward + input gradient median \(ms(both.wall)) ms cpu \(ms(both.cpu)) ms; "
+          + "\(String(format: "%.2f", Double(network.totalMultiplyAdds) / 1e9)) G multiply-adds forward; "
+          + "peak resident grew by \((resourceUsage().ru_maxrss - residentBefore) / 1024) MiB")
 }
 
 print("peak memory \(resourceUsage().ru_maxrss / 1024) MiB (resident, the whole run)")

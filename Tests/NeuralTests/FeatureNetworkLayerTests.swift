@@ -47,3 +47,73 @@ private func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: S
     XCTAssertEqual(a.count, b.count, "lengths", file: file, line: line)
     for (i, (x, y)) in zip(a, b).enumerated() { XCTAssertEqual(x, y, accuracy: accuracy, "[\(i)]", file: file, line: line) }
 }
+
+/// The depthwise kernels on rows wide enough for their vector paths (16, 8 and 4 outputs at a time and the
+/// rest), strides 1 and 2, kernels 3 and 5, TF "same" and symmetric padding, against the grouped GEMM path.
+final class DepthwiseVectorKernelTests: XCTestCase {
+    func testWideRowsEqualGroupedGEMMPath() {
+        defer { ConvolutionTuning.directDepthwise = true }
+        let cases = [(3, 1, 1, 38), (5, 1, 2, 29), (3, 2, 0, 41), (5, 2, 1, 40), (5, 2, 2, 13), (3, 2, 1, 9)]
+        for (index, (kernel, stride, padding, width)) in cases.enumerated() {
+            let conv = Conv2d(3, 3, kernel: kernel, stride: stride, padding: padding, groups: 3)
+            let x = randomTensor([2, 3, 11, width], seed: 60 + UInt64(index))
+            conv.weight.value.assign(randomTensor(conv.weight.value.shape, seed: 70 + UInt64(index), scale: 0.3))
+            conv.bias!.value.assign(randomTensor([3], seed: 80 + UInt64(index), scale: 0.1))
+            func run() -> [[Float]] {
+                let y = conv.forward(x, training: false).scalars
+                let dx = conv.backward(randomTensor(conv.forward(x, training: false).shape, seed: 90),
+                                       needsInputGradient: true, needsParameterGradients: false)!.scalars
+                return [y, dx]
+            }
+            ConvolutionTuning.directDepthwise = true
+            let direct = run()
+            ConvolutionTuning.directDepthwise = false
+            let viaGEMM = run()
+            for (a, b) in zip(direct, viaGEMM) {
+                XCTAssertEqual(a.count, b.count)
+                for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v)), "kernel \(kernel) stride \(stride) width \(width)") }
+            }
+        }
+    }
+
+    /// 1 × 1 convolutions take their own path (one GEMM per sample): against the sums written out, finite
+    /// differences and the im2col path.
+    func testPointwiseConvolution() {
+        let conv = Conv2d(3, 2, kernel: 1)
+        conv.weight.value.assign(randomTensor([2, 3, 1, 1], seed: 100))
+        conv.bias!.value.assign(randomTensor([2], seed: 101))
+        let x = randomTensor([2, 3, 4, 5], seed: 102)
+        let y = conv.forward(x, training: false)
+        for n in 0..<2 {
+            for o in 0..<2 {
+                for p in 0..<20 {
+                    var sum = conv.bias!.value[o]
+                    for i in 0..<3 { sum += conv.weight.value[o * 3 + i] * x[(n * 3 + i) * 20 + p] }
+                    XCTAssertEqual(y[(n * 2 + o) * 20 + p], sum, accuracy: 1e-5)
+                }
+            }
+        }
+        checkGradients(conv, input: x)
+        // Against the im2col path, all three gradients, batch 3
+        defer { ConvolutionTuning.directPointwise = true }
+        let wide = Conv2d(5, 4, kernel: 1)
+        wide.weight.value.assign(randomTensor([4, 5, 1, 1], seed: 105))
+        wide.bias!.value.assign(randomTensor([4], seed: 106))
+        let input = randomTensor([3, 5, 6, 7], seed: 107), gradient = randomTensor([3, 4, 6, 7], seed: 108)
+        func run() -> [[Float]] {
+            wide.zeroGradients()
+            let y = wide.forward(input, training: true).scalars
+            let dx = wide.backward(gradient).scalars
+            return [y, dx, wide.weight.gradient.scalars, wide.bias!.gradient.scalars]
+        }
+        let direct = run()
+        ConvolutionTuning.directPointwise = false
+        for (a, b) in zip(direct, run()) {
+            XCTAssertEqual(a.count, b.count)
+            for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v))) }
+        }
+        let unbiased = Conv2d(4, 3, kernel: 1, bias: false)
+        unbiased.weight.value.assign(randomTensor([3, 4, 1, 1], seed: 103))
+        checkGradients(unbiased, input: randomTensor([3, 4, 2, 3], seed: 104))
+    }
+}

@@ -138,14 +138,14 @@ final class EfficientNetLite0Tests: XCTestCase {
         XCTAssertEqual(message(missing), "no EfficientNet-Lite0 weights (run scripts/setup to fetch them, or set MNEMOSYNE_DATA to their folder): \(missing)")
 
         let garbage = folder.appendingPathComponent("garbage.safetensors").path
-        FileManager.default.createFile(atPath: garbage, contents: Data("not a model".utf8))
+        _ = FileManager.default.createFile(atPath: garbage, contents: Data("not a model".utf8))
         XCTAssertTrue(message(garbage).hasPrefix("bad EfficientNet-Lite0 weights, "), message(garbage))
         XCTAssertTrue(message(garbage).hasSuffix(": \(garbage)"))
 
         let partial = folder.appendingPathComponent("partial.safetensors").path
         let stem = SafetensorsTensor(floats: [Float](repeating: 0, count: 32 * 27), shape: [32, 3, 3, 3])
-        FileManager.default.createFile(atPath: partial,
-                                       contents: Data(SafetensorsFile(tensors: ["_conv_stem.weight": stem]).serialized()))
+        _ = FileManager.default.createFile(atPath: partial,
+                                           contents: Data(SafetensorsFile(tensors: ["_conv_stem.weight": stem]).serialized()))
         XCTAssertEqual(message(partial), "bad EfficientNet-Lite0 weights, no tensor _bn0.weight: \(partial)")
         XCTAssertFalse(message(partial).contains("\n"))
     }
