@@ -21,7 +21,7 @@ struct Project: ParsableCommand {
         Examples:
           ingest photos/ --size 64 | project plato.ckpt > memories.tns
           project plato.ckpt photos.tns --reconstructions rec.tns -o memories.tns
-          walk plato.ckpt --latents memories.tns --hold 15 --n 300 | encode -o memories.mp4
+          walk plato.ckpt --latents memories.tns --hold 15 | encode -o walk.mp4
 
         Exit status: 0 ok, 1 runtime error (bad checkpoint or stream, pictures of the
         wrong size, I/O), 2 usage, 130 interrupted (the pictures projected so far are

@@ -23,7 +23,7 @@ struct Walk: ParsableCommand {
           walk plato.ckpt --n 300 | encode > out.mp4
           walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 | encode -o loop.mp4
           walk plato.ckpt --latents keys.tns --interp lerp | encode -o path.webm
-          walk plato.ckpt --latents memories.tns --through 8 --hold 20 --ease --loop | encode -o memories.mp4
+          walk plato.ckpt --latents memories.tns --through 8 --hold 20 | encode > m.mp4
 
         Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, \
         130 interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
