@@ -38,6 +38,9 @@ struct Project: ParsableCommand {
     @Option(help: "Gradient steps per picture (0: the best random start only).")
     var steps: Int = ProjectionOptions().steps
 
+    @Option(help: "Step size of the gradient descent (the latents have norm √z).")
+    var lr: Float = ProjectionOptions().learningRate
+
     @Option(help: "Random latents each picture's start is chosen from.")
     var candidates: Int = ProjectionOptions().candidates
 
@@ -58,6 +61,7 @@ struct Project: ParsableCommand {
 
     func validate() throws {
         guard Self.stepCounts.contains(steps) else { throw ValidationError("--steps must be from 0 to \(Self.stepCounts.upperBound)") }
+        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard Self.candidateCounts.contains(candidates) else {
             throw ValidationError("--candidates must be from 1 to \(Self.candidateCounts.upperBound)")
         }
@@ -87,7 +91,7 @@ struct Project: ParsableCommand {
 
         // From here a stop writes the pictures projected so far.
         StopSignal.saveOnStop()
-        let options = ProjectionOptions(steps: steps, candidates: candidates, batchSize: batch)
+        let options = ProjectionOptions(steps: steps, learningRate: lr, candidates: candidates, batchSize: batch)
         let projector = Projector(generator: generator, features: features, options: options)
         // One unit is one picture's step.
         let progress = Progress(total: records.count * steps, unit: "steps", quiet: quiet)

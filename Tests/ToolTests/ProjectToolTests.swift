@@ -89,17 +89,17 @@ final class ProjectToolTests: XCTestCase {
         let dir = try setUpModel()
         let setUp = try ToolRunner.shell("""
             synth plato --n 2 --size 64 -q -o big.tns
-            synth plato --n 0 --size 32 -q -o empty.tns
+            python3 -c "import struct, sys; sys.stdout.buffer.write(b'MTNS\\x01\\x01\\x03\\x00' + struct.pack('<4I', 32, 32, 3, 0))" > empty.tns
             printf 'not a checkpoint' > bad.ckpt
             project m.ckpt real.tns --steps 0 -q -o lat.tns
             """, directory: dir)
         XCTAssertEqual(setUp.status, 0, setUp.stderr)
         let cases: [([String], Int32, String)] = [
-            (["m.ckpt", "big.tns"], 1, "project: the checkpoint draws 32x32 pictures, the stream holds 64x64x3 (ingest --size 32): big.tns"),
+            (["m.ckpt", "big.tns"], 1, "project: the checkpoint draws 32x32 pictures, the stream holds 64x64x3 u8 (ingest --size 32): big.tns"),
             (["m.ckpt", "empty.tns"], 1, "project: no pictures: empty.tns"),
             (["m.ckpt", "lat.tns"], 1, "project: expected an image stream (H x W x 3 u8), got 16 f32: lat.tns header"),
             (["bad.ckpt", "real.tns"], 1, "project: "),
-            (["m.ckpt", "real.tns", "--steps", "-1"], 2, "project: --steps must be from 0 to"),
+            (["m.ckpt", "real.tns", "--candidates", "0"], 2, "project: --candidates must be from 1 to"),
             (["m.ckpt", "real.tns", "--reconstructions", "-"], 2, "project: --reconstructions needs a file of its own"),
         ]
         for (arguments, status, message) in cases {
