@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "walk", targets: ["walk"]),
         .executable(name: "synth", targets: ["synth"]),
         .executable(name: "score", targets: ["score"]),
+        .executable(name: "project", targets: ["project"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,6 +49,7 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "walk", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "synth", dependencies: ["Synth", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "project", dependencies: ["GAN", "Perception", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "score", dependencies: ["Metrics", "GAN", "Perception", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural", "Perception"]),
 

@@ -33,7 +33,7 @@ GROUPS = {
         "Plato model made. The pictures here are synthetic stand-ins: marble busts for Plato, bronze heads for "
         "David.")),
 }
-STAGES = [("pictures", "Pictures"), ("train", "Training"), ("walk", "Walk"), ("video", "Video"),
+STAGES = [("pictures", "Pictures"), ("train", "Training"), ("project", "Projection"), ("walk", "Walk"), ("video", "Video"),
           ("sheet", "Contact sheet"), ("timelapse", "Timelapse")]
 
 

@@ -6,7 +6,7 @@ import Neural
 public final class ImageGenerator {
     public let config: ModelConfig
     public let usesEMA: Bool
-    private let generator: Layer
+    let generator: Layer
     private let batches = GeneratorBatches()
 
     public var resolution: Int { config.resolution }

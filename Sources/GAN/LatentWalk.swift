@@ -15,7 +15,8 @@ public enum Interpolation: String, Sendable, CaseIterable {
 /// Frame timing: without `loop`, `frames` frames run from the first key (frame 0) to the last key (the
 /// last frame), spread evenly over the K-1 segments. With `loop`, they cover K segments, the last going
 /// from the final key back to the first, and stop one frame short of the first key again, so the
-/// video repeats without a doubled frame.
+/// video repeats without a doubled frame. With `hold` H above 1, each key is shown for H frames (the
+/// moment a memory walk rests on one of the user's own pictures) and the rest move between them.
 public struct LatentWalk: Sendable {
     public var keys: [[Float]]
     public var frames: Int
@@ -23,6 +24,8 @@ public struct LatentWalk: Sendable {
     /// Ease in and out of every key (cosine), so the motion pauses on the keyframes.
     public var ease: Bool
     public var loop: Bool
+    /// Frames spent on each key: 1 passes through it.
+    public var hold: Int
     /// Truncation: each frame latent is pulled to `mean + psi * (z - mean)`; 1 leaves it alone.
     public var psi: Float
     /// The latent the truncation pulls toward; nil for the N(0, I) prior's mean, zero.
@@ -31,31 +34,49 @@ public struct LatentWalk: Sendable {
     public var zDim: Int { keys.first?.count ?? 0 }
 
     public init(keys: [[Float]], frames: Int, interpolation: Interpolation = .slerp, ease: Bool = false,
-                loop: Bool = false, psi: Float = 1, mean: [Float]? = nil) throws {
+                loop: Bool = false, hold: Int = 1, psi: Float = 1, mean: [Float]? = nil) throws {
         guard let first = keys.first else { throw LatentWalkError.noKeys }
         guard keys.allSatisfy({ $0.count == first.count }), !first.isEmpty else {
             throw LatentWalkError.keySizesDiffer
         }
         guard frames >= 1 else { throw LatentWalkError.badFrameCount(frames) }
         guard psi.isFinite else { throw LatentWalkError.badPsi(psi) }
+        guard hold >= 1 else { throw LatentWalkError.badHold(hold) }
+        let segments = loop ? keys.count : keys.count - 1
+        let intervals = loop ? frames : frames - 1
+        // Every segment needs at least one frame interval of its own besides the holds.
+        guard hold == 1 || segments == 0 || intervals - keys.count * (hold - 1) >= segments else {
+            throw LatentWalkError.tooFewFramesToHold(frames: frames, keys: keys.count, hold: hold,
+                                                     needed: keys.count * (hold - 1) + segments + (loop ? 0 : 1))
+        }
         guard mean == nil || mean!.count == first.count else { throw LatentWalkError.keySizesDiffer }
         self.keys = keys
         self.frames = frames
         self.interpolation = interpolation
         self.ease = ease
         self.loop = loop
+        self.hold = hold
         self.psi = psi
         self.mean = mean
     }
 
     /// The key position of a frame: segment index and the fraction (0..<1, or 1 at the very end) along it.
+    /// Key k is reached at frame round(k · period), a period being the `hold` frames on a key and an equal
+    /// share of the frames between keys, and stays for `hold` frames: every key is shown exactly.
     public func position(ofFrame frame: Int) -> (segment: Int, fraction: Double) {
         let segments = loop ? keys.count : keys.count - 1
         guard segments > 0, frames > 1 || loop else { return (0, 0) }
-        let steps = loop ? frames : frames - 1
-        let t = Double(frame) * Double(segments) / Double(steps)
-        let segment = min(Int(t.rounded(.down)), segments - 1)
-        return (segment, t - Double(segment))
+        let intervals = loop ? frames : frames - 1
+        let holding = hold - 1
+        let period = Double(holding) + Double(intervals - keys.count * holding) / Double(segments)
+        func arrival(_ key: Int) -> Int { Int((Double(key) * period).rounded()) }
+        var key = min(segments, Int((Double(frame) / period).rounded(.down)))
+        if arrival(key) > frame { key -= 1 }
+        if key < segments && arrival(key + 1) <= frame { key += 1 }
+        if key == segments { return (segments - 1, 1) }   // the open walk's last key
+        let sinceKey = frame - arrival(key)
+        guard sinceKey > holding else { return (key, 0) }
+        return (key, Double(sinceKey - holding) / Double(arrival(key + 1) - arrival(key) - holding))
     }
 
     /// The latent of one frame.
@@ -63,7 +84,9 @@ public struct LatentWalk: Sendable {
         let (segment, fraction) = position(ofFrame: frame)
         let a = keys[segment], b = keys[(segment + 1) % keys.count]
         let u = ease ? easeInOut(fraction) : fraction
-        return truncate(interpolation == .slerp ? slerp(a, b, u) : lerp(a, b, u), psi: psi, mean: mean)
+        // On a key the frame is the key itself, not an interpolation's rounding of it.
+        let z = u == 0 ? a : u == 1 ? b : interpolation == .slerp ? slerp(a, b, u) : lerp(a, b, u)
+        return truncate(z, psi: psi, mean: mean)
     }
 
     /// The latents of frames `range`, back to back (range.count x zDim), ready for a generator batch.
@@ -80,6 +103,8 @@ public enum LatentWalkError: Error, Equatable, CustomStringConvertible {
     case keySizesDiffer
     case badFrameCount(Int)
     case badPsi(Float)
+    case badHold(Int)
+    case tooFewFramesToHold(frames: Int, keys: Int, hold: Int, needed: Int)
 
     public var description: String {
         switch self {
@@ -87,6 +112,9 @@ public enum LatentWalkError: Error, Equatable, CustomStringConvertible {
         case .keySizesDiffer: return "keyframe latents differ in size"
         case .badFrameCount(let n): return "frame count must be at least 1, not \(n)"
         case .badPsi(let psi): return "psi must be a finite number, not \(psi)"
+        case .badHold(let hold): return "a key must be held for at least 1 frame, not \(hold)"
+        case let .tooFewFramesToHold(frames, keys, hold, needed):
+            return "holding \(keys) keys for \(hold) frames each needs at least \(needed) frames, not \(frames)"
         }
     }
 }
@@ -157,6 +185,18 @@ public enum Latents {
 
         /// The next `count` latents, back to back.
         public mutating func next(_ count: Int) -> [Float] { rng.normals(count * zDim) }
+    }
+
+    /// `count` of the indices 0..<total chosen at random from `seed`, in increasing order (all of them when
+    /// `count` is at least `total`): a walk through some of the user's pictures visits them in the order
+    /// they came in, and the same seed always picks the same ones.
+    public static func pick(_ count: Int, of total: Int, seed: UInt64) -> [Int] {
+        guard count < total else { return Array(0..<total) }
+        var rng = RNG(seed: seed)
+        var indices = Array(0..<total)
+        // The first `count` places of a Fisher-Yates shuffle.
+        for i in 0..<count { indices.swapAt(i, i + rng.integer(below: total - i)) }
+        return indices[0..<count].sorted()
     }
 
     /// A comma-separated seed list, `3,17,42`.

@@ -13,14 +13,17 @@ struct Walk: ParsableCommand {
         discussion: """
         Keyframes are --keys K random latents (from --seed; the same latents as `sample
         --n K --seed S`), or --seeds a,b,c (the pictures `sample --seeds a,b,c` gives),
-        or --latents FILE (an f32 stream of latent vectors). The frames run from the
-        first key to the last, or with --loop back to the first so the video repeats
-        seamlessly. The same arguments always give the same frames.
+        or --latents FILE (an f32 stream of latent vectors, such as `project` writes:
+        --through N walks through N of them, chosen by --seed, in their order). The
+        frames run from the first key to the last, or with --loop back to the first so
+        the video repeats seamlessly; --hold F rests F frames on each key. The same
+        arguments always give the same frames.
 
         Examples:
           walk plato.ckpt --n 300 | encode > out.mp4
           walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 | encode -o loop.mp4
           walk plato.ckpt --latents keys.tns --interp lerp | encode -o path.webm
+          walk plato.ckpt --latents memories.tns --through 8 --hold 20 | encode > m.mp4
 
         Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, \
         130 interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
@@ -44,6 +47,13 @@ struct Walk: ParsableCommand {
     @Option(help: ArgumentHelp("Keyframes from an f32 stream of latent vectors (records of z-dim values; - for stdin).", valueName: "file"))
     var latents: String?
 
+    @Option(help: ArgumentHelp("Walk through N of the --latents keys, chosen by --seed, in the order they came.",
+                               valueName: "N"))
+    var through: Int?
+
+    @Option(help: ArgumentHelp("Frames to rest on each key.", valueName: "frames"))
+    var hold: Int = 1
+
     @Option(help: "Interpolation between keys: slerp (spherical) or lerp (straight).")
     var interp: Interpolation = .slerp
 
@@ -57,7 +67,7 @@ struct Walk: ParsableCommand {
     @Option(parsing: .unconditional, help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
     var psi: Float = 1
 
-    @Option(help: "Seed of the random keyframes.")
+    @Option(help: "Seed of the random keyframes, or of the keys --through picks.")
     var seed: UInt64 = 0
 
     @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
@@ -77,6 +87,13 @@ struct Walk: ParsableCommand {
         if let keys, !Self.keyCounts.contains(keys) {
             throw ValidationError("--keys must be from 1 to \(Self.keyCounts.upperBound)")
         }
+        if let through {
+            guard latents != nil else { throw ValidationError("--through picks from --latents") }
+            guard Self.keyCounts.contains(through) else {
+                throw ValidationError("--through must be from 1 to \(Self.keyCounts.upperBound)")
+            }
+        }
+        guard hold >= 1 else { throw ValidationError("--hold must be at least 1") }
     }
 
     /// Every keyframe is held in memory; a walk through more keys than this would show each for an instant.
@@ -92,14 +109,21 @@ struct Walk: ParsableCommand {
             do { list = try Latents.seeds(from: seeds) } catch { throw UsageError("--seeds: \(error)") }
             keyframes = list.map { Latents.forSeed($0, zDim: zDim) }
         } else if let latents {
-            keyframes = try readLatents(latents, zDim: zDim)
+            let all = try readLatents(latents, zDim: zDim)
+            keyframes = through.map { Latents.pick($0, of: all.count, seed: seed).map { all[$0] } } ?? all
         } else {
             let count = keys ?? 4
             let values = Latents.random(count: count, zDim: zDim, seed: seed)
             keyframes = (0..<count).map { Array(values[($0 * zDim)..<(($0 + 1) * zDim)]) }
         }
-        let walk = try LatentWalk(keys: keyframes, frames: frames, interpolation: interp, ease: ease,
-                                  loop: loop, psi: psi)
+        let walk: LatentWalk
+        do {
+            walk = try LatentWalk(keys: keyframes, frames: frames, interpolation: interp, ease: ease,
+                                  loop: loop, hold: hold, psi: psi)
+        } catch let error as LatentWalkError {
+            // Only --hold with too few --n for the keys gets here: the other checks are done.
+            throw UsageError("\(error)")
+        }
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
                             metadata: ["fps": fpsText, "source": StreamHeader.metadataValue(checkpoint)]),

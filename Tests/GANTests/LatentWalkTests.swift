@@ -92,6 +92,36 @@ final class LatentWalkTests: XCTestCase {
         XCTAssertEqual(walk.latents(frames: 3..<7), Array(all[9..<21]))
     }
 
+    func testHoldRestsOnEveryKeyForThatManyFrames() throws {
+        let walk = try LatentWalk(keys: [[0], [10], [20]], frames: 14, interpolation: .lerp, hold: 3)
+        let xs = (0..<14).map { walk.latent(ofFrame: $0)[0] }
+        // 13 intervals: 2 in each hold, 7 for the 2 segments; key 1 arrives at round(5.5) = 6.
+        XCTAssertEqual(xs[0..<3], [0, 0, 0])
+        XCTAssertEqual(xs[6..<9], [10, 10, 10])
+        XCTAssertEqual(xs[11..<14], [20, 20, 20])
+        XCTAssertEqual(xs[3], 2.5, accuracy: 1e-5)
+        XCTAssertEqual(xs[9], 40.0 / 3, accuracy: 1e-4)
+        XCTAssertEqual(xs, xs.sorted(), "the walk only moves forward")
+        // A hold of 1 is the walk without holds.
+        XCTAssertEqual(try LatentWalk(keys: [[0], [10], [20]], frames: 9, interpolation: .lerp, hold: 1).latent(ofFrame: 2), [5])
+        // Each segment needs a frame of its own besides the holds.
+        XCTAssertThrowsError(try LatentWalk(keys: [[0], [10], [20]], frames: 8, hold: 3))
+        XCTAssertNoThrow(try LatentWalk(keys: [[0], [10], [20]], frames: 9, hold: 3))
+        XCTAssertThrowsError(try LatentWalk(keys: [[0], [10]], frames: 5, hold: 0))
+    }
+
+    func testPickChoosesAStableSubsetInStreamOrder() {
+        let picked = Latents.pick(4, of: 10, seed: 7)
+        XCTAssertEqual(picked.count, 4)
+        XCTAssertEqual(picked, picked.sorted())
+        XCTAssertEqual(Set(picked).count, 4)
+        XCTAssertTrue(picked.allSatisfy { (0..<10).contains($0) })
+        XCTAssertEqual(Latents.pick(4, of: 10, seed: 7), picked)
+        XCTAssertNotEqual((1...5).map { Latents.pick(4, of: 10, seed: $0) }.count(where: { $0 == picked }), 5,
+                          "other seeds pick other pictures")
+        XCTAssertEqual(Latents.pick(12, of: 10, seed: 7), Array(0..<10))
+    }
+
     func testRejectsBadWalks() {
         XCTAssertThrowsError(try LatentWalk(keys: [], frames: 3))
         XCTAssertThrowsError(try LatentWalk(keys: [[1], [1, 2]], frames: 3))

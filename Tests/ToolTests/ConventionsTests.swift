@@ -4,7 +4,7 @@ import XCTest
 /// What every tool promises (../shared/design.md): --help with an example pipeline and exit 0,
 /// usage mistakes as one line and exit 2, runtime errors as one line naming the input and exit 1.
 final class ConventionsTests: XCTestCase {
-    static let tools = ["ingest", "encode", "train", "sample", "walk", "synth", "score"]
+    static let tools = ["ingest", "encode", "train", "sample", "walk", "synth", "score", "project"]
 
     func testHelpShowsAnExamplePipelineAndExitsZero() throws {
         for tool in Self.tools {
@@ -39,7 +39,7 @@ final class ConventionsTests: XCTestCase {
             + "train pictures.tns --steps 1 --width 2 --z-dim 4 --batch 2 -q -o model.ckpt", directory: dir)
         XCTAssertEqual(setUp.status, 0, setUp.stderr)
         let writers = ["ingest pictures.tns", "encode pictures.tns", "train pictures.tns --steps 1", "sample model.ckpt",
-                       "walk model.ckpt --n 2", "synth ocean --n 1"]
+                       "walk model.ckpt --n 2", "synth ocean --n 1", "project model.ckpt pictures.tns --steps 1"]
         let readers = ["encode -o out.mp4", "train --steps 1 -o out.ckpt", "score model.ckpt"]
         for command in writers + readers {
             let result = try ToolRunner.shell("script -qec '\(command)' /dev/null", directory: dir)

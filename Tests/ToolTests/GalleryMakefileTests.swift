@@ -63,6 +63,23 @@ final class GalleryMakefileTests: XCTestCase {
                        "a fine-tuned model keeps its parent's width, so a width of its own changes nothing")
     }
 
+    /// david sets `david.through`: its walk goes through its own pictures, projected in a stage of its own.
+    func testAPieceWithThroughWalksThroughItsOwnPictures() throws {
+        let stages = try make("david")
+        XCTAssertTrue(stages.contains("david: projecting"), "\(stages)")
+        XCTAssertFalse(stages.contains("plato: projecting"), "plato walks through random latents")
+        let memories = try StreamReader(from: MemorySource([UInt8](try Data(contentsOf: out.appendingPathComponent("david/memories.tns")))))
+        XCTAssertEqual(memories.header.metadata["kind"], "latent")
+        var count = 0
+        while try memories.nextFloats() != nil { count += 1 }
+        XCTAssertEqual(count, 8, "one latent per David picture of the tiny profile")
+        let walk = try String(contentsOf: out.appendingPathComponent("david/walk.params"), encoding: .utf8)
+        XCTAssertTrue(walk.contains("through=3 hold=2"), walk)
+        // The walk's parameters redo the walk, the projection's redo the projection too.
+        XCTAssertEqual(Set(try make("david david.through=2")), ["david: walking", "david: video"])
+        XCTAssertEqual(Set(try make("david david.through=2 PROJECT_STEPS=3")), ["david: projecting", "david: walking", "david: video"])
+    }
+
     func testADryRunChangesNothingAndCleanThenBuildWorks() throws {
         XCTAssertEqual(try make("ocean").count, 7)
         let walkParams = out.appendingPathComponent("ocean/walk.params")

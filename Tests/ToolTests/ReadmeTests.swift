@@ -50,7 +50,7 @@ final class ReadmeTests: XCTestCase {
         // PNG sequences count from 1, as ffmpeg's do.
         let files = ["imgs/00001.png", "imgs/00135.png", "plato.ckpt", "grid.png", "out.mp4", "david/00015.png",
                      "david.ckpt", "david.mp4", "david-score.json", "echo.ckpt", "imgs.tns", "named.png", "loop.gif",
-                     "my-pictures/ocean/00040.png"]
+                     "my-pictures/ocean/00040.png", "memories.tns", "found.png", "memories.mp4"]
         for file in files {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "no \(file)")
         }
@@ -71,7 +71,7 @@ final class ReadmeTests: XCTestCase {
 
     func testEveryToolIsShownInTheTour() throws {
         let commands = blocks("sh", in: try readme).flatMap { $0 }.joined(separator: "\n")
-        for tool in ["ingest", "synth", "train", "sample", "walk", "encode", "score", "make -C pipelines"] {
+        for tool in ["ingest", "synth", "train", "sample", "walk", "encode", "score", "project", "make -C pipelines"] {
             XCTAssertTrue(commands.contains(tool), "no example of \(tool)")
         }
         // The two pipelines of the design card, verbatim.

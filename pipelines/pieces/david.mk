@@ -3,7 +3,7 @@
 david.title := David on Plato
 david.about := Stage two: the Plato model trained further on a handful of pictures of David (here bronze \
   heads in profile). With so few pictures, what the model knew of Plato shows through, and the two faces \
-  blend.
+  blend. The walk rests on the David pictures themselves, found in the model, and invents the busts between.
 david.kind     := david
 david.pictures := $(DAVID_PICTURES)
 david.size     := $(SIZE)
@@ -14,6 +14,8 @@ david.batch    := $(BATCH)
 david.frames   := $(FRAMES)
 david.fps      := 24
 david.keys     := $(KEYS)
+# A walk through the David pictures themselves (projected into the model), the busts between them invented.
+david.through  := $(KEYS)
 david.psi      := 0.8
 david.scale    := $(SCALE)
 david.sheet    := $(SHEET)
