@@ -11,6 +11,14 @@ public enum ConvolutionTuning {
     /// GEMM path like any other group count. A knob for tests and benchmarks comparing the two.
     public static var directDepthwise = true
 
+    /// Dense 3 × 3 convolutions at stride 1, padding 1 on widths that are a multiple of 8 run the direct
+    /// kernels of `DirectConvolution`; off, im2col + GEMM (the reference path). A knob for tests and
+    /// benchmarks comparing the two.
+    public static var direct3x3 = true
+
+    /// Which copy of the direct kernels this CPU runs ("AVX-512VL", "AVX2 + FMA" or "baseline"), for benchmarks.
+    public static var direct3x3KernelName: String { DirectConvolution.kernelName }
+
     static func samplesPerChunk(rows: Int, grid: Int, batch: Int) -> Int {
         max(1, min(batch, columnBudget / max(1, rows * grid)))
     }
@@ -19,7 +27,8 @@ public enum ConvolutionTuning {
 /// 2-D convolution, PyTorch's `nn.Conv2d` (square kernel, equal stride and padding on both axes, groups).
 /// weight: out × in/groups × k × k, bias: out. Group g maps input channels g·in/G ..< (g+1)·in/G to
 /// output channels g·out/G ..< (g+1)·out/G. Lowered to one GEMM per group over chunks of the batch via
-/// im2col; depthwise (groups == in == out) runs the direct kernels of `DepthwiseConvolution` instead.
+/// im2col; depthwise (groups == in == out) runs the direct kernels of `DepthwiseConvolution` instead,
+/// and dense 3 × 3 at stride 1 those of `DirectConvolution` (see `ConvolutionTuning`).
 public final class Conv2d: Layer {
     public let inChannels, outChannels, kernel, stride, padding, groups: Int
     public let weight: Parameter
@@ -33,6 +42,9 @@ public final class Conv2d: Layer {
     private let outColumns = Tensor(shape: [0])     // out × batch·L
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
+    private let paddedInput = Tensor(shape: [0])      // the direct 3 × 3 path's: N × in × (H + 2) × (W + 2)
+    private let paddedGradient = Tensor(shape: [0])   // N × out × (H + 2) × (W + 2)
+    private let packedWeights = Tensor(shape: [0])
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 groups: Int = 1) {
@@ -48,6 +60,8 @@ public final class Conv2d: Layer {
     /// One filter per channel: the direct kernels run, unless `ConvolutionTuning.directDepthwise` is off.
     /// Chosen by forward, so its backward takes the same path.
     private var runsDirectDepthwise = false
+    /// Dense 3 × 3 at stride 1 on the direct kernels (chosen by forward, like `runsDirectDepthwise`).
+    private var runsDirect3x3 = false
 
     public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
@@ -76,6 +90,18 @@ public final class Conv2d: Layer {
         if runsDirectDepthwise {
             DepthwiseConvolution.forward(input.data, batch: batch, geometry, weight: weight.value.data, weightStride: kernel * kernel,
                                          bias: bias?.value.data, into: output.data)
+            return output
+        }
+        runsDirect3x3 = ConvolutionTuning.direct3x3 && DirectConvolution.applies(to: geometry, groups: groups)
+        if runsDirect3x3 {
+            let (h, w) = (geometry.height, geometry.width)
+            // The padded input stays for the weight gradient.
+            let padded = resized(paddedInput, batch * inChannels * (h + 2) * (w + 2))
+            DirectConvolution.pad(input.data, batch: batch, channels: inChannels, height: h, width: w, into: padded)
+            let packed = resized(packedWeights, DirectConvolution.packedCount(out: outChannels, channels: inChannels))
+            DirectConvolution.pack(weight.value.data, out: outChannels, in: inChannels, forInputGradient: false, into: packed)
+            DirectConvolution.forward(padded, batch: batch, channels: inChannels, height: h, width: w, packed: packed,
+                                      out: outChannels, bias: bias?.value.data, into: output.data)
             return output
         }
         chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
@@ -120,6 +146,24 @@ public final class Conv2d: Layer {
             if needsInputGradient {
                 DepthwiseConvolution.inputGradient(outputGradient.data, batch: batch, geometry, weight: weight.value.data,
                                                    weightStride: kernel * kernel, into: inputGradient.data)
+            }
+            return needsInputGradient ? inputGradient : nil
+        }
+        if runsDirect3x3 {
+            let (h, w) = (geometry.height, geometry.width)
+            if needsParameterGradients {
+                if let bias { sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data) }
+                DirectConvolution.weightGradient(paddedInput.data, batch: batch, channels: inChannels, height: h, width: w,
+                                                 outputGradient: outputGradient.data, out: outChannels, into: weight.gradient.data)
+            }
+            if needsInputGradient {
+                // dx = dy, padded, convolved with the transposed, turned filters.
+                let padded = resized(paddedGradient, batch * outChannels * (h + 2) * (w + 2))
+                DirectConvolution.pad(outputGradient.data, batch: batch, channels: outChannels, height: h, width: w, into: padded)
+                let packed = resized(packedWeights, DirectConvolution.packedCount(out: inChannels, channels: outChannels))
+                DirectConvolution.pack(weight.value.data, out: outChannels, in: inChannels, forInputGradient: true, into: packed)
+                DirectConvolution.forward(padded, batch: batch, channels: outChannels, height: h, width: w, packed: packed,
+                                          out: inChannels, bias: nil, into: inputGradient.data)
             }
             return needsInputGradient ? inputGradient : nil
         }
