@@ -1,5 +1,4 @@
 #include "direct_convolution.h"
-#include <stdlib.h>
 
 typedef float vector8 __attribute__((ext_vector_type(8)));
 
@@ -36,7 +35,7 @@ typedef float vector8 __attribute__((ext_vector_type(8)));
 
 static int instructionSet(void) {
     __builtin_cpu_init();
-    if (!getenv("MDC_NO512") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return 2;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return 2;
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
 }
 #else
@@ -47,12 +46,19 @@ static int instructionSet(void) { return 0; }
 #define weight_gradient_avx512 weight_gradient_baseline
 #endif
 
-// 0: baseline, 1: AVX2 + FMA, 2: AVX-512VL. Decided once, before any thread runs a kernel (a
-// constructor runs at load time).
-static int kernels = 0;
-__attribute__((constructor)) static void chooseKernels(void) { kernels = instructionSet(); }
+// 0: baseline, 1: AVX2 + FMA, 2: AVX-512VL. The best the CPU has, decided before any thread runs a
+// kernel (a constructor runs at load time); tests and benchmarks may ask for a lesser one.
+static int supported = 0, kernels = 0;
+__attribute__((constructor)) static void chooseKernels(void) { supported = kernels = instructionSet(); }
 
 int mdc_instruction_set(void) { return kernels; }
+
+int mdc_supported_instruction_set(void) { return supported; }
+
+int mdc_use_instruction_set(int requested) {
+    kernels = requested < 0 ? 0 : requested > supported ? supported : requested;
+    return kernels;
+}
 
 void mdc_conv3x3_forward(const float *padded, int channels, int height, int width, const float *packed, int out,
                          const float *bias, int sample, int block, float *y) {

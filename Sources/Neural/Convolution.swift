@@ -16,8 +16,15 @@ public enum ConvolutionTuning {
     /// benchmarks comparing the two.
     public static var direct3x3 = true
 
-    /// Which copy of the direct kernels this CPU runs ("AVX-512VL", "AVX2 + FMA" or "baseline"), for benchmarks.
-    public static var direct3x3KernelName: String { DirectConvolution.kernelName }
+    /// The copy of the direct kernels that runs: the best this CPU has unless a test or benchmark asks
+    /// for a lesser one (a request above what the CPU has gets the best it has). Set it between steps.
+    public static var direct3x3Kernels: DirectKernels {
+        get { DirectConvolution.kernels }
+        set { DirectConvolution.kernels = newValue }
+    }
+
+    /// The copies this CPU can run.
+    public static var supportedDirect3x3Kernels: [DirectKernels] { DirectConvolution.supportedKernels }
 
     static func samplesPerChunk(rows: Int, grid: Int, batch: Int) -> Int {
         max(1, min(batch, columnBudget / max(1, rows * grid)))

@@ -9,13 +9,30 @@ import CDirectConvolution
 /// FMA where the CPU has them. The input gradient is the same kernel on the padded output gradient with
 /// the filters transposed and turned by 180°; the weight gradient keeps the nine taps' sums of one
 /// (output, input) channel pair in registers over the whole batch.
+/// The copies of the direct kernels (Sources/CDirectConvolution): the same loops compiled for three
+/// instruction sets, the best one the CPU has chosen at load time.
+public enum DirectKernels: Int, CaseIterable, Sendable {
+    /// Plain C for the baseline target (any CPU).
+    case baseline
+    /// AVX2 + FMA: vectors of 8 in 16 registers.
+    case avx2
+    /// AVX-512VL: vectors of 8 in 32 registers (the sums never spill).
+    case avx512
+}
+
 enum DirectConvolution {
     static func applies(to g: ConvGeometry, groups: Int) -> Bool {
         groups == 1 && g.kernel == 3 && g.stride == 1 && g.padding == 1 && g.width % 8 == 0 && g.height > 0
     }
 
-    /// The copy of the kernels this CPU runs.
-    static var kernelName: String { ["baseline", "AVX2 + FMA", "AVX-512VL"][Int(mdc_instruction_set())] }
+    static var kernels: DirectKernels {
+        get { DirectKernels(rawValue: Int(mdc_instruction_set())) ?? .baseline }
+        set { mdc_use_instruction_set(Int32(newValue.rawValue)) }
+    }
+
+    static var supportedKernels: [DirectKernels] {
+        DirectKernels.allCases.filter { $0.rawValue <= Int(mdc_supported_instruction_set()) }
+    }
 
     /// Blocks of `MDC_BLOCK` output channels.
     static func blocks(_ channels: Int) -> Int { (channels + Int(MDC_BLOCK) - 1) / Int(MDC_BLOCK) }

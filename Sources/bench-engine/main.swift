@@ -179,7 +179,7 @@ if runs("depthwise") {
 if runs("conv3x3") {
     let shapes = [(8, 128, 128, 8), (8, 64, 128, 8), (8, 64, 64, 16), (8, 32, 32, 32), (8, 16, 32, 32), (8, 16, 16, 64),
                   (8, 8, 3, 64), (16, 64, 64, 16), (16, 128, 128, 8), (8, 16, 32, 16), (8, 16, 16, 32), (8, 8, 3, 32)]
-    print("direct 3x3 kernels: \(ConvolutionTuning.direct3x3KernelName)")
+    print("direct 3x3 kernels: \(ConvolutionTuning.direct3x3Kernels)")
     let chosenDirect3x3 = ConvolutionTuning.direct3x3
     for (n, a, b, side) in shapes {
         let conv = Conv2d(a, b, kernel: 3, stride: 1, padding: 1, bias: false)

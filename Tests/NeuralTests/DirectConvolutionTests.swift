@@ -5,8 +5,11 @@ import XCTest
 /// The direct 3 × 3 kernels (stride 1, padding 1, widths a multiple of 8) against the im2col + GEMM
 /// reference path, and their gradients against finite differences.
 final class DirectConvolutionTests: XCTestCase {
+    private let bestKernels = ConvolutionTuning.direct3x3Kernels
+
     override func tearDown() {
         ConvolutionTuning.direct3x3 = true
+        ConvolutionTuning.direct3x3Kernels = bestKernels
         super.tearDown()
     }
 
@@ -28,8 +31,19 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     /// Channel counts off the kernels' block of 8 (and below it), widths 8, 16 and 24, odd heights, batch
-    /// 1 and 3, with and without bias: the same numbers as im2col + GEMM up to float rounding.
+    /// 1 and 3, with and without bias: the same numbers as im2col + GEMM up to float rounding, for every
+    /// copy of the kernels this CPU runs.
     func testDirectKernelsEqualIm2colPath() {
+        XCTAssertEqual(ConvolutionTuning.supportedDirect3x3Kernels.first, .baseline)
+        XCTAssertEqual(ConvolutionTuning.supportedDirect3x3Kernels.last, bestKernels)
+        for kernels in ConvolutionTuning.supportedDirect3x3Kernels {
+            ConvolutionTuning.direct3x3Kernels = kernels
+            XCTAssertEqual(ConvolutionTuning.direct3x3Kernels, kernels)
+            compareWithIm2colPath("\(kernels)")
+        }
+    }
+
+    private func compareWithIm2colPath(_ label: String) {
         let cases = [(3, 5, 1, 5, 8, true), (11, 3, 3, 7, 16, false), (16, 9, 2, 3, 24, true), (8, 16, 3, 8, 8, false),
                      (1, 1, 2, 1, 8, true)]
         for (index, (inChannels, outChannels, batch, height, width, bias)) in cases.enumerated() {
@@ -42,7 +56,7 @@ final class DirectConvolutionTests: XCTestCase {
                 XCTAssertEqual(a.count, b.count, part)
                 let scale = b.map(abs).max() ?? 0
                 for (u, v) in zip(a, b) {
-                    XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, scale), "\(part), case \(index)")
+                    XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, scale), "\(part), case \(index), \(label)")
                 }
             }
             XCTAssertEqual(conv.lastForwardMultiplyAdds, batch * outChannels * height * width * inChannels * 9)
@@ -61,6 +75,13 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     func testDirectKernelGradients() {
+        for kernels in ConvolutionTuning.supportedDirect3x3Kernels {
+            ConvolutionTuning.direct3x3Kernels = kernels
+            checkDirectKernelGradients()
+        }
+    }
+
+    private func checkDirectKernelGradients() {
         for (index, (inChannels, outChannels, bias)) in [(3, 10, true), (9, 2, false)].enumerated() {
             let conv = Conv2d(inChannels, outChannels, kernel: 3, stride: 1, padding: 1, bias: bias)
             initialise(conv, seed: 400 + UInt64(index))

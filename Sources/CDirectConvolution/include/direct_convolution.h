@@ -18,7 +18,12 @@ void mdc_conv3x3_forward(const float *padded, int channels, int height, int widt
 void mdc_conv3x3_weight_gradient(const float *padded, int channels, int height, int width, const float *dy, int out,
                                  int batch, int first, int end, float *dw);
 
-/// The kernels this CPU runs: 0 baseline, 1 AVX2 + FMA, 2 AVX-512VL (for the benchmark's report).
+/// The kernels that run: 0 baseline, 1 AVX2 + FMA, 2 AVX-512VL.
 int mdc_instruction_set(void);
+/// The best kernels this CPU can run (chosen at load time).
+int mdc_supported_instruction_set(void);
+/// Runs the kernels `requested` (at most the supported ones; for tests and benchmarks, never while a
+/// kernel runs); returns those that now run.
+int mdc_use_instruction_set(int requested);
 
 #endif
