@@ -7,6 +7,9 @@ typedef float vector8 __attribute__((ext_vector_type(8)));
 #define load8(p) ({ vector8 loaded_; __builtin_memcpy(&loaded_, (p), sizeof loaded_); loaded_; })
 #define store8(p, v) do { vector8 stored_ = (v); __builtin_memcpy((p), &stored_, sizeof stored_); } while (0)
 
+// Output channels the weight gradient's kernel takes at once.
+#define GRADIENT_BLOCK 4
+
 // The baseline copy (any CPU): a · b + c, which the compiler may fuse where the target has FMA.
 #define KERNEL(name) name##_baseline
 #define MADD(a, b, c) ((a) * (b) + (c))

@@ -16,6 +16,11 @@ public enum ConvolutionTuning {
     /// benchmarks comparing the two.
     public static var direct3x3 = true
 
+    /// Direct 3 × 3 layers with in · out channels at least this take their weight gradient through
+    /// im2col + GEMM: wide layers on small maps give OpenBLAS long enough rows, and the direct kernel's
+    /// many short passes lose there (measured with bench-engine --only=conv3x3).
+    public static var direct3x3GEMMWeightGradientChannels = 64 * 64
+
     /// The copy of the direct kernels that runs: the best this CPU has unless a test or benchmark asks
     /// for a lesser one (a request above what the CPU has gets the best it has). Set it between steps.
     public static var direct3x3Kernels: DirectKernels {
@@ -160,8 +165,12 @@ public final class Conv2d: Layer {
             let (h, w) = (geometry.height, geometry.width)
             if needsParameterGradients {
                 if let bias { sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data) }
-                DirectConvolution.weightGradient(paddedInput.data, batch: batch, channels: inChannels, height: h, width: w,
-                                                 outputGradient: outputGradient.data, out: outChannels, into: weight.gradient.data)
+                if inChannels * outChannels >= ConvolutionTuning.direct3x3GEMMWeightGradientChannels {
+                    weightGradientFromColumns(outputGradient)
+                } else {
+                    DirectConvolution.weightGradient(paddedInput.data, batch: batch, channels: inChannels, height: h, width: w,
+                                                     outputGradient: outputGradient.data, out: outChannels, into: weight.gradient.data)
+                }
             }
             if needsInputGradient {
                 // dx = dy, padded, convolved with the transposed, turned filters.
@@ -174,13 +183,7 @@ public final class Conv2d: Layer {
             }
             return needsInputGradient ? inputGradient : nil
         }
-        let dyColumns: UnsafeMutablePointer<Float>
-        if batch == 1 {
-            dyColumns = outputGradient.data
-        } else {
-            dyColumns = resized(outColumns, outChannels * batch * grid)
-            batchToColumns(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: dyColumns)
-        }
+        let dyColumns = outputGradientColumns(outputGradient)
         if needsParameterGradients, let bias {
             sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data)
         }
@@ -212,6 +215,32 @@ public final class Conv2d: Layer {
             }
         }
         return needsInputGradient ? inputGradient : nil
+    }
+}
+
+extension Conv2d {
+    /// dY as out × (N·L), the GEMMs' layout (dY itself at batch 1).
+    fileprivate func outputGradientColumns(_ outputGradient: Tensor) -> UnsafeMutablePointer<Float> {
+        let grid = geometry.outHeight * geometry.outWidth
+        guard batch > 1 else { return outputGradient.data }
+        let dyColumns = resized(outColumns, outChannels * batch * grid)
+        batchToColumns(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: dyColumns)
+        return dyColumns
+    }
+
+    /// dW += dY · colᵀ for one group, im2col made here chunk by chunk: the weight gradient of a direct
+    /// 3 × 3 layer whose forward made no columns.
+    fileprivate func weightGradientFromColumns(_ outputGradient: Tensor) {
+        let (grid, patch) = (geometry.outHeight * geometry.outWidth, geometry.patchSize)
+        let dyColumns = outputGradientColumns(outputGradient)
+        chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
+        columns.resize(1, 1, patch, chunk * grid)
+        for start in Swift.stride(from: 0, to: batch, by: chunk) {
+            let count = min(chunk, batch - start)
+            fillColumns(start, count)
+            gemm(transposeB: true, m: outChannels, n: patch, k: count * grid, a: dyColumns + start * grid, lda: batch * grid,
+                 b: columns.data, ldb: count * grid, beta: 1, c: weight.gradient.data, ldc: patch)
+        }
     }
 }
 

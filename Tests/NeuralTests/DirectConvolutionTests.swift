@@ -7,8 +7,11 @@ import XCTest
 final class DirectConvolutionTests: XCTestCase {
     private let bestKernels = ConvolutionTuning.direct3x3Kernels
 
+    private let gemmWeightGradientChannels = ConvolutionTuning.direct3x3GEMMWeightGradientChannels
+
     override func tearDown() {
         ConvolutionTuning.direct3x3 = true
+        ConvolutionTuning.direct3x3GEMMWeightGradientChannels = gemmWeightGradientChannels
         ConvolutionTuning.direct3x3Kernels = bestKernels
         super.tearDown()
     }
@@ -32,7 +35,7 @@ final class DirectConvolutionTests: XCTestCase {
 
     /// Channel counts off the kernels' block of 8 (and below it), widths 8, 16 and 24, odd heights, batch
     /// 1 and 3, with and without bias: the same numbers as im2col + GEMM up to float rounding, for every
-    /// copy of the kernels this CPU runs.
+    /// copy of the kernels this CPU runs, with the weight gradient from the direct kernel and from GEMM.
     func testDirectKernelsEqualIm2colPath() {
         XCTAssertEqual(ConvolutionTuning.supportedDirect3x3Kernels.first, .baseline)
         XCTAssertEqual(ConvolutionTuning.supportedDirect3x3Kernels.last, bestKernels)
@@ -41,6 +44,8 @@ final class DirectConvolutionTests: XCTestCase {
             XCTAssertEqual(ConvolutionTuning.direct3x3Kernels, kernels)
             compareWithIm2colPath("\(kernels)")
         }
+        ConvolutionTuning.direct3x3GEMMWeightGradientChannels = 0
+        compareWithIm2colPath("weight gradient by GEMM")
     }
 
     private func compareWithIm2colPath(_ label: String) {
