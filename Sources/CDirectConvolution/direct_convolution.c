@@ -13,27 +13,34 @@ typedef float vector8 __attribute__((ext_vector_type(8)));
 // The baseline copy (any CPU): a · b + c, which the compiler may fuse where the target has FMA.
 #define KERNEL(name) name##_baseline
 #define MADD(a, b, c) ((a) * (b) + (c))
+#define PIXEL_VECTORS 1
 #include "kernels.h"
 #undef KERNEL
 #undef MADD
+#undef PIXEL_VECTORS
 
 #if defined(__x86_64__)
 // The AVX2 + FMA copy, chosen at load time where the CPU has both.
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define KERNEL(name) name##_avx2
 #define MADD(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define PIXEL_VECTORS 1
 #include "kernels.h"
 #undef KERNEL
 #undef MADD
+#undef PIXEL_VECTORS
 #pragma clang attribute pop
 
-// The same with AVX-512VL: still vectors of 8, but 32 registers instead of 16, so the sums never spill.
+// The same with AVX-512VL: still vectors of 8, but 32 registers instead of 16, so the sums never spill
+// and the forward holds two vectors of pixels (16 sums) per weight broadcast.
 #pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512vl"))), apply_to = function)
 #define KERNEL(name) name##_avx512
 #define MADD(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define PIXEL_VECTORS 2
 #include "kernels.h"
 #undef KERNEL
 #undef MADD
+#undef PIXEL_VECTORS
 #pragma clang attribute pop
 
 static int instructionSet(void) {

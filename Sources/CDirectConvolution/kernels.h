@@ -12,23 +12,43 @@ static void KERNEL(forward)(const float *restrict padded, int channels, int heig
     float *target = y + ((long)sample * out + first) * grid;
     float start[MDC_BLOCK];
     for (int o = 0; o < MDC_BLOCK; o++) start[o] = bias && o < count ? bias[first + o] : 0;
-    for (int row = 0; row < height; row++) {
-        for (int x = 0; x < width; x += 8) {
-            // Eight output channels × eight pixels in registers; each input load feeds eight FMAs.
-            vector8 sum[MDC_BLOCK];
+    // The output plane as vectors of 8 pixels, PIXEL_VECTORS at a time (along a row, or into the next).
+    const int vectorsPerRow = width / 8, vectors = height * vectorsPerRow;
+    for (int firstVector = 0; firstVector < vectors; firstVector += PIXEL_VECTORS) {
+        int offset[PIXEL_VECTORS], outOffset[PIXEL_VECTORS];
+        for (int p = 0; p < PIXEL_VECTORS; p++) {
+            // A last odd vector is computed twice, into the same place.
+            const int v = firstVector + p < vectors ? firstVector + p : vectors - 1;
+            const int row = v / vectorsPerRow, x = v % vectorsPerRow * 8;
+            offset[p] = row * rowLength + x;
+            outOffset[p] = row * width + x;
+        }
+        // MDC_BLOCK output channels × PIXEL_VECTORS · 8 pixels in registers; each input load feeds
+        // MDC_BLOCK multiply-adds, each weight broadcast PIXEL_VECTORS.
+        vector8 sum[PIXEL_VECTORS][MDC_BLOCK];
 #pragma clang loop unroll(full)
-            for (int o = 0; o < MDC_BLOCK; o++) sum[o] = (vector8)start[o];
-            for (int c = 0; c < channels; c++) {
-                const float *source = image + (long)c * plane + row * rowLength + x;
-                const float *w = weights + c * 9 * MDC_BLOCK;
+        for (int p = 0; p < PIXEL_VECTORS; p++) {
 #pragma clang loop unroll(full)
-                for (int tap = 0; tap < 9; tap++) {
-                    const vector8 v = load8(source + (tap / 3) * rowLength + tap % 3);
+            for (int o = 0; o < MDC_BLOCK; o++) sum[p][o] = (vector8)start[o];
+        }
+        for (int c = 0; c < channels; c++) {
+            const float *source = image + (long)c * plane;
+            const float *w = weights + c * 9 * MDC_BLOCK;
 #pragma clang loop unroll(full)
-                    for (int o = 0; o < MDC_BLOCK; o++) sum[o] = MADD((vector8)w[tap * MDC_BLOCK + o], v, sum[o]);
+            for (int tap = 0; tap < 9; tap++) {
+                vector8 v[PIXEL_VECTORS];
+#pragma clang loop unroll(full)
+                for (int p = 0; p < PIXEL_VECTORS; p++) v[p] = load8(source + offset[p] + (tap / 3) * rowLength + tap % 3);
+#pragma clang loop unroll(full)
+                for (int o = 0; o < MDC_BLOCK; o++) {
+                    const vector8 weight = (vector8)w[tap * MDC_BLOCK + o];
+#pragma clang loop unroll(full)
+                    for (int p = 0; p < PIXEL_VECTORS; p++) sum[p][o] = MADD(weight, v[p], sum[p][o]);
                 }
             }
-            for (int o = 0; o < count; o++) store8(target + (long)o * grid + row * width + x, sum[o]);
+        }
+        for (int p = 0; p < PIXEL_VECTORS; p++) {
+            for (int o = 0; o < count; o++) store8(target + (long)o * grid + outOffset[p], sum[p][o]);
         }
     }
 }
