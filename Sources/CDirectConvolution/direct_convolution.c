@@ -50,9 +50,11 @@ static int instructionSet(void) {
 }
 #else
 static int instructionSet(void) { return 0; }
-#define forward_avx2 forward_baseline
+#define forward9_avx2 forward9_baseline
+#define forward4_avx2 forward4_baseline
 #define weight_gradient_avx2 weight_gradient_baseline
-#define forward_avx512 forward_baseline
+#define forward9_avx512 forward9_baseline
+#define forward4_avx512 forward4_baseline
 #define weight_gradient_avx512 weight_gradient_baseline
 #endif
 
@@ -70,14 +72,25 @@ int mdc_use_instruction_set(int requested) {
     return kernels;
 }
 
-void mdc_conv3x3_forward(const float *padded, int channels, int height, int width, const float *packed, int out,
-                         const float *bias, int sample, int block, float *y) {
-    if (kernels == 2) {
-        forward_avx512(padded, channels, height, width, packed, out, bias, sample, block, y);
-    } else if (kernels == 1) {
-        forward_avx2(padded, channels, height, width, packed, out, bias, sample, block, y);
+void mdc_convolve(const float *image, int channels, int plane, int rowLength, int taps, const int *tapOffsets,
+                  int height, int width, const float *packed, int out, const float *bias, int sample, int block,
+                  float *y) {
+    if (taps == 9) {
+        if (kernels == 2) {
+            forward9_avx512(image, channels, plane, rowLength, tapOffsets, height, width, packed, out, bias, sample, block, y);
+        } else if (kernels == 1) {
+            forward9_avx2(image, channels, plane, rowLength, tapOffsets, height, width, packed, out, bias, sample, block, y);
+        } else {
+            forward9_baseline(image, channels, plane, rowLength, tapOffsets, height, width, packed, out, bias, sample, block, y);
+        }
     } else {
-        forward_baseline(padded, channels, height, width, packed, out, bias, sample, block, y);
+        if (kernels == 2) {
+            forward4_avx512(image, channels, plane, rowLength, tapOffsets, height, width, packed, out, bias, sample, block, y);
+        } else if (kernels == 1) {
+            forward4_avx2(image, channels, plane, rowLength, tapOffsets, height, width, packed, out, bias, sample, block, y);
+        } else {
+            forward4_baseline(image, channels, plane, rowLength, tapOffsets, height, width, packed, out, bias, sample, block, y);
+        }
     }
 }
 

@@ -16,6 +16,10 @@ public enum ConvolutionTuning {
     /// benchmarks comparing the two.
     public static var direct3x3 = true
 
+    /// The same for dense 4 × 4 convolutions at stride 2, padding 1 (even input sizes, output widths a
+    /// multiple of 8, at least 8 input channels); their weight gradient always takes im2col + GEMM.
+    public static var direct4x4Stride2 = true
+
     /// Direct 3 × 3 layers with in · out channels at least this take their weight gradient through
     /// im2col + GEMM: wide layers on small maps give OpenBLAS long enough rows, and the direct kernel's
     /// many short passes lose there (measured with bench-engine --only=conv3x3).
@@ -54,9 +58,12 @@ public final class Conv2d: Layer {
     private let outColumns = Tensor(shape: [0])     // out × batch·L
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
-    private let paddedInput = Tensor(shape: [0])      // the direct 3 × 3 path's: N × in × (H + 2) × (W + 2)
-    private let paddedGradient = Tensor(shape: [0])   // N × out × (H + 2) × (W + 2)
+    // The direct kernels' buffers: the input padded (3 × 3, kept for the weight gradient) or cut into phases
+    // (4 × 4 / 2), the output gradient padded, the weights packed, dx's phases (4 × 4 / 2).
+    private let directInput = Tensor(shape: [0])
+    private let paddedGradient = Tensor(shape: [0])
     private let packedWeights = Tensor(shape: [0])
+    private let gradientPhases = Tensor(shape: [0])
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 groups: Int = 1) {
@@ -72,8 +79,8 @@ public final class Conv2d: Layer {
     /// One filter per channel: the direct kernels run, unless `ConvolutionTuning.directDepthwise` is off.
     /// Chosen by forward, so its backward takes the same path.
     private var runsDirectDepthwise = false
-    /// Dense 3 × 3 at stride 1 on the direct kernels (chosen by forward, like `runsDirectDepthwise`).
-    private var runsDirect3x3 = false
+    /// The direct kernels that run this layer, if any (chosen by forward, like `runsDirectDepthwise`).
+    private var direct: DirectConvolution.Shape?
 
     public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
@@ -104,16 +111,9 @@ public final class Conv2d: Layer {
                                          bias: bias?.value.data, into: output.data)
             return output
         }
-        runsDirect3x3 = ConvolutionTuning.direct3x3 && DirectConvolution.applies(to: geometry, groups: groups)
-        if runsDirect3x3 {
-            let (h, w) = (geometry.height, geometry.width)
-            // The padded input stays for the weight gradient.
-            let padded = resized(paddedInput, batch * inChannels * (h + 2) * (w + 2))
-            DirectConvolution.pad(input.data, batch: batch, channels: inChannels, height: h, width: w, into: padded)
-            let packed = resized(packedWeights, DirectConvolution.packedCount(out: outChannels, channels: inChannels))
-            DirectConvolution.pack(weight.value.data, out: outChannels, in: inChannels, forInputGradient: false, into: packed)
-            DirectConvolution.forward(padded, batch: batch, channels: inChannels, height: h, width: w, packed: packed,
-                                      out: outChannels, bias: bias?.value.data, into: output.data)
+        direct = DirectConvolution.shape(of: geometry, groups: groups)
+        if let direct {
+            directForward(direct, input)
             return output
         }
         chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
@@ -161,26 +161,12 @@ public final class Conv2d: Layer {
             }
             return needsInputGradient ? inputGradient : nil
         }
-        if runsDirect3x3 {
-            let (h, w) = (geometry.height, geometry.width)
+        if let direct {
             if needsParameterGradients {
                 if let bias { sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data) }
-                if inChannels * outChannels >= ConvolutionTuning.direct3x3GEMMWeightGradientChannels {
-                    weightGradientFromColumns(outputGradient)
-                } else {
-                    DirectConvolution.weightGradient(paddedInput.data, batch: batch, channels: inChannels, height: h, width: w,
-                                                     outputGradient: outputGradient.data, out: outChannels, into: weight.gradient.data)
-                }
+                directWeightGradient(direct, outputGradient)
             }
-            if needsInputGradient {
-                // dx = dy, padded, convolved with the transposed, turned filters.
-                let padded = resized(paddedGradient, batch * outChannels * (h + 2) * (w + 2))
-                DirectConvolution.pad(outputGradient.data, batch: batch, channels: outChannels, height: h, width: w, into: padded)
-                let packed = resized(packedWeights, DirectConvolution.packedCount(out: inChannels, channels: outChannels))
-                DirectConvolution.pack(weight.value.data, out: outChannels, in: inChannels, forInputGradient: true, into: packed)
-                DirectConvolution.forward(padded, batch: batch, channels: outChannels, height: h, width: w, packed: packed,
-                                          out: inChannels, bias: nil, into: inputGradient.data)
-            }
+            if needsInputGradient { directInputGradient(direct, outputGradient) }
             return needsInputGradient ? inputGradient : nil
         }
         let dyColumns = outputGradientColumns(outputGradient)
@@ -219,6 +205,84 @@ public final class Conv2d: Layer {
 }
 
 extension Conv2d {
+    // x: N × in × H × W → y (`output`): N × out × Ho × Wo on the direct kernels
+    fileprivate func directForward(_ shape: DirectConvolution.Shape, _ input: Tensor) {
+        let (h, w, oh, ow) = (geometry.height, geometry.width, geometry.outHeight, geometry.outWidth)
+        let weights = UnsafePointer(weight.value.data)
+        switch shape {
+        case .kernel3:
+            // The padded input stays for the weight gradient.
+            let padded = resized(directInput, batch * inChannels * (h + 2) * (w + 2))
+            DirectConvolution.pad(input.data, batch: batch, channels: inChannels, height: h, width: w, into: padded)
+            let packed = resized(packedWeights, DirectConvolution.packedCount(targets: outChannels, sources: inChannels, taps: 9))
+            DirectConvolution.pack(targets: outChannels, sources: inChannels, taps: 9, into: packed) { o, c, tap in
+                weights[(o * inChannels + c) * 9 + tap]
+            }
+            DirectConvolution.convolve(padded, batch: batch, channels: inChannels, plane: (h + 2) * (w + 2), rowLength: w + 2,
+                                       side: 3, height: h, width: w, packed: packed, out: outChannels, bias: bias?.value.data,
+                                       into: output.data)
+        case .kernel4Stride2:
+            // Tap (ky, kx) = (2a + py, 2b + px) reads phase (py, px) at (row + a, x + b).
+            let (rows, columns) = (oh + 1, ow + 1)
+            let phases = resized(directInput, batch * 4 * inChannels * rows * columns)
+            DirectConvolution.spaceToDepth(input.data, batch: batch, channels: inChannels, height: h, width: w, into: phases)
+            let packed = resized(packedWeights, DirectConvolution.packedCount(targets: outChannels, sources: 4 * inChannels, taps: 4))
+            DirectConvolution.pack(targets: outChannels, sources: 4 * inChannels, taps: 4, into: packed) { o, source, tap in
+                let (c, py, px, a, b) = (source / 4, source % 4 / 2, source % 2, tap / 2, tap % 2)
+                return weights[((o * inChannels + c) * 4 + 2 * a + py) * 4 + 2 * b + px]
+            }
+            DirectConvolution.convolve(phases, batch: batch, channels: 4 * inChannels, plane: rows * columns, rowLength: columns,
+                                       side: 2, height: oh, width: ow, packed: packed, out: outChannels, bias: bias?.value.data,
+                                       into: output.data)
+        }
+    }
+
+    // dy: N × out × Ho × Wo → dW += on the direct path
+    fileprivate func directWeightGradient(_ shape: DirectConvolution.Shape, _ outputGradient: Tensor) {
+        guard shape == .kernel3, inChannels * outChannels < ConvolutionTuning.direct3x3GEMMWeightGradientChannels else {
+            return weightGradientFromColumns(outputGradient)
+        }
+        DirectConvolution.weightGradient(directInput.data, batch: batch, channels: inChannels, height: geometry.height,
+                                         width: geometry.width, outputGradient: outputGradient.data, out: outChannels,
+                                         into: weight.gradient.data)
+    }
+
+    // dy: N × out × Ho × Wo → dx (`inputGradient`): N × in × H × W on the direct kernels
+    fileprivate func directInputGradient(_ shape: DirectConvolution.Shape, _ outputGradient: Tensor) {
+        let (oh, ow) = (geometry.outHeight, geometry.outWidth)
+        let weights = UnsafePointer(weight.value.data)
+        let padded = resized(paddedGradient, batch * outChannels * (oh + 2) * (ow + 2))
+        DirectConvolution.pad(outputGradient.data, batch: batch, channels: outChannels, height: oh, width: ow, into: padded)
+        switch shape {
+        case .kernel3:
+            // dx = dy, padded, convolved with the transposed, turned filters.
+            let packed = resized(packedWeights, DirectConvolution.packedCount(targets: inChannels, sources: outChannels, taps: 9))
+            DirectConvolution.pack(targets: inChannels, sources: outChannels, taps: 9, into: packed) { c, o, tap in
+                weights[(o * inChannels + c) * 9 + 8 - tap]
+            }
+            DirectConvolution.convolve(padded, batch: batch, channels: outChannels, plane: (oh + 2) * (ow + 2), rowLength: ow + 2,
+                                       side: 3, height: oh, width: ow, packed: packed, out: inChannels, bias: nil,
+                                       into: inputGradient.data)
+        case .kernel4Stride2:
+            // dx at (2m + py, 2j + px) gathers dy at rows m − 1, m (py = 0: taps ky = 3, 1) or m, m + 1 (py = 1:
+            // ky = 2, 0), the same for columns: per phase a 2 × 2 window of padded dy starting at row py, column px.
+            let phaseSize = batch * inChannels * oh * ow
+            let phases = resized(gradientPhases, 4 * phaseSize)
+            let packed = resized(packedWeights, DirectConvolution.packedCount(targets: inChannels, sources: outChannels, taps: 4))
+            for phase in 0..<4 {
+                let (py, px) = (phase / 2, phase % 2)
+                DirectConvolution.pack(targets: inChannels, sources: outChannels, taps: 4, into: packed) { c, o, tap in
+                    let (ky, kx) = (3 - py - 2 * (tap / 2), 3 - px - 2 * (tap % 2))
+                    return weights[((o * inChannels + c) * 4 + ky) * 4 + kx]
+                }
+                DirectConvolution.convolve(padded, batch: batch, channels: outChannels, plane: (oh + 2) * (ow + 2), rowLength: ow + 2,
+                                           side: 2, rowBase: py, columnBase: px, height: oh, width: ow, packed: packed,
+                                           out: inChannels, bias: nil, into: phases + phase * phaseSize)
+            }
+            DirectConvolution.interleave(phases, batch: batch, channels: inChannels, height: oh, width: ow, into: inputGradient.data)
+        }
+    }
+
     /// dY as out × (N·L), the GEMMs' layout (dY itself at batch 1).
     fileprivate func outputGradientColumns(_ outputGradient: Tensor) -> UnsafeMutablePointer<Float> {
         let grid = geometry.outHeight * geometry.outWidth

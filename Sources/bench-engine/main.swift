@@ -1,6 +1,6 @@
 // Engine benchmark (scripts/bench-engine): per-layer GFLOP/s at the reference shapes, the training
 // step at R64 W64 batch 16, generator frames/s at 64 and 128, depthwise 3×3 convolution (direct kernels
-// against the grouped GEMM path), and fastgan's dense 3×3 convolutions (direct kernels against im2col + GEMM). One line per figure, on stdout. `--arch=fastgan` times fastgan instead:
+// against the grouped GEMM path), and fastgan's dense 3×3 and 4×4/2 convolutions (direct kernels against im2col + GEMM). One line per figure, on stdout. `--arch=fastgan` times fastgan instead:
 // its step at R64 with `train`'s defaults (width 16, batch 8, random hinge, LeCam, DiffAugment,
 // reconstruction) and its generator at its default widths.
 import Foundation
@@ -8,11 +8,11 @@ import GAN
 import Neural
 
 let usage = """
-    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise|conv3x3] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS] [--im2col-3x3]
+    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise|direct] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS] [--im2col]
       STEPS  timed training steps (median; default 10, at least 3); layers and the generator run half as many
       --arch=fastgan  the fastgan step and generator (no per-layer profile: it walks a plain stack of layers)
       --arch=resize   dcgan's shapes with the resize generator
-      --im2col-3x3    dense 3×3 convolutions on im2col + GEMM (the reference path), not the direct kernels
+      --im2col        dense 3×3 and 4×4/2 convolutions on im2col + GEMM (the reference path), not the direct kernels
       MNEMOSYNE_GEMM_THREADING=openBLAS|engine selects the GEMM threading for the whole run
     """
 var steps = 10
@@ -27,12 +27,12 @@ for argument in CommandLine.arguments.dropFirst() {
         exit(0)
     } else if let count = Int(argument), count >= 3 {
         steps = count
-    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate", "depthwise", "conv3x3"].contains(value) {
+    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate", "depthwise", "direct"].contains(value) {
         only = value
     } else if argument.hasPrefix("--arch="), let value, let chosen = Architecture(rawValue: value) {
         architecture = chosen
-    } else if argument == "--im2col-3x3" {
-        ConvolutionTuning.direct3x3 = false
+    } else if argument == "--im2col" {
+        (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = (false, false)
     } else if argument == "--compare-threading" {
         compareThreading = true
     } else if argument.hasPrefix("--column-budget="), let budget = value.flatMap({ Int($0) }), budget > 0 {
@@ -174,23 +174,26 @@ if runs("depthwise") {
     ConvolutionTuning.directDepthwise = true
 }
 
-// fastgan's dense 3×3 convolutions at 64 px, width 16 (batch, in, out, side): forward + backward (input and
-// weight gradients, each on its own), the direct kernels against im2col + GEMM, A B A B, in CPU time of all threads.
-if runs("conv3x3") {
-    let shapes = [(8, 128, 128, 8), (8, 64, 128, 8), (8, 64, 64, 16), (8, 32, 32, 32), (8, 16, 32, 32), (8, 16, 16, 64),
-                  (8, 8, 3, 64), (16, 64, 64, 16), (16, 128, 128, 8), (8, 16, 32, 16), (8, 16, 16, 32), (8, 8, 3, 32)]
-    print("direct 3x3 kernels: \(ConvolutionTuning.direct3x3Kernels)")
-    let chosenDirect3x3 = ConvolutionTuning.direct3x3
-    for (n, a, b, side) in shapes {
-        let conv = Conv2d(a, b, kernel: 3, stride: 1, padding: 1, bias: false)
+// fastgan's dense 3×3 and 4×4/2 convolutions at 64 px, width 16 (kernel, batch, in, out, input side): forward
+// and backward (input and weight gradients, each on its own), the direct kernels against im2col + GEMM, A B A B,
+// in CPU time of all threads.
+if runs("direct") {
+    let shapes = [(3, 8, 128, 128, 8), (3, 8, 64, 128, 8), (3, 8, 64, 64, 16), (3, 8, 32, 32, 32), (3, 8, 16, 32, 32),
+                  (3, 8, 16, 16, 64), (3, 8, 8, 3, 64), (3, 16, 64, 64, 16), (3, 16, 128, 128, 8), (3, 8, 16, 32, 16),
+                  (3, 8, 16, 16, 32), (3, 8, 8, 3, 32), (4, 16, 3, 32, 64), (4, 16, 32, 64, 32), (4, 16, 64, 128, 16)]
+    print("direct kernels: \(ConvolutionTuning.direct3x3Kernels)")
+    let chosen = (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2)
+    for (kernel, n, a, b, side) in shapes {
+        let stride = kernel == 3 ? 1 : 2
+        let conv = Conv2d(a, b, kernel: kernel, stride: stride, padding: 1, bias: kernel == 4)
         Initialization.kaiming(slope: 0).apply(to: conv, rng: &rng)
         let x = Tensor(shape: [n, a, side, side])
         rng.fillNormal(x.buffer)
-        let gradient = Tensor(shape: [n, b, side, side], repeating: 0.01)
-        var line = "conv3x3 N\(n) \(a)->\(b) \(side)x\(side):"
-        for round in 1...2 {
+        let gradient = Tensor(shape: [n, b, side / stride, side / stride], repeating: 0.01)
+        var line = "conv \(kernel)x\(kernel)/\(stride) N\(n) \(a)->\(b) \(side)x\(side):"
+        for _ in 1...2 {
             for direct in [true, false] {
-                ConvolutionTuning.direct3x3 = direct
+                (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = (direct, direct)
                 _ = conv.forward(x, training: true)
                 conv.backward(gradient)
                 var cpu = processorSeconds()
@@ -207,7 +210,7 @@ if runs("conv3x3") {
         }
         print(line)
     }
-    ConvolutionTuning.direct3x3 = chosenDirect3x3
+    (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = chosen
 }
 
 print("peak memory \(resourceUsage().ru_maxrss / 1024) MiB (resident, the whole run)")

@@ -2,15 +2,15 @@ import GradientChecking
 import Neural
 import XCTest
 
-/// The direct 3 × 3 kernels (stride 1, padding 1, widths a multiple of 8) against the im2col + GEMM
-/// reference path, and their gradients against finite differences.
+/// The direct kernels (3 × 3 at stride 1 and 4 × 4 at stride 2, padding 1, output widths a multiple of 8)
+/// against the im2col + GEMM reference path, and their gradients against finite differences.
 final class DirectConvolutionTests: XCTestCase {
     private let bestKernels = ConvolutionTuning.direct3x3Kernels
 
     private let gemmWeightGradientChannels = ConvolutionTuning.direct3x3GEMMWeightGradientChannels
 
     override func tearDown() {
-        ConvolutionTuning.direct3x3 = true
+        (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = (true, true)
         ConvolutionTuning.direct3x3GEMMWeightGradientChannels = gemmWeightGradientChannels
         ConvolutionTuning.direct3x3Kernels = bestKernels
         super.tearDown()
@@ -23,7 +23,7 @@ final class DirectConvolutionTests: XCTestCase {
 
     /// Output, input gradient and the parameter gradients of two passes (they accumulate), on one path.
     private func run(_ conv: Conv2d, _ x: Tensor, direct: Bool) -> [[Float]] {
-        ConvolutionTuning.direct3x3 = direct
+        (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = (direct, direct)
         let y = conv.forward(x, training: true).scalars
         conv.zeroGradients()
         let gradient = randomTensor(conv.forward(x, training: true).shape, seed: 7)
@@ -49,10 +49,12 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     private func compareWithIm2colPath(_ label: String) {
-        let cases = [(3, 5, 1, 5, 8, true), (11, 3, 3, 7, 16, false), (16, 9, 2, 3, 24, true), (8, 16, 3, 8, 8, false),
-                     (1, 1, 2, 1, 8, true)]
-        for (index, (inChannels, outChannels, batch, height, width, bias)) in cases.enumerated() {
-            let conv = Conv2d(inChannels, outChannels, kernel: 3, stride: 1, padding: 1, bias: bias)
+        // (in, out, batch, height, width, bias, kernel): 3 × 3 at stride 1 or 4 × 4 at stride 2
+        let cases = [(3, 5, 1, 5, 8, true, 3), (11, 3, 3, 7, 16, false, 3), (16, 9, 2, 3, 24, true, 3), (8, 16, 3, 8, 8, false, 3),
+                     (1, 1, 2, 1, 8, true, 3), (8, 5, 2, 6, 16, true, 4), (9, 11, 1, 4, 32, false, 4), (12, 16, 3, 16, 16, true, 4)]
+        for (index, (inChannels, outChannels, batch, height, width, bias, kernel)) in cases.enumerated() {
+            let stride = kernel == 3 ? 1 : 2
+            let conv = Conv2d(inChannels, outChannels, kernel: kernel, stride: stride, padding: 1, bias: bias)
             initialise(conv, seed: 100 + UInt64(index))
             let x = randomTensor([batch, inChannels, height, width], seed: 200 + UInt64(index))
             let direct = run(conv, x, direct: true)
@@ -64,17 +66,21 @@ final class DirectConvolutionTests: XCTestCase {
                     XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, scale), "\(part), case \(index), \(label)")
                 }
             }
-            XCTAssertEqual(conv.lastForwardMultiplyAdds, batch * outChannels * height * width * inChannels * 9)
+            let grid = (height / stride) * (width / stride)
+            XCTAssertEqual(conv.lastForwardMultiplyAdds, batch * outChannels * grid * inChannels * kernel * kernel)
         }
     }
 
-    /// Shapes the kernels do not take (a width off 8, stride 2, groups) run the reference path: the
-    /// same bits with the knob on and off.
+    /// Shapes the kernels do not take (an output width off 8, 3 × 3 at stride 2, 4 × 4 at stride 1, groups,
+    /// 4 × 4 / 2 on fewer than 8 input channels)
+    /// run the reference path: the same bits with the knobs on and off.
     func testOtherShapesKeepTheReferencePath() {
         for (index, conv) in [Conv2d(4, 6, kernel: 3, stride: 1, padding: 1), Conv2d(4, 6, kernel: 3, stride: 2, padding: 1),
-                              Conv2d(4, 6, kernel: 3, stride: 1, padding: 1, groups: 2)].enumerated() {
+                              Conv2d(4, 6, kernel: 3, stride: 1, padding: 1, groups: 2), Conv2d(4, 6, kernel: 4, stride: 1, padding: 1),
+                              Conv2d(4, 6, kernel: 4, stride: 2, padding: 1), Conv2d(4, 6, kernel: 4, stride: 2, padding: 1)].enumerated() {
             initialise(conv, seed: 300 + UInt64(index))
-            let x = randomTensor([2, 4, 6, index == 0 ? 12 : 16], seed: 310 + UInt64(index))
+            // Widths: 12 (off 8), 16; at 4 × 4 / 2, 24 gives an output width of 12, and 16 one of 8 on 4 channels.
+            let x = randomTensor([2, 4, 6, [12, 16, 16, 16, 24, 16][index]], seed: 310 + UInt64(index))
             XCTAssertEqual(run(conv, x, direct: true), run(conv, x, direct: false), "case \(index)")
         }
     }
@@ -87,10 +93,11 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     private func checkDirectKernelGradients() {
-        for (index, (inChannels, outChannels, bias)) in [(3, 10, true), (9, 2, false)].enumerated() {
-            let conv = Conv2d(inChannels, outChannels, kernel: 3, stride: 1, padding: 1, bias: bias)
+        for (index, (inChannels, outChannels, bias, kernel)) in [(3, 10, true, 3), (9, 2, false, 3), (8, 3, true, 4)].enumerated() {
+            let conv = Conv2d(inChannels, outChannels, kernel: kernel, stride: kernel - 2, padding: 1, bias: bias)
             initialise(conv, seed: 400 + UInt64(index))
-            checkGradients(conv, input: randomTensor([2, inChannels, 3, 8], seed: 410 + UInt64(index)))
+            let size = kernel == 3 ? (3, 8) : (4, 16)
+            checkGradients(conv, input: randomTensor([2, inChannels, size.0, size.1], seed: 410 + UInt64(index)))
         }
     }
 }
