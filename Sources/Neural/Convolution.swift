@@ -22,18 +22,18 @@ public enum ConvolutionTuning {
 
     /// Direct 3 × 3 layers with in · out channels at least this take their weight gradient through
     /// im2col + GEMM: wide layers on small maps give OpenBLAS long enough rows, and the direct kernel's
-    /// many short passes lose there (measured with bench-engine --only=conv3x3).
+    /// many short passes lose there (measured with bench-engine --only=direct).
     public static var direct3x3GEMMWeightGradientChannels = 64 * 64
 
     /// The copy of the direct kernels that runs: the best this CPU has unless a test or benchmark asks
     /// for a lesser one (a request above what the CPU has gets the best it has). Set it between steps.
-    public static var direct3x3Kernels: DirectKernels {
+    public static var directKernels: DirectKernels {
         get { DirectConvolution.kernels }
         set { DirectConvolution.kernels = newValue }
     }
 
     /// The copies this CPU can run.
-    public static var supportedDirect3x3Kernels: [DirectKernels] { DirectConvolution.supportedKernels }
+    public static var supportedDirectKernels: [DirectKernels] { DirectConvolution.supportedKernels }
 
     static func samplesPerChunk(rows: Int, grid: Int, batch: Int) -> Int {
         max(1, min(batch, columnBudget / max(1, rows * grid)))
@@ -44,7 +44,7 @@ public enum ConvolutionTuning {
 /// weight: out × in/groups × k × k, bias: out. Group g maps input channels g·in/G ..< (g+1)·in/G to
 /// output channels g·out/G ..< (g+1)·out/G. Lowered to one GEMM per group over chunks of the batch via
 /// im2col; depthwise (groups == in == out) runs the direct kernels of `DepthwiseConvolution` instead,
-/// and dense 3 × 3 at stride 1 those of `DirectConvolution` (see `ConvolutionTuning`).
+/// and dense 3 × 3 at stride 1 and 4 × 4 at stride 2 those of `DirectConvolution` (see `ConvolutionTuning`).
 public final class Conv2d: Layer {
     public let inChannels, outChannels, kernel, stride, padding, groups: Int
     public let weight: Parameter

@@ -181,7 +181,7 @@ if runs("direct") {
     let shapes = [(3, 8, 128, 128, 8), (3, 8, 64, 128, 8), (3, 8, 64, 64, 16), (3, 8, 32, 32, 32), (3, 8, 16, 32, 32),
                   (3, 8, 16, 16, 64), (3, 8, 8, 3, 64), (3, 16, 64, 64, 16), (3, 16, 128, 128, 8), (3, 8, 16, 32, 16),
                   (3, 8, 16, 16, 32), (3, 8, 8, 3, 32), (4, 16, 3, 32, 64), (4, 16, 32, 64, 32), (4, 16, 64, 128, 16)]
-    print("direct kernels: \(ConvolutionTuning.direct3x3Kernels)")
+    print("direct kernels: \(ConvolutionTuning.directKernels)")
     let chosen = (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2)
     for (kernel, n, a, b, side) in shapes {
         let stride = kernel == 3 ? 1 : 2

@@ -5,14 +5,14 @@ import XCTest
 /// The direct kernels (3 × 3 at stride 1 and 4 × 4 at stride 2, padding 1, output widths a multiple of 8)
 /// against the im2col + GEMM reference path, and their gradients against finite differences.
 final class DirectConvolutionTests: XCTestCase {
-    private let bestKernels = ConvolutionTuning.direct3x3Kernels
+    private let bestKernels = ConvolutionTuning.directKernels
 
     private let gemmWeightGradientChannels = ConvolutionTuning.direct3x3GEMMWeightGradientChannels
 
     override func tearDown() {
         (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = (true, true)
         ConvolutionTuning.direct3x3GEMMWeightGradientChannels = gemmWeightGradientChannels
-        ConvolutionTuning.direct3x3Kernels = bestKernels
+        ConvolutionTuning.directKernels = bestKernels
         super.tearDown()
     }
 
@@ -37,11 +37,11 @@ final class DirectConvolutionTests: XCTestCase {
     /// 1 and 3, with and without bias: the same numbers as im2col + GEMM up to float rounding, for every
     /// copy of the kernels this CPU runs, with the weight gradient from the direct kernel and from GEMM.
     func testDirectKernelsEqualIm2colPath() {
-        XCTAssertEqual(ConvolutionTuning.supportedDirect3x3Kernels.first, .baseline)
-        XCTAssertEqual(ConvolutionTuning.supportedDirect3x3Kernels.last, bestKernels)
-        for kernels in ConvolutionTuning.supportedDirect3x3Kernels {
-            ConvolutionTuning.direct3x3Kernels = kernels
-            XCTAssertEqual(ConvolutionTuning.direct3x3Kernels, kernels)
+        XCTAssertEqual(ConvolutionTuning.supportedDirectKernels.first, .baseline)
+        XCTAssertEqual(ConvolutionTuning.supportedDirectKernels.last, bestKernels)
+        for kernels in ConvolutionTuning.supportedDirectKernels {
+            ConvolutionTuning.directKernels = kernels
+            XCTAssertEqual(ConvolutionTuning.directKernels, kernels)
             compareWithIm2colPath("\(kernels)")
         }
         ConvolutionTuning.direct3x3GEMMWeightGradientChannels = 0
@@ -86,8 +86,8 @@ final class DirectConvolutionTests: XCTestCase {
     }
 
     func testDirectKernelGradients() {
-        for kernels in ConvolutionTuning.supportedDirect3x3Kernels {
-            ConvolutionTuning.direct3x3Kernels = kernels
+        for kernels in ConvolutionTuning.supportedDirectKernels {
+            ConvolutionTuning.directKernels = kernels
             checkDirectKernelGradients()
         }
     }
