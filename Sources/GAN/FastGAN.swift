@@ -98,6 +98,10 @@ public final class FastGANGenerator: Layer {
     public let toImage: Sequential
     private let resolution: Int
     private let mergedGradient = Tensor(shape: [0])
+    /// Forward's feature map per level and backward's gradient per gating level, kept between calls
+    /// so a warmed-up step allocates no array or dictionary.
+    private var features: [Tensor] = []
+    private var gatingGradients: [Tensor?] = []
 
     public init(_ config: ModelConfig, noise: RandomSource, rng: inout RNG) throws {
         try config.validate()
@@ -127,7 +131,8 @@ public final class FastGANGenerator: Layer {
 
     // z: N × z × 1 × 1 → feature levels 4 … R → x: N × 3 × R × R
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        var features = [initial.forward(input, training: training)]
+        features.removeAll(keepingCapacity: true)
+        features.append(initial.forward(input, training: training))
         for (index, block) in blocks.enumerated() {
             let level = index + 1
             var x = block.forward(features[index], training: training)
@@ -141,7 +146,8 @@ public final class FastGANGenerator: Layer {
     // gradient for the map it gated with)
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         var gradient = toImage.backward(outputGradient, needsInputGradient: true, needsParameterGradients: needsParameterGradients)!
-        var gatingGradients: [Int: Tensor] = [:]
+        gatingGradients.removeAll(keepingCapacity: true)
+        gatingGradients.append(contentsOf: repeatElement(nil, count: blocks.count + 1))
         for level in stride(from: blocks.count, through: 1, by: -1) {
             if let excitation = excitations[level] {
                 let (small, big) = excitation.backward(gradient, needsParameterGradients: needsParameterGradients)

@@ -15,6 +15,30 @@ public enum ConvolutionTuning {
     /// lie; off, they take the im2col path. A knob for tests and benchmarks comparing the two.
     public static var directPointwise = true
 
+    /// Dense 3 × 3 convolutions at stride 1, padding 1 on widths that are a multiple of 8 run the direct
+    /// kernels of `DirectConvolution`; off, im2col + GEMM (the reference path). A knob for tests and
+    /// benchmarks comparing the two.
+    public static var direct3x3 = true
+
+    /// The same for dense 4 × 4 convolutions at stride 2, padding 1 (even input sizes, output widths a
+    /// multiple of 8, at least 8 input channels); their weight gradient always takes im2col + GEMM.
+    public static var direct4x4Stride2 = true
+
+    /// Direct 3 × 3 layers with in · out channels at least this take their weight gradient through
+    /// im2col + GEMM: wide layers on small maps give OpenBLAS long enough rows, and the direct kernel's
+    /// many short passes lose there (measured with bench-engine --only=direct).
+    public static var direct3x3GEMMWeightGradientChannels = 64 * 64
+
+    /// The copy of the direct kernels that runs: the best this CPU has unless a test or benchmark asks
+    /// for a lesser one (a request above what the CPU has gets the best it has). Set it between steps.
+    public static var directKernels: DirectKernels {
+        get { DirectConvolution.kernels }
+        set { DirectConvolution.kernels = newValue }
+    }
+
+    /// The copies this CPU can run.
+    public static var supportedDirectKernels: [DirectKernels] { DirectConvolution.supportedKernels }
+
     static func samplesPerChunk(rows: Int, grid: Int, batch: Int) -> Int {
         max(1, min(batch, columnBudget / max(1, rows * grid)))
     }
@@ -23,7 +47,8 @@ public enum ConvolutionTuning {
 /// 2-D convolution, PyTorch's `nn.Conv2d` (square kernel, equal stride and padding on both axes, groups).
 /// weight: out × in/groups × k × k, bias: out. Group g maps input channels g·in/G ..< (g+1)·in/G to
 /// output channels g·out/G ..< (g+1)·out/G. Lowered to one GEMM per group over chunks of the batch via
-/// im2col; depthwise (groups == in == out) runs the direct kernels of `DepthwiseConvolution` instead.
+/// im2col; depthwise (groups == in == out) runs the direct kernels of `DepthwiseConvolution` instead,
+/// and dense 3 × 3 at stride 1 and 4 × 4 at stride 2 those of `DirectConvolution` (see `ConvolutionTuning`).
 public final class Conv2d: Layer {
     public let inChannels, outChannels, kernel, stride, padding, groups: Int
     public let weight: Parameter
@@ -37,6 +62,12 @@ public final class Conv2d: Layer {
     private let outColumns = Tensor(shape: [0])     // out × batch·L
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
+    // The direct kernels' buffers: the input padded (3 × 3, kept for the weight gradient) or cut into phases
+    // (4 × 4 / 2), the output gradient padded, the weights packed, dx's phases (4 × 4 / 2).
+    private let directInput = Tensor(shape: [0])
+    private let paddedGradient = Tensor(shape: [0])
+    private let packedWeights = Tensor(shape: [0])
+    private let gradientPhases = Tensor(shape: [0])
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 groups: Int = 1) {
@@ -55,6 +86,8 @@ public final class Conv2d: Layer {
     /// 1 × 1, stride 1, no padding, one group: one GEMM per sample on the planes as they lie, unless
     /// `ConvolutionTuning.directPointwise` is off. Chosen by forward, so its backward takes the same path.
     private var runsPointwise = false
+    /// The direct kernels that run this layer, if any (chosen by forward, like `runsDirectDepthwise`).
+    private var direct: DirectConvolution.Shape?
 
     public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
@@ -89,6 +122,11 @@ public final class Conv2d: Layer {
         if runsPointwise {
             PointwiseConvolution.forward(input.data, batch: batch, inChannels: inChannels, outChannels: outChannels, grid: grid,
                                          weight: weight.value.data, bias: bias?.value.data, into: output.data)
+            return output
+        }
+        direct = DirectConvolution.shape(of: geometry, groups: groups)
+        if let direct {
+            directForward(direct, input)
             return output
         }
         chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
@@ -144,13 +182,15 @@ public final class Conv2d: Layer {
                                           biasGradient: needsParameterGradients ? bias?.gradient.data : nil)
             return needsInputGradient ? inputGradient : nil
         }
-        let dyColumns: UnsafeMutablePointer<Float>
-        if batch == 1 {
-            dyColumns = outputGradient.data
-        } else {
-            dyColumns = resized(outColumns, outChannels * batch * grid)
-            batchToColumns(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: dyColumns)
+        if let direct {
+            if needsParameterGradients {
+                if let bias { sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data) }
+                directWeightGradient(direct, outputGradient)
+            }
+            if needsInputGradient { directInputGradient(direct, outputGradient) }
+            return needsInputGradient ? inputGradient : nil
         }
+        let dyColumns = outputGradientColumns(outputGradient)
         if needsParameterGradients, let bias {
             sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: bias.gradient.data)
         }
@@ -182,6 +222,110 @@ public final class Conv2d: Layer {
             }
         }
         return needsInputGradient ? inputGradient : nil
+    }
+}
+
+extension Conv2d {
+    // x: N × in × H × W → y (`output`): N × out × Ho × Wo on the direct kernels
+    fileprivate func directForward(_ shape: DirectConvolution.Shape, _ input: Tensor) {
+        let (h, w, oh, ow) = (geometry.height, geometry.width, geometry.outHeight, geometry.outWidth)
+        let weights = UnsafePointer(weight.value.data)
+        switch shape {
+        case .kernel3:
+            // The padded input stays for the weight gradient.
+            let padded = resized(directInput, batch * inChannels * (h + 2) * (w + 2))
+            DirectConvolution.pad(input.data, batch: batch, channels: inChannels, height: h, width: w, into: padded)
+            let packed = resized(packedWeights, DirectConvolution.packedCount(targets: outChannels, sources: inChannels, taps: 9))
+            DirectConvolution.pack(targets: outChannels, sources: inChannels, taps: 9, into: packed) { o, c, tap in
+                weights[(o * inChannels + c) * 9 + tap]
+            }
+            DirectConvolution.convolve(padded, batch: batch, channels: inChannels, plane: (h + 2) * (w + 2), rowLength: w + 2,
+                                       side: 3, height: h, width: w, packed: packed, out: outChannels, bias: bias?.value.data,
+                                       into: output.data)
+        case .kernel4Stride2:
+            // Tap (ky, kx) = (2a + py, 2b + px) reads phase (py, px) at (row + a, x + b).
+            let (rows, columns) = (oh + 1, ow + 1)
+            let phases = resized(directInput, batch * 4 * inChannels * rows * columns)
+            DirectConvolution.spaceToDepth(input.data, batch: batch, channels: inChannels, height: h, width: w, into: phases)
+            let packed = resized(packedWeights, DirectConvolution.packedCount(targets: outChannels, sources: 4 * inChannels, taps: 4))
+            DirectConvolution.pack(targets: outChannels, sources: 4 * inChannels, taps: 4, into: packed) { o, source, tap in
+                let (c, py, px, a, b) = (source / 4, source % 4 / 2, source % 2, tap / 2, tap % 2)
+                return weights[((o * inChannels + c) * 4 + 2 * a + py) * 4 + 2 * b + px]
+            }
+            DirectConvolution.convolve(phases, batch: batch, channels: 4 * inChannels, plane: rows * columns, rowLength: columns,
+                                       side: 2, height: oh, width: ow, packed: packed, out: outChannels, bias: bias?.value.data,
+                                       into: output.data)
+        }
+    }
+
+    // dy: N × out × Ho × Wo → dW += on the direct path
+    fileprivate func directWeightGradient(_ shape: DirectConvolution.Shape, _ outputGradient: Tensor) {
+        guard shape == .kernel3, inChannels * outChannels < ConvolutionTuning.direct3x3GEMMWeightGradientChannels else {
+            return weightGradientFromColumns(outputGradient)
+        }
+        DirectConvolution.weightGradient(directInput.data, batch: batch, channels: inChannels, height: geometry.height,
+                                         width: geometry.width, outputGradient: outputGradient.data, out: outChannels,
+                                         into: weight.gradient.data)
+    }
+
+    // dy: N × out × Ho × Wo → dx (`inputGradient`): N × in × H × W on the direct kernels
+    fileprivate func directInputGradient(_ shape: DirectConvolution.Shape, _ outputGradient: Tensor) {
+        let (oh, ow) = (geometry.outHeight, geometry.outWidth)
+        let weights = UnsafePointer(weight.value.data)
+        let padded = resized(paddedGradient, batch * outChannels * (oh + 2) * (ow + 2))
+        DirectConvolution.pad(outputGradient.data, batch: batch, channels: outChannels, height: oh, width: ow, into: padded)
+        switch shape {
+        case .kernel3:
+            // dx = dy, padded, convolved with the transposed, turned filters.
+            let packed = resized(packedWeights, DirectConvolution.packedCount(targets: inChannels, sources: outChannels, taps: 9))
+            DirectConvolution.pack(targets: inChannels, sources: outChannels, taps: 9, into: packed) { c, o, tap in
+                weights[(o * inChannels + c) * 9 + 8 - tap]
+            }
+            DirectConvolution.convolve(padded, batch: batch, channels: outChannels, plane: (oh + 2) * (ow + 2), rowLength: ow + 2,
+                                       side: 3, height: oh, width: ow, packed: packed, out: inChannels, bias: nil,
+                                       into: inputGradient.data)
+        case .kernel4Stride2:
+            // dx at (2m + py, 2j + px) gathers dy at rows m − 1, m (py = 0: taps ky = 3, 1) or m, m + 1 (py = 1:
+            // ky = 2, 0), the same for columns: per phase a 2 × 2 window of padded dy starting at row py, column px.
+            let phaseSize = batch * inChannels * oh * ow
+            let phases = resized(gradientPhases, 4 * phaseSize)
+            let packed = resized(packedWeights, DirectConvolution.packedCount(targets: inChannels, sources: outChannels, taps: 4))
+            for phase in 0..<4 {
+                let (py, px) = (phase / 2, phase % 2)
+                DirectConvolution.pack(targets: inChannels, sources: outChannels, taps: 4, into: packed) { c, o, tap in
+                    let (ky, kx) = (3 - py - 2 * (tap / 2), 3 - px - 2 * (tap % 2))
+                    return weights[((o * inChannels + c) * 4 + ky) * 4 + kx]
+                }
+                DirectConvolution.convolve(padded, batch: batch, channels: outChannels, plane: (oh + 2) * (ow + 2), rowLength: ow + 2,
+                                           side: 2, rowBase: py, columnBase: px, height: oh, width: ow, packed: packed,
+                                           out: inChannels, bias: nil, into: phases + phase * phaseSize)
+            }
+            DirectConvolution.interleave(phases, batch: batch, channels: inChannels, height: oh, width: ow, into: inputGradient.data)
+        }
+    }
+
+    /// dY as out × (N·L), the GEMMs' layout (dY itself at batch 1).
+    fileprivate func outputGradientColumns(_ outputGradient: Tensor) -> UnsafeMutablePointer<Float> {
+        let grid = geometry.outHeight * geometry.outWidth
+        guard batch > 1 else { return outputGradient.data }
+        let dyColumns = resized(outColumns, outChannels * batch * grid)
+        batchToColumns(outputGradient.data, batch: batch, channels: outChannels, grid: grid, into: dyColumns)
+        return dyColumns
+    }
+
+    /// dW += dY · colᵀ for one group, im2col made here chunk by chunk: the weight gradient of a direct
+    /// 3 × 3 layer whose forward made no columns.
+    fileprivate func weightGradientFromColumns(_ outputGradient: Tensor) {
+        let (grid, patch) = (geometry.outHeight * geometry.outWidth, geometry.patchSize)
+        let dyColumns = outputGradientColumns(outputGradient)
+        chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
+        columns.resize(1, 1, patch, chunk * grid)
+        for start in Swift.stride(from: 0, to: batch, by: chunk) {
+            let count = min(chunk, batch - start)
+            fillColumns(start, count)
+            gemm(transposeB: true, m: outChannels, n: patch, k: count * grid, a: dyColumns + start * grid, lda: batch * grid,
+                 b: columns.data, ldb: count * grid, beta: 1, c: weight.gradient.data, ldc: patch)
+        }
     }
 }
 

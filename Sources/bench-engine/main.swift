@@ -1,6 +1,6 @@
 // Engine benchmark (scripts/bench-engine): per-layer GFLOP/s at the reference shapes, the training
 // step at R64 W64 batch 16, generator frames/s at 64 and 128, depthwise 3×3 convolution (direct kernels
-// against the grouped GEMM path). One line per figure, on stdout. `--arch=fastgan` times fastgan instead:
+// against the grouped GEMM path), and fastgan's dense 3×3 and 4×4/2 convolutions (direct kernels against im2col + GEMM). One line per figure, on stdout. `--arch=fastgan` times fastgan instead:
 // its step at R64 with `train`'s defaults (width 16, batch 8, random hinge, LeCam, DiffAugment,
 // reconstruction) and its generator at its default widths.
 import Foundation
@@ -9,12 +9,13 @@ import Neural
 import Perception
 
 let usage = """
-    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise|lite0] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS] [--no-direct-pointwise]
+    usage: bench-engine [STEPS] [--only=layers|step|generate|depthwise|direct|lite0] [--arch=dcgan|resize|fastgan] [--compare-threading] [--column-budget=FLOATS] [--no-direct-pointwise] [--im2col]
       STEPS  timed training steps (median; default 10, at least 3); layers and the generator run half as many
       --arch=fastgan  the fastgan step and generator (no per-layer profile: it walks a plain stack of layers)
       --arch=resize   dcgan's shapes with the resize generator
       --only=lite0    EfficientNet-Lite0 (weights from scripts/setup) at 128×128, batch 16: forward, and forward + input gradient
       --no-direct-pointwise  1×1 convolutions through im2col and one batch-wide GEMM, as before their direct path
+      --im2col        dense 3×3 and 4×4/2 convolutions on im2col + GEMM (the reference path), not the direct kernels
       MNEMOSYNE_GEMM_THREADING=openBLAS|engine selects the GEMM threading for the whole run
       MNEMOSYNE_THREADS=N caps the engine's workers (default: the cores, at most 8)
     """
@@ -30,12 +31,14 @@ for argument in CommandLine.arguments.dropFirst() {
         exit(0)
     } else if let count = Int(argument), count >= 3 {
         steps = count
-    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate", "depthwise", "lite0"].contains(value) {
+    } else if argument.hasPrefix("--only="), let value, ["layers", "step", "generate", "depthwise", "direct", "lite0"].contains(value) {
         only = value
     } else if argument.hasPrefix("--arch="), let value, let chosen = Architecture(rawValue: value) {
         architecture = chosen
     } else if argument == "--no-direct-pointwise" {
         ConvolutionTuning.directPointwise = false
+    } else if argument == "--im2col" {
+        (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = (false, false)
     } else if argument == "--compare-threading" {
         compareThreading = true
     } else if argument.hasPrefix("--column-budget="), let budget = value.flatMap({ Int($0) }), budget > 0 {
@@ -199,6 +202,45 @@ if runs("lite0") {
           + "forward + input gradient median \(ms(both.wall)) ms cpu \(ms(both.cpu)) ms; "
           + "\(String(format: "%.2f", Double(network.totalMultiplyAdds) / 1e9)) G multiply-adds forward; "
           + "peak resident grew by \((resourceUsage().ru_maxrss - residentBefore) / 1024) MiB")
+}
+
+// fastgan's dense 3×3 and 4×4/2 convolutions at 64 px, width 16 (kernel, batch, in, out, input side): forward
+// and backward (input and weight gradients, each on its own), the direct kernels against im2col + GEMM, A B A B,
+// in CPU time of all threads.
+if runs("direct") {
+    let shapes = [(3, 8, 128, 128, 8), (3, 8, 64, 128, 8), (3, 8, 64, 64, 16), (3, 8, 32, 32, 32), (3, 8, 16, 32, 32),
+                  (3, 8, 16, 16, 64), (3, 8, 8, 3, 64), (3, 16, 64, 64, 16), (3, 16, 128, 128, 8), (3, 8, 16, 32, 16),
+                  (3, 8, 16, 16, 32), (3, 8, 8, 3, 32), (4, 16, 3, 32, 64), (4, 16, 32, 64, 32), (4, 16, 64, 128, 16)]
+    print("direct kernels: \(ConvolutionTuning.directKernels)")
+    let chosen = (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2)
+    for (kernel, n, a, b, side) in shapes {
+        let stride = kernel == 3 ? 1 : 2
+        let conv = Conv2d(a, b, kernel: kernel, stride: stride, padding: 1, bias: kernel == 4)
+        Initialization.kaiming(slope: 0).apply(to: conv, rng: &rng)
+        let x = Tensor(shape: [n, a, side, side])
+        rng.fillNormal(x.buffer)
+        let gradient = Tensor(shape: [n, b, side / stride, side / stride], repeating: 0.01)
+        var line = "conv \(kernel)x\(kernel)/\(stride) N\(n) \(a)->\(b) \(side)x\(side):"
+        for _ in 1...2 {
+            for direct in [true, false] {
+                (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = (direct, direct)
+                _ = conv.forward(x, training: true)
+                conv.backward(gradient)
+                var cpu = processorSeconds()
+                _ = Benchmark.median(runs: layerSteps) { _ = conv.forward(x, training: true) }
+                let forward = (processorSeconds() - cpu) / Double(layerSteps + 1)
+                cpu = processorSeconds()
+                _ = Benchmark.median(runs: layerSteps) { _ = conv.backward(gradient, needsInputGradient: true, needsParameterGradients: false) }
+                let input = (processorSeconds() - cpu) / Double(layerSteps + 1)
+                cpu = processorSeconds()
+                _ = Benchmark.median(runs: layerSteps) { _ = conv.backward(gradient, needsInputGradient: false, needsParameterGradients: true) }
+                let weights = (processorSeconds() - cpu) / Double(layerSteps + 1)
+                line += " \(direct ? "direct" : "im2col") cpu fwd \(ms(forward)) dx \(ms(input)) dw \(ms(weights)) ms;"
+            }
+        }
+        print(line)
+    }
+    (ConvolutionTuning.direct3x3, ConvolutionTuning.direct4x4Stride2) = chosen
 }
 
 print("peak memory \(resourceUsage().ru_maxrss / 1024) MiB (resident, the whole run)")
