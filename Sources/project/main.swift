@@ -123,7 +123,12 @@ struct Project: ParsableCommand {
     func loadModel() throws -> (ImageGenerator, FeaturePyramid) {
         let model = try Checkpoint(contentsOf: checkpoint, keeping: { !$0.hasPrefix("opt.") && !$0.hasPrefix("trainer.") })
         do {
-            return (try ImageGenerator(checkpoint: model), try DiscriminatorFeatures(checkpoint: model))
+            let config = model.info.config
+            // A projected model's D sees through EfficientNet-Lite0, so its pictures are compared there too.
+            let features = config.architecture.needsFeatureNetwork
+                ? try ProjectedDiscriminator.loadFeatureNetwork(resolution: config.resolution)
+                : try DiscriminatorFeatures(checkpoint: model)
+            return (try ImageGenerator(checkpoint: model), features)
         } catch let error as CheckpointError {
             throw CheckpointFileError(path: checkpoint, error: error)
         }

@@ -132,7 +132,7 @@ final class DiscriminatorFeaturesTests: XCTestCase {
     func discriminator(_ architecture: Architecture) throws -> (Discriminator, ModelConfig) {
         let config = ModelConfig(resolution: 32, width: 8, zDim: 8, architecture: architecture)
         var rng = RNG(seed: 4)
-        let d = try config.makeDiscriminator(rng: &rng)
+        let d = try config.makeDiscriminator(features: nil, rng: &rng)
         Initialization.dcgan.apply(to: d, rng: &rng)
         return (d, config)
     }
