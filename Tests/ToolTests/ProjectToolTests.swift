@@ -85,6 +85,30 @@ final class ProjectToolTests: XCTestCase {
         XCTAssertLessThan(projected.reduce(0, +), start.reduce(0, +), "\(start) → \(projected)")
     }
 
+    /// `--perception lite0` compares pictures in EfficientNet-Lite0's maps: its descent also improves on the
+    /// random start, lands elsewhere than the discriminator's, and without the weights it fails in one line.
+    func testProjectsInLite0sFeaturesWhenAsked() throws {
+        try ToolRunner.requireFeatureNetwork()
+        let dir = try setUpModel()
+        func latents(_ steps: Int, _ perception: String) throws -> (distances: [Float], stream: Data) {
+            let result = try ToolRunner.run("project", ["m.ckpt", "real.tns", "--steps", "\(steps)", "--perception", perception, "-q"],
+                                            directory: dir)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let header = try StreamReader(from: MemorySource([UInt8](result.stdout))).header
+            return (try XCTUnwrap(header.metadata["distances"]).split(separator: ",").map { Float(String($0))! }, result.stdout)
+        }
+        let (start, projected) = (try latents(0, "lite0"), try latents(20, "lite0"))
+        XCTAssertLessThan(projected.distances.reduce(0, +), start.distances.reduce(0, +))
+        XCTAssertNotEqual(projected.stream, try latents(20, "discriminator").stream)
+
+        let missing = try ToolRunner.run("project", ["m.ckpt", "real.tns", "--perception", "lite0", "-q", "-o", "lat.tns"],
+                                         directory: dir, environment: ["MNEMOSYNE_DATA": dir.path])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.hasPrefix("project: no EfficientNet-Lite0 weights"), missing.stderr)
+        XCTAssertEqual(missing.stderr.filter { $0 == "\n" }.count, 1, missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("lat.tns").path))
+    }
+
     func testBadInputIsAOneLineErrorNamingIt() throws {
         let dir = try setUpModel()
         let setUp = try ToolRunner.shell("""
