@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Imaging", "TensorStream"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
-        // The finite-difference gradient check every layer's and model's test uses.
+        // The finite-difference gradient check every layer's and model's test uses, and the numpy reference runner.
         .target(name: "GradientChecking", dependencies: ["Neural"], path: "Tests/GradientChecking"),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "GradientChecking"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "Neural"]),
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
         // Needs the EfficientNet-Lite0 weights that scripts/setup fetches (skips without them).
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "Neural", "GradientChecking"], exclude: ["Fixtures"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural", "Perception"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural", "Perception", "GradientChecking"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         // End-to-end tests of the release binaries (built by scripts/setup).
         .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging", "Perception"]),

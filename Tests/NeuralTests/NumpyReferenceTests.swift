@@ -87,23 +87,7 @@ json.dump(out, sys.stdout)
     }
 
     private func reference(_ cases: [Case]) throws -> [[Double]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script]
-        let (input, output, errors) = (Pipe(), Pipe(), Pipe())
-        (process.standardInput, process.standardOutput, process.standardError) = (input, output, errors)
-        try process.run()
-        let payload = try JSONEncoder().encode(cases)
-        let writer = Thread { input.fileHandleForWriting.write(payload); try? input.fileHandleForWriting.close() }
-        writer.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        // env exits 127 when there is no python3 (scripts/setup installs numpy, not python3 itself).
-        if process.terminationStatus == 127 { throw XCTSkip("python3 is not available") }
-        if message.contains("No module named 'numpy'") { throw XCTSkip("numpy is not available") }
-        XCTAssertEqual(process.terminationStatus, 0, message)
-        return try JSONDecoder().decode([[Double]].self, from: data)
+        try numpyReference(script: Self.script, cases: cases)
     }
 
     private func makeCase(_ kind: String, _ layer: Layer, input: Tensor, k: Int = 0, s: Int = 1, p: Int = 0) -> Case {
