@@ -32,7 +32,8 @@ public final class ProjectedDiscriminator: Discriminator {
     private let output = Tensor(shape: [0])
     private let scaleGradient = Tensor(shape: [0])
     private let mixedGradient: [Tensor]
-    private var scaleInputs: [Tensor] = []
+    /// Per scale, reused from step to step (filled by index, so a step allocates no arrays): cᵢ, sᵢ, and dfᵢ.
+    private var channelMixed: [Tensor], scaleInputs: [Tensor], featureGradients: [Tensor]
 
     /// Logit grids per picture, one per scale; each is logitSide × logitSide.
     public static let scales = 4
@@ -75,6 +76,7 @@ public final class ProjectedDiscriminator: Discriminator {
         }
         mixed = (0..<(scales - 1)).map { _ in Tensor(shape: [0]) }
         mixedGradient = (0..<scales).map { _ in Tensor(shape: [0]) }
+        (channelMixed, scaleInputs, featureGradients) = (mixedGradient, mixedGradient, mixedGradient)
     }
 
     public var sublayers: [(name: String, module: Module)] {
@@ -88,14 +90,13 @@ public final class ProjectedDiscriminator: Discriminator {
     // x: N × 3 × R × R → fᵢ → cᵢ → sᵢ → logits N × 4 × 4 × 4 (channel i: scale i's grid)
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let maps = features.features(input)
-        let channelMixed = zip(channelMixing, maps).map { $0.forward($1, training: training) }
-        var coarser = channelMixed[Self.scales - 1]
-        scaleInputs = [coarser]
+        for scale in 0..<Self.scales { channelMixed[scale] = channelMixing[scale].forward(maps[scale], training: training) }
+        scaleInputs[Self.scales - 1] = channelMixed[Self.scales - 1]
         for scale in (0..<(Self.scales - 1)).reversed() {
-            let spread = upsampling[scale].forward(scaleMixing[scale].forward(coarser, training: training), training: training)
+            let spread = upsampling[scale].forward(scaleMixing[scale].forward(scaleInputs[scale + 1], training: training),
+                                                   training: training)
             mixed[scale].add(channelMixed[scale], spread)
-            coarser = mixed[scale]
-            scaleInputs.insert(coarser, at: 0)
+            scaleInputs[scale] = mixed[scale]
         }
         let n = input.shape[0]
         let side = Self.logitSide
@@ -112,7 +113,6 @@ public final class ProjectedDiscriminator: Discriminator {
     // → dfᵢ = Pᵢᵀ dcᵢ → the feature network's input gradient dx: N × 3 × R × R
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         precondition(outputGradient.shape == output.shape, "projected backward: \(outputGradient.shape) for \(output.shape)")
-        var featureGradients: [Tensor] = []
         for scale in 0..<Self.scales {
             scaleGradient.takeChannel(scale, of: outputGradient)
             let gradient = scaleDiscriminators[scale].backward(scaleGradient, needsInputGradient: needsInputGradient,
@@ -126,8 +126,8 @@ public final class ProjectedDiscriminator: Discriminator {
                     needsInputGradient: true, needsParameterGradients: false)!
                 mixedGradient[scale].add(sentUp)
             }
-            featureGradients.append(channelMixing[scale].backward(mixedGradient[scale], needsInputGradient: true,
-                                                                  needsParameterGradients: false)!)
+            featureGradients[scale] = channelMixing[scale].backward(mixedGradient[scale], needsInputGradient: true,
+                                                                    needsParameterGradients: false)!
         }
         guard needsInputGradient else { return nil }
         return features.inputGradient(featureGradients)

@@ -231,6 +231,37 @@ final class GANToolTests: XCTestCase {
         XCTAssertEqual(try metadata(ofCheckpoint: dir.appendingPathComponent("resumed.ckpt").path)["step"], "3")
     }
 
+    /// `--arch projected` trains and resumes through EfficientNet-Lite0 (the resume loads it too, from the
+    /// checkpoint's architecture); without the weights, or on pictures too small for its maps, it fails in
+    /// one line, exit 1, leaving no output.
+    func testProjectedTrainsResumesAndFailsClearlyWithoutItsNetwork() throws {
+        try ToolRunner.requireFeatureNetwork()
+        let dir = try ToolRunner.temporaryDirectory(self)
+        var result = try ToolRunner.shell("""
+            synth plato --n 8 --size 64 --seed 1 -q -o p64.tns
+            synth plato --n 8 --size 32 --seed 1 -q -o p32.tns
+            train p64.tns --arch projected --steps 2 --width 4 --z-dim 8 --checkpoint run.ckpt -q -o p.ckpt
+            train p64.tns --resume run.ckpt --steps 3 -q -o resumed.ckpt
+            sample resumed.ckpt --n 2 > two.tns
+            """, directory: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try metadata(ofCheckpoint: dir.appendingPathComponent("p.ckpt").path)["architecture"], "projected")
+        XCTAssertEqual(try metadata(ofCheckpoint: dir.appendingPathComponent("resumed.ckpt").path)["step"], "3")
+        XCTAssertEqual(try records(try Data(contentsOf: dir.appendingPathComponent("two.tns"))).1.count, 2)
+
+        for (arguments, environment, message) in [
+            (["p64.tns"], ["MNEMOSYNE_DATA": dir.path], "train: no EfficientNet-Lite0 weights"),
+            (["p32.tns"], [:], "train: invalid model configuration: the feature maps of 32-pixel pictures"),
+        ] {
+            result = try ToolRunner.run("train", arguments + ["--arch", "projected", "--steps", "1", "-o", "bad.ckpt"],
+                                        directory: dir, environment: environment)
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix(message), result.stderr)
+            XCTAssertEqual(result.stderr.filter { $0 == "\n" }.count, 1, result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.ckpt").path))
+        }
+    }
+
     /// --minutes ends a run that --steps would not, and saves it as a finished one (exit 0).
     func testMinutesEndsTrainingAndSaves() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
