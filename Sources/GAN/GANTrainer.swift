@@ -19,13 +19,36 @@ public struct GANTrainerOptions: Codable, Equatable, Sendable {
     public var lecamWeight: Float
     /// Seeds the weights and every random choice of training.
     public var seed: UInt64
+    /// The adversarial term's schedule: off for the first `adversarialStart` steps (0: from the start;
+    /// nil: never, no D step at all), then its weight in G's loss rises linearly to 1 over `adversarialRamp` steps.
+    public var adversarialStart: Int?
+    public var adversarialRamp: Int
 
     public init(batch: Int = 16, lr: Float = 2e-4, beta1: Float = 0.5, beta2: Float = 0.99,
                 loss: AdversarialLoss = .hinge, augment: AugmentPolicy = .all, emaDecay: Float = 0.999,
-                lecamWeight: Float = 0, seed: UInt64 = 0) {
+                lecamWeight: Float = 0, seed: UInt64 = 0, adversarialStart: Int? = 0, adversarialRamp: Int = 0) {
         (self.batch, self.lr, self.beta1, self.beta2) = (batch, lr, beta1, beta2)
         (self.loss, self.augment, self.emaDecay, self.lecamWeight, self.seed) = (loss, augment, emaDecay, lecamWeight, seed)
+        (self.adversarialStart, self.adversarialRamp) = (adversarialStart, adversarialRamp)
     }
+
+    /// The adversarial term's weight in the step after `t` steps (0: neither D nor G sees it).
+    public func adversarialWeight(afterSteps t: Int) -> Float {
+        guard let start = adversarialStart, t >= start else { return 0 }
+        guard adversarialRamp > 0 else { return 1 }
+        return min(1, Float(t - start + 1) / Float(adversarialRamp))
+    }
+}
+
+/// What one step measured.
+public struct StepLosses: Equatable, Sendable {
+    /// D's loss with its regulariser and self-supervision (0 when the adversarial term is off).
+    public var dLoss: Float
+    /// G's adversarial loss, times its weight.
+    public var gLoss: Float
+    /// The coverage objective's mean distance (0 without it).
+    public var coverage: Float
+    public var isFinite: Bool { dLoss.isFinite && gLoss.isFinite && coverage.isFinite }
 }
 
 /// One GAN: G, D, G's moving average, an Adam per net, and the random source; `step` trains on one batch.
@@ -48,6 +71,8 @@ public final class GANTrainer {
     /// noise layers draw from it too, so a resumed run repeats them exactly).
     public let random: RandomSource
     public var rng: RNG { random.rng }
+    /// The coverage objective (IMLE) on the training set, when the run has one.
+    public let coverage: CoverageObjective?
 
     private let generatorOptimizer: Adam
     private let discriminatorOptimizer: Adam
@@ -63,9 +88,11 @@ public final class GANTrainer {
 
     /// Builds and initialises (the architecture's scheme, from `options.seed`) the three nets; throws on
     /// an invalid config, or when the architecture needs the pretrained `features` and has none.
-    public init(config: ModelConfig, options: GANTrainerOptions = GANTrainerOptions(), features: FeaturePyramid? = nil) throws {
+    public init(config: ModelConfig, options: GANTrainerOptions = GANTrainerOptions(), features: FeaturePyramid? = nil,
+                coverage: CoverageObjective? = nil) throws {
         self.config = config
         self.options = options
+        self.coverage = coverage
         random = RandomSource(seed: options.seed)
         generator = try config.makeGenerator(noise: random, rng: &random.rng)
         discriminator = try config.makeDiscriminator(features: features, rng: &random.rng)
@@ -83,49 +110,63 @@ public final class GANTrainer {
         augmentForG = DiffAugment(policy: options.augment)
     }
 
-    /// One training step on `real`: N × 3 × R × R in [−1, 1]. Returns both losses (D's includes its
-    /// regulariser and self-supervision).
+    /// One training step on `real`: N × 3 × R × R in [−1, 1], and with the coverage objective on the
+    /// training pictures `coverageIndices` (their selected latents; the selection is redone first when due).
+    /// Returns the losses (D's includes its regulariser and self-supervision).
     @discardableResult
-    public func step(real: Tensor) -> (dLoss: Float, gLoss: Float) {
+    public func step(real: Tensor, coverageIndices: [Int] = []) -> StepLosses {
         let r = config.resolution
         precondition(real.shape.count == 4 && real.shape[0] > 0 && real.shape[1] == 3
                      && real.shape[2] == r && real.shape[3] == r,
                      "step: real batch \(real.shape), expected N × 3 × \(r) × \(r)")
         let n = real.shape[0]
         let imageSize = 3 * r * r
+        let adversarialWeight = options.adversarialWeight(afterSteps: stepCount)
+        if let coverage, coverage.selectsBefore(step: stepCount) { coverage.select(generator: generator, rng: &random.rng) }
 
-        // D: real and detached fake in one batch of 2N (D has no batch statistics, so this equals two passes).
-        let fake = generator.forward(drawLatent(n), training: true)
-        discriminatorInput.resize(2 * n, 3, r, r)
-        discriminatorInput.data.update(from: real.data, count: n * imageSize)
-        (discriminatorInput.data + n * imageSize).update(from: fake.data, count: n * imageSize)
-        let augmented = augmentForD.forward(discriminatorInput, rng: &random.rng)
-        discriminatorOptimizer.zeroGradients()
-        var logits = discriminator.forward(augmented, training: true)
-        let realLogits = logits.count / 2
-        var dLoss = options.loss.discriminatorLoss(logits: logits, realCount: realLogits, gradient: logitGradient,
+        var dLoss: Float = 0
+        if adversarialWeight > 0 {
+            // D: real and detached fake in one batch of 2N (D has no batch statistics, so this equals two passes).
+            let fake = generator.forward(drawLatent(n), training: true)
+            discriminatorInput.resize(2 * n, 3, r, r)
+            discriminatorInput.data.update(from: real.data, count: n * imageSize)
+            (discriminatorInput.data + n * imageSize).update(from: fake.data, count: n * imageSize)
+            let augmented = augmentForD.forward(discriminatorInput, rng: &random.rng)
+            discriminatorOptimizer.zeroGradients()
+            let logits = discriminator.forward(augmented, training: true)
+            let realLogits = logits.count / 2
+            dLoss = options.loss.discriminatorLoss(logits: logits, realCount: realLogits, gradient: logitGradient,
                                                    margins: drawMargins(logits.count))
-        if options.lecamWeight > 0 {
-            dLoss += lecam.apply(logits: logits, realCount: realLogits, weight: options.lecamWeight, gradient: logitGradient)
+            if options.lecamWeight > 0 {
+                dLoss += lecam.apply(logits: logits, realCount: realLogits, weight: options.lecamWeight, gradient: logitGradient)
+            }
+            if let reconstruction = discriminator.reconstructionLoss(realCount: n, target: augmented, rng: &random.rng) {
+                dLoss += reconstruction
+            }
+            discriminator.backward(logitGradient, needsInputGradient: false, needsParameterGradients: true)
+            discriminatorOptimizer.step()
         }
-        if let reconstruction = discriminator.reconstructionLoss(realCount: n, target: augmented, rng: &random.rng) {
-            dLoss += reconstruction
-        }
-        discriminator.backward(logitGradient, needsInputGradient: false, needsParameterGradients: true)
-        discriminatorOptimizer.step()
 
-        // G: a fresh fake through augmentation and the updated D; D's weights get no gradient here.
-        let fake2 = generator.forward(drawLatent(n), training: true)
-        logits = discriminator.forward(augmentForG.forward(fake2, rng: &random.rng), training: true)
-        let gLoss = options.loss.generatorLoss(logits: logits, gradient: logitGradient)
-        let augmentedGradient = discriminator.backward(logitGradient, needsInputGradient: true, needsParameterGradients: false)!
         generatorOptimizer.zeroGradients()
-        generator.backward(augmentForG.backward(augmentedGradient), needsInputGradient: false, needsParameterGradients: true)
+        var gLoss: Float = 0
+        if adversarialWeight > 0 {
+            // G: a fresh fake through augmentation and the updated D; D's weights get no gradient here.
+            let fake = generator.forward(drawLatent(n), training: true)
+            let logits = discriminator.forward(augmentForG.forward(fake, rng: &random.rng), training: true)
+            gLoss = adversarialWeight * options.loss.generatorLoss(logits: logits, gradient: logitGradient)
+            if adversarialWeight != 1 { logitGradient.scale(by: adversarialWeight) }
+            let augmentedGradient = discriminator.backward(logitGradient, needsInputGradient: true, needsParameterGradients: false)!
+            generator.backward(augmentForG.backward(augmentedGradient), needsInputGradient: false, needsParameterGradients: true)
+        }
+        var coverageLoss: Float = 0
+        if let coverage, !coverageIndices.isEmpty {
+            coverageLoss = coverage.accumulateGradients(generator: generator, indices: coverageIndices)
+        }
         generatorOptimizer.step()
 
         average.update(decay: averageDecay(afterSteps: stepCount))
         stepCount += 1
-        return (dLoss, gLoss)
+        return StepLosses(dLoss: dLoss, gLoss: gLoss, coverage: coverageLoss)
     }
 
     /// random-hinge's margins for `count` logits, drawn now; nil for the other losses.
@@ -170,6 +211,7 @@ public final class GANTrainer {
         if options.lecamWeight > 0 {
             result.append(("trainer.lecam", Tensor(shape: [2], scalars: [lecam.realAverage, lecam.fakeAverage])))
         }
+        if let coverage { result += coverage.stateTensors() }
         return result
     }
 
@@ -196,6 +238,7 @@ public final class GANTrainer {
             (restoredLeCam.realAverage, restoredLeCam.fakeAverage) = (averages[0], averages[1])
         }
         try loadWeights(named, requireAverage: true)
+        try coverage?.loadState(named)
         try generatorOptimizer.loadState(GANTrainer.strip("opt.G.", from: named))
         try discriminatorOptimizer.loadState(GANTrainer.strip("opt.D.", from: named))
         random.rng = restored

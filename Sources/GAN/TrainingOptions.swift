@@ -9,6 +9,20 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case color, translation, cutout
     }
 
+    /// What the generator learns from.
+    public enum Objective: String, Codable, CaseIterable, Sendable {
+        /// A discriminator's judgement (the loss, LeCam and augmentation below).
+        case gan
+        /// Coverage alone (`CoverageObjective`, IMLE): every training picture is pulled into the model; no
+        /// discriminator is trained.
+        case imle
+        /// Coverage from the start, and from `adversarialStart` on a discriminator's judgement too, its
+        /// weight ramped up over `adversarialRamp` steps while coverage holds the layouts.
+        case imleGAN = "imle-gan"
+
+        public var usesCoverage: Bool { self != .gan }
+    }
+
     public var batch = 16
     /// The batch sizes a run accepts: the batch and every activation scale with it, so a mistyped
     /// `--batch 100000` would take gigabytes (a CPU trains best far below the bound anyway).
@@ -21,8 +35,18 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var emaDecay: Float = 0.999
     /// Weight of LeCam's regulariser on D (0: off).
     public var lecam: Float = 0
+    public var objective = Objective.gan
+    /// The coverage objective's distance and selection (imle and imle-gan).
+    public var coverage = CoverageOptions()
+    /// imle-gan: the steps of coverage alone before the discriminator joins, and the steps over which its
+    /// weight then rises to 1.
+    public var adversarialStart = 1000
+    public var adversarialRamp = 500
 
     public init() {}
+
+    /// Whether training needs the pretrained feature network for its objective (see `Architecture.needsFeatureNetwork`).
+    public var needsFeatureNetwork: Bool { objective.usesCoverage && coverage.perceptualWeight > 0 }
 
     /// What `train` uses for an architecture unless told otherwise: dcgan and resize batch 16, hinge
     /// loss; fastgan batch 8 (FastGAN's), random-hinge loss and LeCam at 0.1. Both keep the learning rate
@@ -37,9 +61,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         }
     }
 
-    private enum CodingKeys: String, CodingKey { case batch, learningRate, loss, augment, emaDecay, lecam }
+    private enum CodingKeys: String, CodingKey {
+        case batch, learningRate, loss, augment, emaDecay, lecam, objective, coverage, adversarialStart, adversarialRamp
+    }
 
-    /// Checkpoints written before LeCam existed have no `lecam`: it was off.
+    /// Checkpoints written before LeCam existed have no `lecam`: it was off; before objectives, no
+    /// `objective`: they were GANs.
     public init(from decoder: Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         batch = try values.decode(Int.self, forKey: .batch)
@@ -48,6 +75,28 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         augment = try values.decode([Augmentation].self, forKey: .augment)
         emaDecay = try values.decode(Float.self, forKey: .emaDecay)
         lecam = try values.decodeIfPresent(Float.self, forKey: .lecam) ?? 0
+        objective = try values.decodeIfPresent(Objective.self, forKey: .objective) ?? .gan
+        if objective.usesCoverage {
+            coverage = try values.decode(CoverageOptions.self, forKey: .coverage)
+            adversarialStart = try values.decode(Int.self, forKey: .adversarialStart)
+            adversarialRamp = try values.decode(Int.self, forKey: .adversarialRamp)
+        }
+    }
+
+    /// A GAN's options are written as before objectives existed; the others add what they use.
+    public func encode(to encoder: Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(batch, forKey: .batch)
+        try values.encode(learningRate, forKey: .learningRate)
+        try values.encode(loss, forKey: .loss)
+        try values.encode(augment, forKey: .augment)
+        try values.encode(emaDecay, forKey: .emaDecay)
+        try values.encode(lecam, forKey: .lecam)
+        guard objective.usesCoverage else { return }
+        try values.encode(objective, forKey: .objective)
+        try values.encode(coverage, forKey: .coverage)
+        try values.encode(adversarialStart, forKey: .adversarialStart)
+        try values.encode(adversarialRamp, forKey: .adversarialRamp)
     }
 
     /// `color,translation`, or `none`; duplicates are dropped, order is kept canonical.
@@ -73,8 +122,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             case .cutout: policy.insert(.cutout)
             }
         }
+        let start: Int? = switch objective {
+        case .gan: 0
+        case .imle: nil
+        case .imleGAN: adversarialStart
+        }
         return GANTrainerOptions(batch: batch, lr: learningRate, loss: loss, augment: policy, emaDecay: emaDecay,
-                                 lecamWeight: lecam, seed: seed)
+                                 lecamWeight: lecam, seed: seed, adversarialStart: start, adversarialRamp: adversarialRamp)
     }
 }
 

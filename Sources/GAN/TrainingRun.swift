@@ -34,6 +34,18 @@ public struct ImageDataset: Sendable {
         guard count > 0 || shouldStop() else { throw DatasetError.empty }
     }
 
+    /// Every picture, unflipped, as N × 3 × R × R in [−1, 1].
+    public func allPictures() -> Tensor {
+        let result = Tensor(shape: [count, 3, resolution, resolution])
+        pixels.withUnsafeBufferPointer { all in
+            for index in 0..<count {
+                let record = UnsafeBufferPointer(rebasing: all[(index * recordSize)..<((index + 1) * recordSize)])
+                Pixels.loadImage(record, size: resolution, flip: false, into: result.data, index: index)
+            }
+        }
+        return result
+    }
+
     public mutating func append(_ record: [UInt8]) {
         precondition(record.count == recordSize, "record of \(record.count) bytes, expected \(recordSize)")
         pixels += record
@@ -103,7 +115,7 @@ public enum TrainingStart {
 /// What a run reports while it goes.
 public enum TrainingEvent {
     /// A step finished (the count is the steps done so far).
-    case stepped(step: Int, dLoss: Float, gLoss: Float)
+    case stepped(step: Int, losses: StepLosses)
     /// Time to save a checkpoint (every `saveEvery` steps).
     case checkpoint(Checkpoint)
     /// The preview latents' pictures from the EMA generator (N x 3 x R x R in [-1, 1]).
@@ -131,6 +143,8 @@ public final class TrainingRun {
     /// Picks batch pictures and flips; its own stream, so the trainer's draws never shift the data order.
     private var dataRNG: RNG
     private let batch: Tensor
+    /// The pictures the coverage objective pulls in this step.
+    private var coverageIndices: [Int] = []
 
     /// The names of the state a run adds to the trainer's.
     static let dataRNGName = "rng.data"
@@ -140,7 +154,8 @@ public final class TrainingRun {
     /// Previews show their pictures in a square grid of this many columns.
     public static let previewColumns = Int(Double(previewSeeds.count).squareRoot().rounded(.up))
 
-    /// `features`: the pretrained feature network, which `projected` needs (see `Architecture.needsFeatureNetwork`).
+    /// `features`: the pretrained feature network, which `projected` and the coverage objective's perceptual
+    /// distance need (see `Architecture.needsFeatureNetwork`, `TrainingOptions.needsFeatureNetwork`).
     public init(dataset: ImageDataset, config: ModelConfig, options: TrainingOptions, seed: UInt64,
                 start: TrainingStart = .fresh, features: FeaturePyramid? = nil) throws {
         guard dataset.count > 0 else { throw DatasetError.empty }
@@ -163,7 +178,11 @@ public final class TrainingRun {
         self.config = config
         self.options = options
         self.seed = seed
-        trainer = try GANTrainer(config: config, options: options.trainerOptions(seed: seed), features: features)
+        let coverage = options.objective.usesCoverage
+            ? CoverageObjective(options: options.coverage, pictures: dataset.allPictures(), zDim: config.zDim, features: features)
+            : nil
+        trainer = try GANTrainer(config: config, options: options.trainerOptions(seed: seed), features: features,
+                                 coverage: coverage)
         step = 0
         dataRNG = RNG(seed: seed ^ 0x6461_7461_7365_7473)  // "datasets": a stream apart from the trainer's
         batch = Tensor(shape: [options.batch, 3, config.resolution, config.resolution])
@@ -175,7 +194,7 @@ public final class TrainingRun {
             try trainer.loadWeights(checkpoint.engineTensors(matching: trainer.weightTensors(), prefixes: Self.weightPrefixes))
         case .resume(let checkpoint):
             try trainer.loadState(checkpoint.engineTensors(matching: trainer.stateTensors(),
-                                                           prefixes: Self.weightPrefixes + ["opt.", "trainer."]))
+                                                           prefixes: Self.weightPrefixes + ["opt.", "trainer.", "coverage."]))
             guard let words = try? checkpoint.tensors[Self.dataRNGName]?.int64s(),
                   let restored = RNG(state: words.map { UInt64(bitPattern: $0) }) else {
                 throw CheckpointError.mismatch("missing or bad '\(Self.dataRNGName)'")
@@ -204,11 +223,15 @@ public final class TrainingRun {
 
     /// One training step on a fresh batch; throws (without counting the step) when a loss is not finite.
     @discardableResult
-    public func trainStep() throws -> (dLoss: Float, gLoss: Float) {
+    public func trainStep() throws -> StepLosses {
         dataset.fillBatch(batch, rng: &dataRNG)
-        let losses = trainer.step(real: batch)
-        guard losses.dLoss.isFinite, losses.gLoss.isFinite else {
-            throw TrainingError.nonFiniteLoss(step: step + 1, dLoss: losses.dLoss, gLoss: losses.gLoss)
+        coverageIndices.removeAll(keepingCapacity: true)
+        if trainer.coverage != nil {
+            for _ in 0..<options.batch { coverageIndices.append(dataRNG.integer(below: dataset.count)) }
+        }
+        let losses = trainer.step(real: batch, coverageIndices: coverageIndices)
+        guard losses.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: step + 1, dLoss: losses.dLoss, gLoss: losses.gLoss + losses.coverage)
         }
         step += 1
         return losses
@@ -245,7 +268,7 @@ public final class TrainingRun {
                 return .outOfTime
             }
             let losses = try trainStep()
-            try events(.stepped(step: step, dLoss: losses.dLoss, gLoss: losses.gLoss))
+            try events(.stepped(step: step, losses: losses))
             if saveEvery > 0 && step % saveEvery == 0 && step < totalSteps {
                 try events(.checkpoint(try checkpoint()))
             }

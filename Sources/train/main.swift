@@ -6,6 +6,7 @@ import TensorStream
 import ToolSupport
 
 extension Architecture: ExpressibleByArgument {}
+extension TrainingOptions.Objective: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,6 +65,24 @@ struct Train: ParsableCommand {
     @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid) fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; the default) or projected (fastgan's generator against a discriminator that looks through the pretrained EfficientNet-Lite0, which scripts/setup fetches; 64 pixels and up).")
     var arch: Architecture?
 
+    @Option(help: "What the generator learns from: gan (a discriminator), imle (coverage: every training picture is pulled into the model, no discriminator) or imle-gan (imle, then a discriminator joins at --adversarial-start) (default gan).")
+    var objective: TrainingOptions.Objective?
+
+    @Option(name: .customLong("perceptual"), help: "imle: weight of the perceptual distance (EfficientNet-Lite0's maps: edges and parts) beside the pixel one (colour and layout) (default 0.5; 0 needs no feature network).")
+    var perceptualWeight: Float?
+
+    @Option(help: "imle: random latents drawn per training picture when the nearest are chosen (default 16).")
+    var candidates: Int?
+
+    @Option(name: .customLong("reselect-every"), help: "imle: steps between two choices of the nearest latents (default 100).")
+    var reselectEvery: Int?
+
+    @Option(name: .customLong("adversarial-start"), help: "imle-gan: steps of coverage alone before the discriminator joins (default 1000).")
+    var adversarialStart: Int?
+
+    @Option(name: .customLong("adversarial-ramp"), help: "imle-gan: steps over which the discriminator's weight rises to 1 (default 500).")
+    var adversarialRamp: Int?
+
     @Option(help: "Loss: hinge, logistic or random-hinge (default random-hinge; dcgan: hinge).")
     var loss: String?
 
@@ -117,6 +136,23 @@ struct Train: ParsableCommand {
         if let augment {
             do { _ = try TrainingOptions.augmentList(augment) } catch { throw ValidationError("--augment: \(error)") }
         }
+        if let perceptualWeight, !(perceptualWeight >= 0 && perceptualWeight.isFinite) {
+            throw ValidationError("--perceptual must be 0 or more")
+        }
+        if let candidates, !CoverageOptions.candidateRange.contains(candidates) {
+            throw ValidationError("--candidates must be from \(CoverageOptions.candidateRange.lowerBound) to \(CoverageOptions.candidateRange.upperBound)")
+        }
+        if let reselectEvery, reselectEvery < 1 { throw ValidationError("--reselect-every must be at least 1") }
+        if let adversarialStart, adversarialStart < 0 { throw ValidationError("--adversarial-start must be 0 or more") }
+        if let adversarialRamp, adversarialRamp < 0 { throw ValidationError("--adversarial-ramp must be 0 or more") }
+        let coverageOptions = [("--perceptual", perceptualWeight != nil), ("--candidates", candidates != nil),
+                               ("--reselect-every", reselectEvery != nil)].filter(\.1).map(\.0)
+        if !coverageOptions.isEmpty, !(objective?.usesCoverage ?? false), resume == nil {
+            throw ValidationError("\(coverageOptions.joined(separator: ", ")) need --objective imle or imle-gan")
+        }
+        if (adversarialStart != nil || adversarialRamp != nil), objective != .imleGAN, resume == nil {
+            throw ValidationError("--adversarial-start and --adversarial-ramp need --objective imle-gan")
+        }
         if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1") }
         if let previewEvery, previewEvery < 1 { throw ValidationError("--preview-every must be at least 1") }
         if initFrom != nil && resume != nil { throw ValidationError("--init and --resume exclude each other") }
@@ -125,7 +161,9 @@ struct Train: ParsableCommand {
         if resume != nil {
             let given = [("--batch", batch != nil), ("--lr", lr != nil), ("--seed", seed != nil),
                          ("--width", width != nil), ("--z-dim", zDim != nil), ("--arch", arch != nil), ("--loss", loss != nil),
-                         ("--lecam", lecam != nil), ("--augment", augment != nil), ("--ema", ema != nil)].filter(\.1).map(\.0)
+                         ("--lecam", lecam != nil), ("--augment", augment != nil), ("--ema", ema != nil),
+                         ("--objective", objective != nil)].filter(\.1).map(\.0) + coverageOptions
+                         + (adversarialStart != nil || adversarialRamp != nil ? ["--adversarial-start/--adversarial-ramp"] : [])
             if !given.isEmpty {
                 throw ValidationError("--resume continues the saved run's options; drop \(given.joined(separator: ", "))")
             }
@@ -144,9 +182,10 @@ struct Train: ParsableCommand {
         var architecture = arch ?? .fastgan
         if case .initialize(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
         if case .resume(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
-        let features = architecture.needsFeatureNetwork
+        var options = trainingOptions(for: architecture)
+        if case .resume(let checkpoint) = start { options = checkpoint.info.training }
+        let features = architecture.needsFeatureNetwork || options.needsFeatureNetwork
             ? try ProjectedDiscriminator.loadFeatureNetwork(resolution: dataset.resolution) : nil
-        let options = trainingOptions(for: architecture)
         let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
                                                  architecture: architecture)
         let run: TrainingRun
@@ -172,11 +211,13 @@ struct Train: ParsableCommand {
             shouldStop: { StopSignal.requested }
         ) { event in
             switch event {
-            case .stepped(let step, let dLoss, let gLoss):
+            case .stepped(let step, let losses):
                 let done = step - firstStep
                 let imagesPerSecond = progress.elapsed > 0 ? Double(done * batchSize) / progress.elapsed : 0
-                progress.update(done, status: String(format: "D %.3f  G %.3f  %.1f img/s",
-                                                     dLoss, gLoss, imagesPerSecond))
+                let coverage = run.options.objective.usesCoverage ? String(format: "  cover %.4f", losses.coverage) : ""
+                let adversarial = run.trainer.options.adversarialWeight(afterSteps: step - 1) > 0
+                    ? String(format: "  D %.3f  G %.3f", losses.dLoss, losses.gLoss) : ""
+                progress.update(done, status: adversarial + coverage + String(format: "  %.1f img/s", imagesPerSecond))
             case .checkpoint(let saved):
                 // A periodic save that fails (a full disk) costs that save, not the run and its final output.
                 saveWarningOnFailure(saved, to: checkpoint!)
@@ -207,6 +248,12 @@ struct Train: ParsableCommand {
         // validate() has checked both.
         if let loss, let parsed = TrainingOptions.Loss(rawValue: loss) { options.loss = parsed }
         if let augment, let parsed = try? TrainingOptions.augmentList(augment) { options.augment = parsed }
+        if let objective { options.objective = objective }
+        if let perceptualWeight { options.coverage.perceptualWeight = perceptualWeight }
+        if let candidates { options.coverage.candidates = candidates }
+        if let reselectEvery { options.coverage.reselectEvery = reselectEvery }
+        if let adversarialStart { options.adversarialStart = adversarialStart }
+        if let adversarialRamp { options.adversarialRamp = adversarialRamp }
         return options
     }
 

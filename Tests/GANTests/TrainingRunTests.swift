@@ -83,8 +83,8 @@ final class TrainingRunTests: XCTestCase {
         var stepped: [Int] = [], saved: [Int] = [], previews: [Int] = []
         _ = try run.run(to: 7, saveEvery: 3, previewEvery: 4) { event in
             switch event {
-            case .stepped(let step, let d, let g):
-                XCTAssertTrue(d.isFinite && g.isFinite)
+            case .stepped(let step, let losses):
+                XCTAssertTrue(losses.isFinite)
                 stepped.append(step)
             case .checkpoint(let checkpoint): saved.append(checkpoint.info.step)
             case .preview(let step, let images, let count):
