@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
         // Needs the EfficientNet-Lite0 weights that scripts/setup fetches (skips without them).
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "Neural", "GradientChecking"], exclude: ["Fixtures"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural", "Perception", "GradientChecking"]),
+        // Synth's butterflies: one centred, mirror-symmetric subject, the layout the layout measure must see.
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural", "Perception", "GradientChecking", "Synth", "Imaging"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         // End-to-end tests of the release binaries (built by scripts/setup).
         .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging", "Perception"]),

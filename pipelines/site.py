@@ -149,13 +149,21 @@ def number(value):
 
 def score_rows(score):
     """The figures of a `score --json` document a visitor can read, as (name, value) rows: the sliced
-    Wasserstein distance per level and on average, near-copies and diversity (see the README's
-    "Reading a score"). A document without those fields shows whatever plain values it holds."""
+    Wasserstein distance per level and on average, the layout on thumbnails beside the pictures' own
+    figures, near-copies and diversity (see the README's "Reading a score"). A document without those
+    fields shows whatever plain values it holds."""
     rows = []
     for level in score.get("slicedWasserstein", []):
         rows.append((f"SWD at {level['width']}x{level['height']} (lower: closer)", number(level["distance"])))
     if "slicedWassersteinAverage" in score:
         rows.append(("SWD average", number(score["slicedWassersteinAverage"])))
+    for level in score.get("layout", {}).get("levels", []):
+        side = f"{level['side']}x{level['side']}"
+        for name, key, own in (("precision", "precision", "trainingPrecision"), ("recall", "recall", "trainingRecall"),
+                               ("nearest-neighbour ratio", "nearestNeighbourRatio", "trainingNearestNeighbourRatio")):
+            if key in level:
+                value = f"{level[key]:.2f}" + (f" (the pictures' own {level[own]:.2f})" if own in level else "")
+                rows.append((f"layout {name}, {side} thumbnails", value))
     memorisation = score.get("memorisation", {})
     if "nearCopyShare" in memorisation:
         rows.append(("near-copies of training pictures", f"{100 * memorisation['nearCopyShare']:.1f}%"))

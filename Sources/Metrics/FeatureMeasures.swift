@@ -1,10 +1,10 @@
 import COpenBLAS
 import Neural
 
-/// The dot products between every two feature vectors of the training set and the samples together
-/// (training rows first), in double precision: the distances and kernel values the feature measures
+/// The dot products between every two vectors of the training set and the samples together (training
+/// rows first), in double precision: the distances and kernel values the feature and layout measures
 /// read, from one product.
-struct FeatureProducts {
+struct VectorProducts {
     let training: Int
     let samples: Int
     let length: Int
@@ -59,12 +59,12 @@ public struct KernelInceptionDistance: Codable, Sendable, Equatable {
 
     /// The unbiased estimate of MMD² between `x` and `y` as wholes, times 1000 (no subsets).
     public static func estimate(_ x: FeatureVectors, _ y: FeatureVectors) -> Double {
-        let products = FeatureProducts(training: x, samples: y)
+        let products = VectorProducts(training: x, samples: y)
         return 1000 * unbiasedMMD2(Array(products.trainingRows), Array(products.sampleRows), products)
     }
 
     /// Over `subsets` draws of `subsetSize` rows of each set; `draw` picks the two sets of rows of one draw.
-    init(subsets: Int, subsetSize: Int, products: FeatureProducts, draw: () -> (first: [Int], second: [Int])) {
+    init(subsets: Int, subsetSize: Int, products: VectorProducts, draw: () -> (first: [Int], second: [Int])) {
         let estimates = (0..<subsets).map { _ in
             let (x, y) = draw()
             return 1000 * Self.unbiasedMMD2(x, y, products)
@@ -77,7 +77,7 @@ public struct KernelInceptionDistance: Codable, Sendable, Equatable {
 
     /// The unbiased estimate of MMD² between the rows `x` and the rows `y`: the mean kernel value between
     /// distinct rows within each set, less twice the mean between the sets.
-    static func unbiasedMMD2(_ x: [Int], _ y: [Int], _ products: FeatureProducts) -> Double {
+    static func unbiasedMMD2(_ x: [Int], _ y: [Int], _ products: VectorProducts) -> Double {
         func within(_ rows: [Int]) -> Double {
             var sum = 0.0
             for a in 0..<rows.count { for b in (a + 1)..<rows.count { sum += products.kernel(rows[a], rows[b]) } }
@@ -93,10 +93,32 @@ public struct KernelInceptionDistance: Codable, Sendable, Equatable {
 /// is the union of balls around its vectors, each as wide as the distance to the vector's k-th nearest
 /// neighbour in the set. Precision: the share of samples inside the training pictures' manifold (are
 /// they like the pictures?); recall: the share of training pictures inside the samples' manifold (is
-/// every kind of picture drawn?).
-enum NeighbourManifold {
+/// every kind of picture drawn?). The training pictures' own figures measure one half of them against
+/// the other, averaged over random halvings: what another handful of such pictures would reach.
+struct PrecisionRecall {
+    var precision: Double
+    var recall: Double
+    /// Nil when a half has no more than `neighbours` pictures (no manifold to measure against).
+    var trainingPrecision: Double?
+    var trainingRecall: Double?
+
+    /// The samples against all the training pictures, and the training halves (rows of `products`)
+    /// against each other.
+    init(_ products: VectorProducts, neighbours: Int, halvings: [Halving]) {
+        let (trainingRows, sampleRows) = (Array(products.trainingRows), Array(products.sampleRows))
+        precision = Self.coverage(of: sampleRows, by: trainingRows, neighbours: neighbours, products)
+        recall = Self.coverage(of: trainingRows, by: sampleRows, neighbours: neighbours, products)
+        guard let smallest = halvings.map(\.first.count).min(), smallest > neighbours else { return }
+        trainingPrecision = Halving.mean(halvings) { Self.coverage(of: $0.second, by: $0.first, neighbours: neighbours, products) }
+        trainingRecall = Halving.mean(halvings) { Self.coverage(of: $0.first, by: $0.second, neighbours: neighbours, products) }
+    }
+
+    /// The vectors each set needs: more than `neighbours` for a manifold, and four for the training
+    /// pictures' own figures (two halves of two).
+    static func fewestVectors(neighbours: Int) -> Int { max(neighbours + 1, 4) }
+
     /// The share of `points` inside the manifold of `set` (at least `neighbours` + 1 rows).
-    static func coverage(of points: [Int], by set: [Int], neighbours: Int, _ products: FeatureProducts) -> Double {
+    static func coverage(of points: [Int], by set: [Int], neighbours: Int, _ products: VectorProducts) -> Double {
         precondition(set.count > neighbours, "a manifold of \(neighbours) neighbours needs more than \(set.count) vectors")
         let radii = set.map { centre in
             // The row's own distance, 0, sorts first: index `neighbours` is the k-th other vector.
@@ -106,6 +128,25 @@ enum NeighbourManifold {
             zip(set, radii).contains { centre, radius in products.distance(point, centre) <= radius }
         }
         return Double(inside.count) / Double(points.count)
+    }
+}
+
+/// Two disjoint halves of equal size of the training pictures (rows of the products, training rows first),
+/// for the training pictures' own figures.
+struct Halving {
+    let first: [Int]
+    let second: [Int]
+
+    /// `size` random training rows and `size` others (at most half of `training` each).
+    init(training: Int, size: Int, _ random: inout RNG) {
+        precondition(2 * size <= training, "two halves of \(size) from \(training) pictures")
+        let order = shuffled(training, &random)
+        (first, second) = (Array(order[..<size]), Array(order[size..<(2 * size)]))
+    }
+
+    /// The mean of `figure` over `halvings`.
+    static func mean(_ halvings: [Halving], _ figure: (Halving) -> Double) -> Double {
+        halvings.reduce(0) { $0 + figure($1) } / Double(halvings.count)
     }
 }
 

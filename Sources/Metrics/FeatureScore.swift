@@ -37,12 +37,9 @@ public struct FeatureScore: Codable, Sendable, Equatable {
     public init(training: FeatureVectors, samples: FeatureVectors, seed: UInt64,
                 neighbours: Int = 3, subsets: Int = 100, largestSubset: Int = 1000) throws {
         precondition(neighbours > 0 && subsets > 0 && largestSubset >= 2)
-        // Four: the training figures need two halves of at least two.
-        let needed = max(neighbours + 1, 4)
-        for (role, set) in [(ScoreError.Role.training, training), (.samples, samples)] where set.count < needed {
-            throw ScoreError.tooFew(role, count: set.count, needed: needed)
-        }
-        let products = FeatureProducts(training: training, samples: samples)
+        try ScoreError.requireAtLeast(PrecisionRecall.fewestVectors(neighbours: neighbours), training: training.count,
+                                      samples: samples.count)
+        let products = VectorProducts(training: training, samples: samples)
         let (trainingRows, sampleRows) = (Array(products.trainingRows), Array(products.sampleRows))
         guard let memorisation = Memorisation(
             toTraining: products.distances(from: products.sampleRows, to: products.trainingRows),
@@ -58,21 +55,14 @@ public struct FeatureScore: Codable, Sendable, Equatable {
             (shuffled(training.count, &random).prefix(size).map { trainingRows[$0] },
              shuffled(samples.count, &random).prefix(size).map { sampleRows[$0] })
         }
-        var halvings: [(first: [Int], second: [Int])] = []
+        var halvings: [Halving] = []
         trainingKernelInceptionDistance = KernelInceptionDistance(subsets: subsets, subsetSize: size, products: products) {
-            let order = shuffled(training.count, &random)
-            halvings.append((Array(order[..<size]), Array(order[size..<(2 * size)])))
-            return halvings.last!
+            halvings.append(Halving(training: training.count, size: size, &random))
+            return (halvings.last!.first, halvings.last!.second)
         }
-        precision = NeighbourManifold.coverage(of: sampleRows, by: trainingRows, neighbours: neighbours, products)
-        recall = NeighbourManifold.coverage(of: trainingRows, by: sampleRows, neighbours: neighbours, products)
-        if size > neighbours {
-            func mean(_ coverage: ([Int], [Int]) -> Double) -> Double {
-                halvings.reduce(0) { $0 + coverage($1.first, $1.second) } / Double(halvings.count)
-            }
-            trainingPrecision = mean { NeighbourManifold.coverage(of: $1, by: $0, neighbours: neighbours, products) }
-            trainingRecall = mean { NeighbourManifold.coverage(of: $0, by: $1, neighbours: neighbours, products) }
-        }
+        let manifolds = PrecisionRecall(products, neighbours: neighbours, halvings: halvings)
+        (precision, recall) = (manifolds.precision, manifolds.recall)
+        (trainingPrecision, trainingRecall) = (manifolds.trainingPrecision, manifolds.trainingRecall)
         length = training.length
         frechetDistance = FrechetDistance.between(training, samples)
         self.neighbours = neighbours

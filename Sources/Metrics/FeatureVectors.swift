@@ -1,8 +1,9 @@
 import Neural
 import Perception
 
-/// One vector of a feature network's pooled features per picture, row after row: what Fréchet distance,
-/// KID, precision and recall and the feature-space near-copies are measured in.
+/// One vector per picture, row after row: a feature network's pooled features (what Fréchet distance,
+/// KID, precision and recall and the feature-space near-copies are measured in), or a thumbnail's values
+/// (what the layout measures are measured in).
 public struct FeatureVectors: Sendable {
     public let count: Int
     /// Values per picture (the network's `pooledChannels`).

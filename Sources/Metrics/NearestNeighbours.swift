@@ -129,7 +129,7 @@ public struct Diversity: Codable, Sendable, Equatable {
 
 enum Statistics {
     /// The middle value (the mean of the two middle ones for an even count); `values` must not be empty.
-    static func median(_ values: [Float]) -> Float {
+    static func median<Value: BinaryFloatingPoint>(_ values: [Value]) -> Value {
         precondition(!values.isEmpty, "median of nothing")
         let sorted = values.sorted()
         let middle = sorted.count / 2

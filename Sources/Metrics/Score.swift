@@ -26,6 +26,13 @@ public enum ScoreError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Throws `tooFew` for the first of the two sets with fewer than `needed` pictures.
+    static func requireAtLeast(_ needed: Int, training: Int, samples: Int) throws {
+        for (role, count) in [(Role.training, training), (.samples, samples)] where count < needed {
+            throw tooFew(role, count: count, needed: needed)
+        }
+    }
+
     /// Which set the problem is in (nil: both).
     public var role: Role? {
         switch self {
@@ -37,7 +44,7 @@ public enum ScoreError: Error, Equatable, CustomStringConvertible {
 }
 
 /// A model's samples measured against its training pictures: how alike (sliced Wasserstein distance per
-/// pyramid level), how many near-copies, how varied.
+/// pyramid level), whether their layout is the pictures' (on thumbnails), how many near-copies, how varied.
 public struct Score: Codable, Sendable, Equatable {
     public var height: Int
     public var width: Int
@@ -47,13 +54,15 @@ public struct Score: Codable, Sendable, Equatable {
     /// Finest level first, each times 1000; lower is closer to the training pictures.
     public var slicedWasserstein: [SlicedWasserstein.Level]
     public var slicedWassersteinAverage: Double
+    /// Needs no feature network, so it is always there.
+    public var layout: LayoutScore
     public var memorisation: Memorisation
     public var diversity: Diversity
     /// Measured in the feature network's pooled features; nil without a network.
     public var features: FeatureScore?
 
-    /// Measures `samples` against `training` (pictures of one size, at least 16 × 16, at least two in
-    /// each set, at least four with a `featureNetwork`); the same `seed` gives the same figures.
+    /// Measures `samples` against `training` (pictures of one size, at least 16 × 16, at least four in
+    /// each set); the same `seed` gives the same figures.
     public init(training: PictureSet, samples: PictureSet, seed: UInt64, featureNetwork: FeaturePyramid? = nil,
                 slicedWasserstein measure: SlicedWasserstein = SlicedWasserstein()) throws {
         guard training.height == samples.height && training.width == samples.width else {
@@ -62,8 +71,8 @@ public struct Score: Codable, Sendable, Equatable {
         guard min(training.height, training.width) >= measure.smallestSide else {
             throw ScoreError.tooSmall(size: training.sizeDescription, smallest: measure.smallestSide)
         }
-        guard training.count >= 2 else { throw ScoreError.tooFew(.training, count: training.count, needed: 2) }
-        guard samples.count >= 2 else { throw ScoreError.tooFew(.samples, count: samples.count, needed: 2) }
+        // First, as it refuses sets too small for its manifolds (fewer than four) before any other work.
+        layout = try LayoutScore(training: training, samples: samples, seed: seed)
 
         let (comparedTraining, comparedSamples) = (PictureDistances.compared(training), PictureDistances.compared(samples))
         let trainingDistances = PictureDistances.between(comparedTraining, comparedTraining)
@@ -126,7 +135,17 @@ public struct Score: Codable, Sendable, Equatable {
             ]
         }
         lines += [row("  average", figure(slicedWassersteinAverage)), "",
-                  row("memorisation", "samples", "training pictures among themselves")]
+                  row("layout on thumbnails (k = \(layout.neighbours))", "samples", "training pictures among themselves")]
+        for level in layout.levels {
+            let side = "\(level.side)x\(level.side)"
+            lines += [
+                row("  \(side) precision", figure(level.precision), level.trainingPrecision.map(figure) ?? "-"),
+                row("  \(side) recall", figure(level.recall), level.trainingRecall.map(figure) ?? "-"),
+                row("  \(side) nearest-neighbour ratio", level.nearestNeighbourRatio.map(figure) ?? "-",
+                    level.trainingNearestNeighbourRatio.map(figure) ?? "-"),
+            ]
+        }
+        lines += ["", row("memorisation", "samples", "training pictures among themselves")]
         lines += copying(memorisation)
         lines += [
             "",

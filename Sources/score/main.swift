@@ -14,9 +14,11 @@ struct ScoreTool: ParsableCommand {
         Draws --n samples from the checkpoint (the pictures `sample CKPT --n N --seed
         S` draws), or reads them with --fake, and prints a table: the sliced
         Wasserstein distance per pyramid level (x1000; lower is closer to the training
-        pictures), near-copies of training pictures and how varied the samples are;
-        with the feature network, also the Fréchet distance, KID, precision and recall
-        and near-copies in its features. --json prints the same figures for scripts.
+        pictures), the layout (precision, recall and nearest-neighbour ratio on 8x8
+        and 16x16 thumbnails, beside the training pictures' own), near-copies of
+        training pictures and how varied the samples are; with the feature network,
+        also the Fréchet distance, KID, precision and recall and near-copies in its
+        features. --json prints the same figures for scripts.
         The same arguments always give the same figures.
 
         Examples:
@@ -41,7 +43,7 @@ struct ScoreTool: ParsableCommand {
     @Option(help: ArgumentHelp("The pictures to score, an image stream (- for stdin).", valueName: "file"))
     var fake: String?
 
-    @Option(name: .customLong("n"), help: "How many samples to draw from the checkpoint (default: 256).")
+    @Option(name: .customLong("n"), help: "How many samples to draw from the checkpoint (default: 256; at least 4).")
     var count: Int?
 
     @Option(help: "Seed of the samples' latents and of the measures' random choices.")
@@ -65,7 +67,8 @@ struct ScoreTool: ParsableCommand {
         } else {
             guard checkpoint != nil else { throw ValidationError("give a checkpoint, or --real and --fake") }
         }
-        if let count { guard count >= 2 else { throw ValidationError("--n must be at least 2") } }
+        // The layout's manifolds need four samples.
+        if let count { guard count >= 4 else { throw ValidationError("--n must be at least 4") } }
         guard psi.isFinite else { throw ValidationError("--psi must be a number") }
     }
 

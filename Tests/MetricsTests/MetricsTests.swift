@@ -231,10 +231,11 @@ final class ScoreTests: XCTestCase {
             XCTAssertEqual($0 as? ScoreError, .sizesDiffer(training: "64x64", samples: "32x32"))
         }
         XCTAssertThrowsError(try Score(training: picking([0], from: training), samples: training, seed: 0)) {
-            XCTAssertEqual($0 as? ScoreError, .tooFew(.training, count: 1, needed: 2))
+            XCTAssertEqual($0 as? ScoreError, .tooFew(.training, count: 1, needed: 4))
         }
-        XCTAssertThrowsError(try Score(training: training, samples: picking([0], from: training), seed: 0)) {
-            XCTAssertEqual($0 as? ScoreError, .tooFew(.samples, count: 1, needed: 2))
+        // The layout's manifolds need four pictures in each set.
+        XCTAssertThrowsError(try Score(training: training, samples: picking([0, 1, 2], from: training), seed: 0)) {
+            XCTAssertEqual($0 as? ScoreError, .tooFew(.samples, count: 3, needed: 4))
         }
         let alike = picking([3, 3, 3, 3, 5], from: training)
         XCTAssertThrowsError(try Score(training: alike, samples: training, seed: 0)) {

@@ -198,6 +198,12 @@ final class GalleryMakefileTests: XCTestCase {
         let average = try XCTUnwrap(score["slicedWassersteinAverage"] as? Double)
         XCTAssertTrue(html.contains("SWD average") && html.contains(String(format: "%.4g", average)), html)
         XCTAssertTrue(html.contains("near-copies of training pictures"))
+        // The layout beside the pictures' own figure (the page escapes the apostrophe).
+        let layout = try XCTUnwrap(((score["layout"] as? [String: Any])?["levels"] as? [[String: Any]])?.first)
+        let (recall, ownRecall) = (try XCTUnwrap(layout["recall"] as? Double), try XCTUnwrap(layout["trainingRecall"] as? Double))
+        let row = String(format: "<tr><th scope=\"row\">layout recall, 8x8 thumbnails</th><td>%.2f (the pictures&#x27; own %.2f)</td></tr>",
+                         recall, ownRecall)
+        XCTAssertTrue(html.contains(row), "no \(row) in \(html)")
         XCTAssertEqual(Set(try make("site ocean.psi=0.5")), ["ocean: walking", "ocean: video", "ocean: sheet", "site: page"])
         html = try String(contentsOf: page, encoding: .utf8)
         XCTAssertTrue(html.contains("psi=0.5"))

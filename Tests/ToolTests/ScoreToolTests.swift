@@ -44,6 +44,19 @@ final class ScoreToolTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(diversity["ratio"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(diversity["meanTrainingDistance"] as? Double), 0.05)
         XCTAssertNil(score["features"], "feature figures without the feature network")
+        // The layout needs no network: always there, one level per thumbnail side, each with the own figures.
+        let layout = try XCTUnwrap(score["layout"] as? [String: Any], "no layout figures")
+        XCTAssertEqual(layout["neighbours"] as? Int, 3)
+        let layoutLevels = try XCTUnwrap(layout["levels"] as? [[String: Any]])
+        XCTAssertEqual(layoutLevels.compactMap { $0["side"] as? Int }, [8, 16])
+        for level in layoutLevels {
+            for key in ["precision", "recall", "trainingPrecision", "trainingRecall"] {
+                XCTAssertTrue((0...1).contains(try XCTUnwrap(level[key] as? Double, key)), key)
+            }
+            // Three steps of training draw no plato layout: farther from the pictures than they are from each other.
+            XCTAssertGreaterThan(try XCTUnwrap(level["nearestNeighbourRatio"] as? Double),
+                                 try XCTUnwrap(level["trainingNearestNeighbourRatio"] as? Double))
+        }
 
         // The samples are those `sample --n --seed` draws: scoring them as a stream gives the same figures.
         let piped = try ToolRunner.shell("sample m.ckpt --n 24 --seed 4 | score --real real.tns --fake - --seed 4 --json",
@@ -82,12 +95,21 @@ final class ScoreToolTests: XCTestCase {
             return try XCTUnwrap(try object(result.stdout)["slicedWassersteinAverage"] as? Double)
         }
         XCTAssertLessThan(try average("more-plato.tns") * 3, try average("butterflies.tns"))
+        func layoutRecall(_ fake: String) throws -> Double {
+            let result = try ToolRunner.run("score", ["--real", "plato.tns", "--fake", fake, "--json"], directory: dir,
+                                            environment: bare)
+            let layout = try XCTUnwrap(try object(result.stdout)["layout"] as? [String: Any])
+            return try XCTUnwrap((layout["levels"] as? [[String: Any]])?.first?["recall"] as? Double)
+        }
+        XCTAssertGreaterThan(try layoutRecall("more-plato.tns"), 0.5)
+        XCTAssertEqual(try layoutRecall("butterflies.tns"), 0)
 
         let table = try ToolRunner.shell("score --real - --fake butterflies.tns < plato.tns", directory: dir, environment: bare)
         XCTAssertEqual(table.status, 0, table.stderr)
         let text = String(decoding: table.stdout, as: UTF8.self)
         XCTAssertTrue(text.hasPrefix("40 samples (butterflies.tns) against 30 training pictures (stdin), 64x64, seed 0\n"), text)
-        for row in ["  64x64 ", "  32x32 ", "  16x16 ", "  average ", "  near-copies ", "  spread ratio "] {
+        for row in ["  64x64 ", "  32x32 ", "  16x16 ", "  average ", "\nlayout on thumbnails (k = 3) ", "  8x8 recall ",
+                    "  16x16 nearest-neighbour ratio ", "  near-copies ", "  spread ratio "] {
             XCTAssertTrue(text.contains(row), "no \(row) in\n\(text)")
         }
         // Without the feature network the table says what the feature measures need, and still succeeds.
@@ -130,13 +152,13 @@ final class ScoreToolTests: XCTestCase {
             (["--real", "real.tns", "--fake", "big.tns"], 1,
              "score: pictures differ in size: training 32x32, samples 64x64: real.tns, big.tns"),
             (["m.ckpt", "big.tns"], 1, "score: the checkpoint draws 32x32 pictures, the training pictures are 64x64: big.tns"),
-            (["--real", "one.tns", "--fake", "real.tns"], 1, "score: training: 1 picture, at least 2 are needed: one.tns"),
+            (["--real", "one.tns", "--fake", "real.tns"], 1, "score: training: 1 picture, at least 4 are needed: one.tns"),
             (["--real", "-", "--fake", "-"], 2, "score: only one of --real and --fake can be stdin (see 'score --help')"),
             (["--real", "real.tns"], 2, "score: --real and --fake go together (see 'score --help')"),
             (["m.ckpt", "real.tns", "--fake", "real.tns"], 2, "score: --real and --fake go together (see 'score --help')"),
             (["--real", "real.tns", "--fake", "real.tns", "--n", "9"], 2,
              "score: --n and --psi draw from a checkpoint; --fake gives the samples (see 'score --help')"),
-            (["m.ckpt", "real.tns", "--n", "1"], 2, "score: --n must be at least 2 (see 'score --help')"),
+            (["m.ckpt", "real.tns", "--n", "3"], 2, "score: --n must be at least 4 (see 'score --help')"),
             (["real.tns", "real.tns"], 1, ""),
         ]
         for (arguments, status, message) in cases {
