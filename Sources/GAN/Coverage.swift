@@ -179,7 +179,7 @@ public struct CoverageOptions: Codable, Equatable, Sendable {
     public var pixelWeight: Float = 1
     /// Weight of the perceptual part (EfficientNet-Lite0's unit-normalised maps: edges and parts); 0 needs
     /// no feature network.
-    public var perceptualWeight: Float = 0.5
+    public var perceptualWeight: Float = 0.1
     /// Random latents drawn per training picture at each selection (a shared pool of candidates × pictures).
     public var candidates: Int = 16
     /// Steps between two selections.
@@ -216,6 +216,13 @@ public final class CoverageObjective {
     private let batchLatents = Tensor(shape: [0])
     private let batchTargets = Tensor(shape: [0])
     private let scratch = Tensor(shape: [0])
+
+    /// The pretrained network the perceptual distance looks through: EfficientNet-Lite0 from where
+    /// `scripts/setup` put it, at the pictures' own size (upsampled ×2 as `project` and the projected
+    /// discriminator see them, it cost three times as much per step for no better pictures on 64-pixel butterflies).
+    public static func loadFeatureNetwork() throws -> FeaturePyramid {
+        try EfficientNetLite0.loadDefault(inputScale: 1)
+    }
 
     /// `pictures`: the training set as N × 3 × R × R in [−1, 1], embedded once here.
     public init(options: CoverageOptions, pictures: Tensor, zDim: Int, features: FeaturePyramid?) {

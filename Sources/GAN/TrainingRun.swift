@@ -154,10 +154,11 @@ public final class TrainingRun {
     /// Previews show their pictures in a square grid of this many columns.
     public static let previewColumns = Int(Double(previewSeeds.count).squareRoot().rounded(.up))
 
-    /// `features`: the pretrained feature network, which `projected` and the coverage objective's perceptual
-    /// distance need (see `Architecture.needsFeatureNetwork`, `TrainingOptions.needsFeatureNetwork`).
+    /// `features`: the pretrained feature network `projected` needs (see `Architecture.needsFeatureNetwork`);
+    /// `perception`: the one the coverage objective's perceptual distance needs (`TrainingOptions.needsFeatureNetwork`,
+    /// `CoverageObjective.loadFeatureNetwork`).
     public init(dataset: ImageDataset, config: ModelConfig, options: TrainingOptions, seed: UInt64,
-                start: TrainingStart = .fresh, features: FeaturePyramid? = nil) throws {
+                start: TrainingStart = .fresh, features: FeaturePyramid? = nil, perception: FeaturePyramid? = nil) throws {
         guard dataset.count > 0 else { throw DatasetError.empty }
         var config = config, options = options, seed = seed
         if case .resume(let checkpoint) = start {
@@ -179,7 +180,7 @@ public final class TrainingRun {
         self.options = options
         self.seed = seed
         let coverage = options.objective.usesCoverage
-            ? CoverageObjective(options: options.coverage, pictures: dataset.allPictures(), zDim: config.zDim, features: features)
+            ? CoverageObjective(options: options.coverage, pictures: dataset.allPictures(), zDim: config.zDim, features: perception)
             : nil
         trainer = try GANTrainer(config: config, options: options.trainerOptions(seed: seed), features: features,
                                  coverage: coverage)

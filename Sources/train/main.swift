@@ -68,7 +68,7 @@ struct Train: ParsableCommand {
     @Option(help: "What the generator learns from: gan (a discriminator), imle (coverage: every training picture is pulled into the model, no discriminator) or imle-gan (imle, then a discriminator joins at --adversarial-start) (default gan).")
     var objective: TrainingOptions.Objective?
 
-    @Option(name: .customLong("perceptual"), help: "imle: weight of the perceptual distance (EfficientNet-Lite0's maps: edges and parts) beside the pixel one (colour and layout) (default 0.5; 0 needs no feature network).")
+    @Option(name: .customLong("perceptual"), help: "imle: weight of the perceptual distance (EfficientNet-Lite0's maps: edges and parts) beside the pixel one (colour and layout) (default 0.1; 0 needs no feature network).")
     var perceptualWeight: Float?
 
     @Option(help: "imle: random latents drawn per training picture when the nearest are chosen (default 16).")
@@ -184,14 +184,15 @@ struct Train: ParsableCommand {
         if case .resume(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
         var options = trainingOptions(for: architecture)
         if case .resume(let checkpoint) = start { options = checkpoint.info.training }
-        let features = architecture.needsFeatureNetwork || options.needsFeatureNetwork
+        let features = architecture.needsFeatureNetwork
             ? try ProjectedDiscriminator.loadFeatureNetwork(resolution: dataset.resolution) : nil
+        let perception = options.needsFeatureNetwork ? try CoverageObjective.loadFeatureNetwork() : nil
         let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
                                                  architecture: architecture)
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start,
-                                  features: features)
+                                  features: features, perception: perception)
         } catch where error is CheckpointError || error is TrainingError {
             // Only a checkpoint given with --init or --resume can disagree with the model or the data.
             throw ToolFailure("\(error): \(initFrom ?? resume ?? "")")
@@ -240,7 +241,7 @@ struct Train: ParsableCommand {
     }
 
     func trainingOptions(for architecture: Architecture) -> TrainingOptions {
-        var options = TrainingOptions(defaultsFor: architecture)
+        var options = TrainingOptions(defaultsFor: architecture, objective: objective ?? .gan)
         if let batch { options.batch = batch }
         if let lr { options.learningRate = lr }
         if let ema { options.emaDecay = ema }
@@ -248,7 +249,6 @@ struct Train: ParsableCommand {
         // validate() has checked both.
         if let loss, let parsed = TrainingOptions.Loss(rawValue: loss) { options.loss = parsed }
         if let augment, let parsed = try? TrainingOptions.augmentList(augment) { options.augment = parsed }
-        if let objective { options.objective = objective }
         if let perceptualWeight { options.coverage.perceptualWeight = perceptualWeight }
         if let candidates { options.coverage.candidates = candidates }
         if let reselectEvery { options.coverage.reselectEvery = reselectEvery }
