@@ -29,6 +29,12 @@ public struct CheckpointInfo: Equatable, Sendable {
         self.training = training
     }
 
+    /// Whether the model's own D has learnt features of pictures that `project` can compare in: not a
+    /// projected D (it looks through the pretrained network) nor the untrained D of a coverage-only run.
+    public var discriminatorSeesPictures: Bool {
+        !config.architecture.needsFeatureNetwork && training.objective != .imle
+    }
+
     var metadata: [String: String] {
         [
             "format": Self.format,

@@ -25,8 +25,8 @@ public final class DiscriminatorFeatures: FeaturePyramid {
         // Eval mode draws nothing, so the spectral-norm vectors drawn here are replaced by the loaded ones.
         var unused = RNG(seed: 0)
         // A projected D looks through the pretrained network: its own layers are no picture features.
-        guard !config.architecture.needsFeatureNetwork else {
-            throw CheckpointError.mismatch("a \(config.architecture) model is compared in the pretrained network's features, not its D's")
+        guard checkpoint.info.discriminatorSeesPictures else {
+            throw CheckpointError.mismatch("a \(config.architecture) \(checkpoint.info.training.objective.rawValue) model is compared in the pretrained network's features, not its D's")
         }
         let discriminator = try config.makeDiscriminator(features: nil, rng: &unused)
         let named = try checkpoint.engineTensors(matching: discriminator.liveTensors().map { ("D." + $0.0, $0.1) },

@@ -50,7 +50,7 @@ struct Project: ParsableCommand {
     @Option(help: "Seed of the random starts.")
     var seed: UInt64 = 0
 
-    @Option(help: "The network pictures are compared in: discriminator (the checkpoint's own D; the default, which found 89% of 92 photographs against lite0's 49%) or lite0 (EfficientNet-Lite0, from scripts/setup; always for projected models, whose D has no features of its own).")
+    @Option(help: "The network pictures are compared in: discriminator (the checkpoint's own D; the default, which found 89% of 92 photographs against lite0's 49%) or lite0 (EfficientNet-Lite0, from scripts/setup; always for projected models, whose D has no features of its own, and imle models, whose D never trained).")
     var perception: PerceptionNetwork?
 
     @Option(help: ArgumentHelp("Also write the pictures the latents draw (an image stream) to this file.", valueName: "file"))
@@ -129,8 +129,9 @@ struct Project: ParsableCommand {
         let model = try Checkpoint(contentsOf: checkpoint, keeping: { !$0.hasPrefix("opt.") && !$0.hasPrefix("trainer.") })
         do {
             let config = model.info.config
-            // A projected model's D sees through EfficientNet-Lite0, so its pictures are compared there too.
-            let features = (perception ?? (config.architecture.needsFeatureNetwork ? .lite0 : .discriminator)) == .lite0
+            // A projected model's D sees through EfficientNet-Lite0, so its pictures are compared there too; an
+            // imle model's D never trained.
+            let features = (perception ?? (model.info.discriminatorSeesPictures ? .discriminator : .lite0)) == .lite0
                 ? try ProjectedDiscriminator.loadFeatureNetwork(resolution: config.resolution)
                 : try DiscriminatorFeatures(checkpoint: model)
             return (try ImageGenerator(checkpoint: model), features)

@@ -10,6 +10,7 @@ architecture.seed     := 15
 architecture.steps    := $(STEPS)
 architecture.width    := $(WIDTH)
 architecture.arch     := $(ARCH)
+architecture.objective := $(OBJECTIVE)
 architecture.batch    := $(BATCH)
 architecture.frames   := $(FRAMES)
 architecture.fps      := 24

@@ -9,6 +9,7 @@ butterfly.seed     := 16
 butterfly.steps    := $(STEPS)
 butterfly.width    := $(WIDTH)
 butterfly.arch     := $(ARCH)
+butterfly.objective := $(OBJECTIVE)
 butterfly.batch    := $(BATCH)
 butterfly.frames   := $(FRAMES)
 butterfly.fps      := 24

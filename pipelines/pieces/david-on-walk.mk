@@ -8,6 +8,7 @@ david-on-walk.size   := $(SIZE)
 david-on-walk.seed   := 23
 david-on-walk.steps  := $(FINE_TUNE_STEPS)
 david-on-walk.init   := $(OUT)/david/model.ckpt
+david-on-walk.objective := $(OBJECTIVE)
 david-on-walk.batch  := $(BATCH)
 david-on-walk.frames := $(FRAMES)
 david-on-walk.fps    := 24

@@ -10,6 +10,7 @@ david.size     := $(SIZE)
 david.seed     := 22
 david.steps    := $(FINE_TUNE_STEPS)
 david.init     := $(OUT)/plato/model.ckpt
+david.objective := $(OBJECTIVE)
 david.batch    := $(BATCH)
 david.frames   := $(FRAMES)
 david.fps      := 24

@@ -10,6 +10,7 @@ ocean.seed     := 13
 ocean.steps    := $(STEPS)
 ocean.width    := $(WIDTH)
 ocean.arch     := $(ARCH)
+ocean.objective := $(OBJECTIVE)
 ocean.batch    := $(BATCH)
 ocean.frames   := $(FRAMES)
 ocean.fps      := 24

@@ -10,6 +10,7 @@ planet.seed     := 14
 planet.steps    := $(STEPS)
 planet.width    := $(WIDTH)
 planet.arch     := $(ARCH)
+planet.objective := $(OBJECTIVE)
 planet.batch    := $(BATCH)
 planet.frames   := $(FRAMES)
 planet.fps      := 24

@@ -10,6 +10,7 @@ plato.seed     := 21
 plato.steps    := $(PLATO_STEPS)
 plato.width    := $(WIDTH)
 plato.arch     := $(ARCH)
+plato.objective := $(OBJECTIVE)
 plato.batch    := $(BATCH)
 plato.frames   := $(FRAMES)
 plato.fps      := 24

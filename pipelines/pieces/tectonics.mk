@@ -10,6 +10,7 @@ tectonics.seed     := 12
 tectonics.steps    := $(STEPS)
 tectonics.width    := $(WIDTH)
 tectonics.arch     := $(ARCH)
+tectonics.objective := $(OBJECTIVE)
 tectonics.batch    := $(BATCH)
 tectonics.frames   := $(FRAMES)
 tectonics.fps      := 24

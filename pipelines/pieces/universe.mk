@@ -10,6 +10,7 @@ universe.seed     := 11
 universe.steps    := $(STEPS)
 universe.width    := $(WIDTH)
 universe.arch     := $(ARCH)
+universe.objective := $(OBJECTIVE)
 universe.batch    := $(BATCH)
 universe.frames   := $(FRAMES)
 universe.fps      := 24

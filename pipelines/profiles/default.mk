@@ -8,6 +8,7 @@ STEPS           := 700
 PLATO_STEPS     := 700
 FINE_TUNE_STEPS := 250
 ARCH            := fastgan
+OBJECTIVE       := gan
 WIDTH           := 16
 BATCH           := 8
 FRAMES          := 240

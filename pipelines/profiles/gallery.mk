@@ -8,6 +8,7 @@ STEPS           := 5000
 PLATO_STEPS     := 3000
 FINE_TUNE_STEPS := 800
 ARCH            := fastgan
+OBJECTIVE       := gan
 WIDTH           := 16
 BATCH           := 8
 FRAMES          := 900

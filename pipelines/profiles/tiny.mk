@@ -7,6 +7,7 @@ STEPS           := 20
 PLATO_STEPS     := 20
 FINE_TUNE_STEPS := 10
 ARCH            := fastgan
+OBJECTIVE       := gan
 WIDTH           := 4
 BATCH           := 8
 FRAMES          := 24
