@@ -122,7 +122,7 @@ public struct Score: Codable, Sendable, Equatable {
             "sliced Wasserstein distance x1000 (lower: closer to the training pictures)",
         ]
         for (index, level) in slicedWasserstein.enumerated() {
-            let scale = index == 0 ? " (fine detail)" : (index == slicedWasserstein.count - 1 ? " (colours, layout)" : "")
+            let scale = index == 0 ? " (fine detail)" : (index == slicedWasserstein.count - 1 ? " (colours, coarse shapes)" : "")
             lines.append(row("  \(level.width)x\(level.height)\(scale)", figure(level.distance)))
         }
         func copying(_ memorisation: Memorisation) -> [String] {
