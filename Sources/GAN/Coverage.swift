@@ -184,6 +184,11 @@ public struct CoverageOptions: Codable, Equatable, Sendable {
     public var candidates: Int = 16
     /// Steps between two selections.
     public var reselectEvery: Int = 100
+    /// Candidates nearer a picture than `margin` × the median distance from a training picture to its
+    /// nearest other one are passed over (Rejection-Sampling IMLE, Vashist et al. 2024): the model is pulled
+    /// towards every picture but never onto it, and a picture already drawn that closely rests until the
+    /// next selection. 0: plain IMLE.
+    public var margin: Float = 0
 
     public init() {}
 
@@ -210,6 +215,11 @@ public final class CoverageObjective {
     /// The training pictures' vectors (pictureCount × length) and their squared norms.
     private let targets: [Float]
     private let targetNorms: [Float]
+    /// The squared distance below which a candidate is too near its picture (see `CoverageOptions.margin`).
+    public let rejectedBelow: Float
+    /// Whether each picture had a candidate at the last selection (false: all were too near, it rests).
+    public private(set) var hasSelection: [Bool]
+    private var drawnIndices: [Int] = []
     private let candidateInput = Tensor(shape: [0])
     private let candidateRows = Tensor(shape: [0])
     private let products = Tensor(shape: [0])
@@ -247,6 +257,22 @@ public final class CoverageObjective {
         targetNorms = (0..<pictureCount).map { i in (0..<length).reduce(Float(0)) { $0 + targets[i * length + $1] * targets[i * length + $1] } }
         latents = [Float](repeating: 0, count: pictureCount * zDim)
         selectedDistances = [Float](repeating: .infinity, count: pictureCount)
+        hasSelection = [Bool](repeating: false, count: pictureCount)
+        let typical = CoverageObjective.medianNearestDistance(targets, norms: targetNorms, count: pictureCount, length: length)
+        rejectedBelow = (options.margin * typical) * (options.margin * typical)
+    }
+
+    /// The median over the rows of the distance to the nearest other row (0 for fewer than two).
+    static func medianNearestDistance(_ rows: [Float], norms: [Float], count: Int, length: Int) -> Float {
+        guard count > 1 else { return 0 }
+        var products = [Float](repeating: 0, count: count * count)
+        rows.withUnsafeBufferPointer { r in
+            products.withUnsafeMutableBufferPointer { rowDotProducts(r.baseAddress!, rows: count, r.baseAddress!, rows: count, length: length, into: $0.baseAddress!) }
+        }
+        let nearest = (0..<count).map { i in
+            (0..<count).filter { $0 != i }.map { j in max(0, norms[i] + norms[j] - 2 * products[i * count + j]) }.min()!.squareRoot()
+        }.sorted()
+        return count % 2 == 1 ? nearest[count / 2] : (nearest[count / 2 - 1] + nearest[count / 2]) / 2
     }
 
     /// Whether the step after `steps` steps starts with a selection.
@@ -275,7 +301,7 @@ public final class CoverageObjective {
                 for k in 0..<length { norm += candidateRows.data[j * length + k] * candidateRows.data[j * length + k] }
                 for i in 0..<pictureCount {
                     let distance = targetNorms[i] + norm - 2 * products.data[i * n + j]
-                    if distance < best[i] {
+                    if distance < best[i] && distance >= rejectedBelow {
                         best[i] = distance
                         for k in 0..<zDim { chosen[i * zDim + k] = candidateInput.data[j * zDim + k] }
                     }
@@ -284,12 +310,17 @@ public final class CoverageObjective {
         }
         latents = chosen
         selectedDistances = best.map { max(0, $0) }
+        hasSelection = best.map(\.isFinite)
     }
 
     /// The objective on training pictures `indices`: G (in training mode) draws their selected latents,
     /// and the gradient of `weight` × the mean distance to the pictures is added to G's parameter
     /// gradients. Returns the mean distance.
-    public func accumulateGradients(generator: Layer, indices: [Int], weight: Float = 1) -> Float {
+    public func accumulateGradients(generator: Layer, indices allIndices: [Int], weight: Float = 1) -> Float {
+        drawnIndices.removeAll(keepingCapacity: true)
+        for index in allIndices where hasSelection[index] { drawnIndices.append(index) }
+        let indices = drawnIndices
+        guard !indices.isEmpty else { return 0 }
         let length = embedding.length
         batchLatents.resize(indices.count, zDim, 1, 1)
         batchTargets.resize(to: [indices.count, length])
@@ -304,15 +335,22 @@ public final class CoverageObjective {
         return loss
     }
 
-    /// The state a resume needs: the selected latents (the candidates they came from are gone).
+    /// The state a resume needs: the selected latents (the candidates they came from are gone), and which
+    /// pictures have one.
     public func stateTensors() -> [(String, Tensor)] {
-        [("coverage.latents", Tensor(shape: [pictureCount, zDim], scalars: latents))]
+        [("coverage.latents", Tensor(shape: [pictureCount, zDim], scalars: latents)),
+         ("coverage.selected", Tensor(shape: [pictureCount], scalars: hasSelection.map { $0 ? 1 : 0 }))]
     }
 
     public func loadState(_ named: [String: Tensor]) throws {
         guard let saved = named["coverage.latents"], saved.shape == [pictureCount, zDim], saved.buffer.allSatisfy(\.isFinite) else {
             throw NeuralError.invalidState("coverage.latents")
         }
+        guard let selected = named["coverage.selected"], selected.shape == [pictureCount],
+              selected.buffer.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+            throw NeuralError.invalidState("coverage.selected")
+        }
         latents = saved.scalars
+        hasSelection = selected.scalars.map { $0 == 1 }
     }
 }

@@ -77,6 +77,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("reselect-every"), help: "imle: steps between two choices of the nearest latents (default 100).")
     var reselectEvery: Int?
 
+    @Option(help: "imle: candidates nearer a picture than this share of the typical distance between two neighbouring training pictures are passed over, so the model is drawn towards your pictures but not onto them (default 0: plain IMLE).")
+    var margin: Float?
+
     @Option(name: .customLong("adversarial-start"), help: "imle-gan: steps of coverage alone before the discriminator joins (default 1000).")
     var adversarialStart: Int?
 
@@ -143,10 +146,11 @@ struct Train: ParsableCommand {
             throw ValidationError("--candidates must be from \(CoverageOptions.candidateRange.lowerBound) to \(CoverageOptions.candidateRange.upperBound)")
         }
         if let reselectEvery, reselectEvery < 1 { throw ValidationError("--reselect-every must be at least 1") }
+        if let margin, !(margin >= 0 && margin < 10) { throw ValidationError("--margin must be from 0 to 10") }
         if let adversarialStart, adversarialStart < 0 { throw ValidationError("--adversarial-start must be 0 or more") }
         if let adversarialRamp, adversarialRamp < 0 { throw ValidationError("--adversarial-ramp must be 0 or more") }
         let coverageOptions = [("--perceptual", perceptualWeight != nil), ("--candidates", candidates != nil),
-                               ("--reselect-every", reselectEvery != nil)].filter(\.1).map(\.0)
+                               ("--reselect-every", reselectEvery != nil), ("--margin", margin != nil)].filter(\.1).map(\.0)
         if !coverageOptions.isEmpty, !(objective?.usesCoverage ?? false), resume == nil {
             throw ValidationError("\(coverageOptions.joined(separator: ", ")) need --objective imle or imle-gan")
         }
@@ -252,6 +256,7 @@ struct Train: ParsableCommand {
         if let perceptualWeight { options.coverage.perceptualWeight = perceptualWeight }
         if let candidates { options.coverage.candidates = candidates }
         if let reselectEvery { options.coverage.reselectEvery = reselectEvery }
+        if let margin { options.coverage.margin = margin }
         if let adversarialStart { options.adversarialStart = adversarialStart }
         if let adversarialRamp { options.adversarialRamp = adversarialRamp }
         return options

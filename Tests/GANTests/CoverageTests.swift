@@ -166,6 +166,48 @@ print(json.dumps(out))
         XCTAssertLessThan(meanGreen, -0.5)
     }
 
+    /// With a margin, no picture is given a candidate nearer than the margin; a picture all of whose candidates
+    /// are that near rests (no gradient) until the next selection.
+    func testTheMarginPassesOverCandidatesTooNearAPicture() throws {
+        let size = 32
+        let pictures = randomTensor([5, 3, size, size], seed: 8, scale: 0.6)
+        let config = ModelConfig(resolution: size, width: 8, zDim: 16, architecture: .fastgan)
+        var rng = RNG(seed: 1)
+        let generator = try config.makeGenerator(noise: RandomSource(seed: 2), rng: &rng)
+        Initialization.dcgan.apply(to: generator, rng: &rng)
+        func objective(margin: Float) -> CoverageObjective {
+            var options = CoverageOptions()
+            (options.perceptualWeight, options.candidates, options.margin) = (0, 8, margin)
+            let objective = CoverageObjective(options: options, pictures: pictures, zDim: 16, features: nil)
+            var draws = RNG(seed: 3)
+            objective.select(generator: generator, rng: &draws)
+            return objective
+        }
+        let plain = objective(margin: 0)
+        XCTAssertEqual(plain.rejectedBelow, 0)
+        XCTAssertEqual(plain.hasSelection, Array(repeating: true, count: 5))
+        // A margin between the nearest and farthest candidates of the plain selection splits the pictures.
+        let distances = plain.selectedDistances.sorted()
+        let typical = objective(margin: 1).rejectedBelow.squareRoot()   // the median nearest-neighbour distance
+        XCTAssertGreaterThan(typical, 0)
+        let margin = (distances[2].squareRoot() + 1e-3) / typical
+        let strict = objective(margin: margin)
+        XCTAssertEqual(strict.rejectedBelow, (margin * typical) * (margin * typical), accuracy: 1e-3 * strict.rejectedBelow)
+        for (picture, distance) in strict.selectedDistances.enumerated() where strict.hasSelection[picture] {
+            XCTAssertGreaterThanOrEqual(distance, strict.rejectedBelow, "picture \(picture)")
+        }
+        // Pictures whose best candidate was nearer than the margin are farther now, or rest.
+        for picture in 0..<5 where plain.selectedDistances[picture] < strict.rejectedBelow {
+            XCTAssertTrue(!strict.hasSelection[picture] || strict.selectedDistances[picture] > plain.selectedDistances[picture])
+        }
+        // Every candidate too near: every picture rests, and the objective leaves G's gradients at 0.
+        let resting = objective(margin: 9)
+        XCTAssertEqual(resting.hasSelection, Array(repeating: false, count: 5))
+        generator.zeroGradients()
+        XCTAssertEqual(resting.accumulateGradients(generator: generator, indices: [0, 1, 2]), 0)
+        XCTAssertTrue(generator.parameters.allSatisfy { $0.parameter.gradient.buffer.allSatisfy { $0 == 0 } })
+    }
+
     func testCoverageRunsResumeBitForBit() throws {
         let data = try SolidColours.dataset(resolution: 32, count: 6)
         let config = ModelConfig(resolution: 32, width: 8, zDim: 16, architecture: .fastgan)
@@ -173,7 +215,7 @@ print(json.dumps(out))
             var options = TrainingOptions(defaultsFor: .fastgan)
             (options.objective, options.batch) = (objective, 4)
             options.coverage.perceptualWeight = 0
-            (options.coverage.reselectEvery, options.coverage.candidates) = (3, 2)
+            (options.coverage.reselectEvery, options.coverage.candidates, options.coverage.margin) = (3, 2, 0.3)
             (options.adversarialStart, options.adversarialRamp) = (2, 2)
             let straight = try TrainingRun(dataset: data, config: config, options: options, seed: 5)
             XCTAssertEqual(try straight.run(to: 7) { _ in }, .finished)
