@@ -3,8 +3,8 @@ import Foundation
 import TensorStream
 
 /// The sound of any file libavformat reads (WAV, FLAC, MP3, Ogg Vorbis or Opus, M4A, the audio track of a
-/// video): its best audio stream, decoded, mixed to `channels` and resampled to `sampleRate`, handed out as
-/// interleaved Float samples (full scale ±1) a block at a time, so a file of any length is read in a little
+/// video): its best audio stream, decoded, mixed down to `channels` and resampled to `sampleRate`, handed out
+/// as interleaved Float samples (full scale ±1) a block at a time, so a file of any length is read in a little
 /// memory.
 ///
 /// Mixing and resampling are libswresample's, FFmpeg's own: it takes every sample format and channel
@@ -17,6 +17,7 @@ import TensorStream
 public final class AudioDecoder {
     public let path: String
     public let sampleRate: Int
+    /// The channels handed out: the source's, or fewer when it has more than the decoder was asked for.
     public let channels: Int
     /// The stream's own rate and channel count, as its header gives them.
     public let sourceSampleRate: Int
@@ -30,7 +31,7 @@ public final class AudioDecoder {
     /// tens of thousands would only interpolate silence.
     public static let lowestSampleRate = 1000
     /// The most channels libswresample mixes (SWR_CH_MAX).
-    public static let mostChannels = 64
+    public static let channelLimit = 64
 
     private var format: UnsafeMutablePointer<AVFormatContext>?
     private var decoder: UnsafeMutablePointer<AVCodecContext>?
@@ -48,12 +49,13 @@ public final class AudioDecoder {
     private var resamplerDrained = false
     private var decodedFrames = 0
 
-    public init(path: String, sampleRate: Int, channels: Int) throws {
+    /// Opens `path` to hand out its sound at `sampleRate` in at most `channels` channels (1: mono; 2: stereo,
+    /// or mono when the source is mono).
+    public init(path: String, sampleRate: Int, channels mostChannels: Int) throws {
         _ = silenceLibav
-        precondition(sampleRate > 0 && (1...2).contains(channels), "an output of 1 or 2 channels at a positive rate")
+        precondition(sampleRate > 0 && (1...2).contains(mostChannels), "an output of 1 or 2 channels at a positive rate")
         self.path = path
         self.sampleRate = sampleRate
-        self.channels = channels
         guard let packet = Packet(), let frame = OwnedFrame() else { throw MediaError("out of memory", file: path) }
         self.packet = packet
         self.frame = frame
@@ -74,6 +76,8 @@ public final class AudioDecoder {
         sourceSampleRate = Int(parameters.pointee.sample_rate)
         sourceChannels = Int(parameters.pointee.ch_layout.nb_channels)
         try Self.checkSource(rate: sourceSampleRate, channels: sourceChannels, file: path)
+        // 0: not in the header; the decoded frames will have as many as they have.
+        channels = sourceChannels == 0 ? mostChannels : min(sourceChannels, mostChannels)
         decoder = avcodec_alloc_context3(codec)
         guard let decoder else { throw MediaError("out of memory", file: path) }
         try check(avcodec_parameters_to_context(decoder, parameters), "bad codec parameters", file: path)
@@ -158,8 +162,8 @@ public final class AudioDecoder {
         if rate != 0 && rate < lowestSampleRate {
             throw MediaError("its sample rate of \(rate) Hz is too low for sound (at least \(lowestSampleRate) Hz)", file: file)
         }
-        if channels > mostChannels {
-            throw MediaError("it has \(channels) audio channels (at most \(mostChannels) can be mixed)", file: file)
+        if channels > channelLimit {
+            throw MediaError("it has \(channels) audio channels (at most \(channelLimit) can be mixed)", file: file)
         }
     }
 }
