@@ -6,12 +6,14 @@ import Foundation
 /// memory, give or take the per-frame numbers.
 ///
 /// Loudness is the root mean square of the frame's own samples. The spectrum comes from Hann-windowed
-/// blocks of `windowSize` samples every `hop` samples, each centred on its hop (the sound is taken as
-/// silent before its start; the last half block has no blocks of its own, as the sound's end is no
-/// onset): onset strength is spectral flux, the mean over frequency
-/// bins of how much each bin's log-compressed magnitude grew since the previous block (so a new note or
-/// a drum hit counts, a note dying away does not); a frame keeps its strongest block's flux. The centroid
-/// is the magnitude-weighted mean frequency, averaged over the frame's blocks by their energy.
+/// blocks of `windowSize` samples every `hop` samples, all inside the sound (its first and last half
+/// block are no block's centre: neither the sound's start from nothing nor its end counts as an
+/// onset, and the first block only sets where the second's growth is measured from): onset strength is spectral flux, the mean over frequency bands a third of an octave wide of
+/// how much each band's log-compressed magnitude grew since the previous block (so a new note or a drum
+/// hit counts, a note dying away does not; in bands rather than single bins, because the flux of noise,
+/// spread over many bins, then averages out where a tone's start, in one band, does not); a frame keeps
+/// its strongest block's flux. The centroid is the magnitude-weighted mean frequency, averaged over the
+/// frame's blocks by their energy.
 public final class SoundAnalyser {
     /// Analysis rate: everything up to 11 kHz, where onsets and brightness live, at half the work of 44.1 kHz.
     public static let sampleRate = 22050
@@ -20,6 +22,19 @@ public final class SoundAnalyser {
     public static let hop = 256
     /// log(1 + compression x magnitude), magnitudes scaled so a full-scale sine peaks at 1.
     static let compression: Float = 100
+    /// The first bin of each flux band, and one past the last band: single bins up to 40 Hz (the DC bin
+    /// left out), then a third of an octave each, at least one bin wide.
+    static let bandStarts: [Int] = {
+        let binWidth = Double(sampleRate) / Double(windowSize)
+        var starts = [1], frequency = 40.0
+        while true {
+            let bin = Int((frequency / binWidth).rounded())
+            if bin >= windowSize / 2 { break }
+            if bin > starts.last! { starts.append(bin) }
+            frequency *= pow(2, 1.0 / 3)
+        }
+        return starts + [windowSize / 2 + 1]
+    }()
 
     public let fps: Double
     /// Samples read so far.
@@ -28,13 +43,14 @@ public final class SoundAnalyser {
     private let fft = RealFFT(size: SoundAnalyser.windowSize)
     private let window: [Float]
     private let magnitudeScale: Float
-    /// Samples from `bufferStart` (may be negative: the silence before the start) waiting for their blocks.
-    private var buffer: [Float]
-    private var bufferStart = -SoundAnalyser.windowSize / 2
+    /// Samples from `bufferStart` on, waiting for their blocks.
+    private var buffer: [Float] = []
+    private var bufferStart = 0
     private var magnitudes: [Float] = []
-    private var previousCompressed: [Float]
+    /// The previous block's compressed band magnitudes; nil before the first block.
+    private var previousCompressed: [Float]?
     private var windowed: [Float]
-    private var nextHopCentre = 0
+    private var nextHopCentre = SoundAnalyser.windowSize / 2
 
     private var squares: [Double] = []
     private var counts: [Int32] = []
@@ -51,8 +67,6 @@ public final class SoundAnalyser {
         let n = Self.windowSize
         window = (0..<n).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n))) }
         magnitudeScale = 2 / window.reduce(0, +)
-        buffer = [Float](repeating: 0, count: n / 2)
-        previousCompressed = [Float](repeating: 0, count: n / 2 + 1)
         windowed = [Float](repeating: 0, count: n)
         nextFrameStart = firstSample(ofFrame: 1)
     }
@@ -134,21 +148,27 @@ public final class SoundAnalyser {
         let n = Self.windowSize
         for i in 0..<n { windowed[i] = buffer[offset + i] * window[i] }
         windowed.withUnsafeBufferPointer { fft.magnitudes(of: $0, into: &magnitudes) }
-        var growth: Float = 0, weightedFrequency: Float = 0, magnitudeSum: Float = 0, power: Float = 0
+        var weightedFrequency: Float = 0, magnitudeSum: Float = 0, power: Float = 0
         let binWidth = Float(Self.sampleRate) / Float(n)
         for k in magnitudes.indices {
             let magnitude = magnitudes[k] * magnitudeScale
-            let compressed = log1p(Self.compression * magnitude)
-            growth += max(0, compressed - previousCompressed[k])
-            previousCompressed[k] = compressed
+            magnitudes[k] = magnitude
             weightedFrequency += Float(k) * binWidth * magnitude
             magnitudeSum += magnitude
             power += magnitude * magnitude
         }
+        let bands = Self.bandStarts
+        let compressed = (0..<(bands.count - 1)).map { band -> Float in
+            var sum: Float = 0
+            for k in bands[band]..<bands[band + 1] { sum += magnitudes[k] }
+            return log1p(Self.compression * sum / Float(bands[band + 1] - bands[band]))
+        }
+        let growth = previousCompressed.map { zip(compressed, $0).reduce(0) { $0 + max(0, $1.0 - $1.1) } } ?? 0
+        previousCompressed = compressed
         // The growth happened between the previous block's centre and this one's: half a hop back, on average.
         let frame = self.frame(ofSample: centre + Self.hop / 2)
         grow(to: frame + 1)
-        flux[frame] = max(flux[frame], growth / Float(magnitudes.count))
+        flux[frame] = max(flux[frame], growth / Float(bands.count - 1))
         if magnitudeSum > 0 {
             centroidSum[frame] += power * weightedFrequency / magnitudeSum
             energy[frame] += power

@@ -86,7 +86,8 @@ public struct SoundFeatures: Sendable {
     }
 
     /// The onsets: frames whose onset strength is the highest within 60 ms either side and stands clear of
-    /// its surroundings (by 0.08 above its mean over half a second either side, and at least 0.12).
+    /// its surroundings (at least 1.5 times its mean over half a second either side, plus 0.05, and 0.12
+    /// at least), so that a steady bed of noise or a busy passage does not count every flicker.
     public var onsets: [SoundOnset] {
         let strength = onsetStrength
         let near = max(1, Int((0.06 * fps).rounded())), around = max(near, Int((0.5 * fps).rounded()))
@@ -98,7 +99,7 @@ public struct SoundFeatures: Sendable {
             guard neighbours.allSatisfy({ strength[$0] < value || ($0 >= frame && strength[$0] <= value) }) else { continue }
             let lower = max(0, frame - around), upper = min(strength.count, frame + around + 1)
             let mean = (sums[upper] - sums[lower]) / Double(upper - lower)
-            if Double(value) >= mean + 0.08 { found.append(SoundOnset(frame: frame, strength: value)) }
+            if Double(value) >= 1.5 * mean + 0.05 { found.append(SoundOnset(frame: frame, strength: value)) }
         }
         return found
     }
