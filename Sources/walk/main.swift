@@ -19,10 +19,10 @@ struct Walk: ParsableCommand {
         the video repeats seamlessly; --hold F rests F frames on each key. The same
         arguments always give the same frames.
 
-        With --audio FILE the walk moves with a sound: it hurries through loud
-        passages and lingers in quiet ones (--motion), each onset pushes it off its
-        path for a moment (--pulse), and with --keys-on-beats it reaches its keys on
-        the strongest onsets. It lasts as long as the sound unless --n is given;
+        With --audio FILE the walk moves with a sound: it hurries through loud \
+        passages and lingers in quiet ones (--motion), each onset pushes it off its \
+        path for a moment (--pulse), and with --keys-on-beats it reaches its keys on \
+        the strongest onsets. It lasts as long as the sound unless --n is given; \
         encode --audio puts the sound beside the frames.
 
         Examples:
@@ -30,7 +30,7 @@ struct Walk: ParsableCommand {
           walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 | encode -o loop.mp4
           walk plato.ckpt --latents keys.tns --interp lerp | encode -o path.webm
           walk plato.ckpt --latents memories.tns --through 8 --hold 20 | encode > m.mp4
-          walk plato.ckpt --audio song.mp3 --fps 30 | encode --audio song.mp3 -o song.mp4
+          walk plato.ckpt --audio song.mp3 | encode --audio song.mp3 -o song.mp4
 
         Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, \
         130 interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
