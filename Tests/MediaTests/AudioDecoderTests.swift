@@ -23,7 +23,7 @@ final class AudioDecoderTests: XCTestCase {
         let decoder = try AudioDecoder(path: path, sampleRate: rate, channels: channels)
         var samples: [Float] = []
         while try decoder.read(777, into: &samples) > 0 {}
-        XCTAssertEqual(decoder.framesRead * channels, samples.count)
+        XCTAssertEqual(decoder.framesRead * decoder.channels, samples.count)
         return samples
     }
 

@@ -61,10 +61,11 @@ final class ReadmeTests: XCTestCase {
         XCTAssertEqual(try probe(dir.appendingPathComponent("david.mp4")), "h264,256,256,300")
         // 12 seconds of sound at 30 fps, with the sound beside the frames.
         XCTAssertEqual(try probe(dir.appendingPathComponent("song.mp4")), "h264,64,64,360")
-        for (video, codecs) in [("song.mp4", ["h264", "aac"]), ("song.webm", ["vp9", "opus"])] {
+        let expected: [(String, [String])] = [("song.mp4", ["h264", "aac"]), ("song.webm", ["vp9", "opus"])]
+        for (video, codecs) in expected {
             let streams = try ToolRunner.shell("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 \(video)",
                                                directory: dir)
-            XCTAssertEqual(String(decoding: streams.stdout, as: UTF8.self).split(separator: "\n"), codecs[...])
+            XCTAssertEqual(String(decoding: streams.stdout, as: UTF8.self).split(separator: "\n").map(String.init), codecs)
         }
         // The last block cleans the gallery's outputs away.
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("gallery-out").path))
