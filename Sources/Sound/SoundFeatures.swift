@@ -34,7 +34,7 @@ public struct SoundFeatures: Sendable {
 
     /// Loudness is read relative to the sound's own loud passages: its 95th percentile is full level, and
     /// `levelRange` dB below that is none.
-    public static let levelRange: Float = 40
+    public static let levelRange: Float = 24
     /// A sound whose loud passages are quieter than this (dB) counts as silence: nothing in it moves a walk.
     public static let quietest: Float = -70
     /// Flux below this anywhere in the sound (noise far below full scale, a steady tone) has no onsets.

@@ -41,7 +41,7 @@ struct SoundOptions: ParsableArguments {
     var features: String?
 
     /// The defaults, chosen by watching walks of the gallery's models to its sound and to music.
-    static let defaults = (motion: 0.7, pulse: 0.3, pulseAttack: 0, pulseDecay: 6.0, smooth: 0.25)
+    static let defaults = (motion: 0.7, pulse: 0.5, pulseAttack: 0, pulseDecay: 8.0, smooth: 0.25)
 
     func validate() throws {
         guard audio != nil else {

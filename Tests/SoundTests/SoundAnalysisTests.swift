@@ -86,7 +86,7 @@ final class SoundAnalysisTests: XCTestCase {
         XCTAssertEqual(sound.loudness[3], -26, accuracy: 0.2)
         XCTAssertEqual(sound.loudness[15], -6, accuracy: 0.2)
         XCTAssertEqual(level[15], 1)
-        XCTAssertEqual(level[3], 0.5, accuracy: 0.01, "20 dB below the loud part, half of the 40 dB range")
+        XCTAssertEqual(level[3], 4.0 / 24, accuracy: 0.01, "20 dB below the loud part, 4 dB into the 24 dB range")
         XCTAssertEqual(sound.centroid[3], 220, accuracy: 40)
         XCTAssertEqual(sound.centroid[15], 1760, accuracy: 100)
         // Smoothing spreads the step both ways and keeps its middle.
