@@ -72,8 +72,9 @@ struct SoundOptions: ParsableArguments {
         let sound = try SoundFeatures.analyse(path: audio, fps: fps, frames: frames)
         if let damage = sound.damage { warn("\(damage): \(audio)") }
         if !quiet {
-            report(String(format: "%.1f s of sound in %d frames, %d onsets (analysed in %.2f s): %@", sound.duration,
-                          sound.frameCount, sound.onsets.count, Date().timeIntervalSince(started), audio))
+            let onsets = sound.onsets.count
+            report(String(format: "%.1f s of sound in %d frames, %d onset%@ (analysed in %.2f s): %@", sound.duration,
+                          sound.frameCount, onsets, onsets == 1 ? "" : "s", Date().timeIntervalSince(started), audio))
         }
         return sound
     }

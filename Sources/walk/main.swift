@@ -32,7 +32,7 @@ struct Walk: ParsableCommand {
           walk plato.ckpt --latents memories.tns --through 8 --hold 20 | encode > m.mp4
           walk plato.ckpt --audio song.mp3 | encode --audio song.mp3 -o song.mp4
 
-        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, \
+        Exit status: 0 ok, 1 runtime error (bad checkpoint, latents or sound, I/O), 2 usage, \
         130 interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
