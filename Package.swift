@@ -22,8 +22,8 @@ let package = Package(
         // C libraries from Debian, found through pkg-config.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
-        .systemLibrary(name: "CAV", pkgConfig: "libavformat libavcodec libavutil libswscale",
-                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev"])]),
+        .systemLibrary(name: "CAV", pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libswresample-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // Libraries: all the logic, tested directly.
@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "Perception", dependencies: ["Neural", "Safetensors"]),
         .target(name: "GAN", dependencies: ["Neural", "Perception", "Safetensors", "TensorStream"]),
         .target(name: "Synth", dependencies: ["Imaging"]),
+        // Sound for walks: loudness and onsets of any audio file Media decodes.
+        .target(name: "Sound", dependencies: ["Media"]),
         .target(name: "Metrics", dependencies: ["COpenBLAS", "Neural", "Perception"]),
         .target(name: "Ingestion", dependencies: ["Imaging", "Media", "TensorStream"]),
         .target(name: "ToolSupport", dependencies: [
@@ -48,8 +50,8 @@ let package = Package(
         .executableTarget(name: "encode", dependencies: ["Media", "Imaging", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "train", dependencies: ["GAN", "TensorStream", "Imaging", "ToolSupport"]),
         .executableTarget(name: "sample", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
-        .executableTarget(name: "walk", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
-        .executableTarget(name: "synth", dependencies: ["Synth", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "walk", dependencies: ["GAN", "Sound", "TensorStream", "ToolSupport"]),
+        .executableTarget(name: "synth", dependencies: ["Synth", "Sound", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "project", dependencies: ["GAN", "Perception", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "score", dependencies: ["Metrics", "GAN", "Perception", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural", "Perception"]),
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "Neural"]),
         .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "Safetensors", "GradientChecking"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
+        .testTarget(name: "SoundTests", dependencies: ["Sound", "Media"]),
         // Needs the EfficientNet-Lite0 weights that scripts/setup fetches (skips without them).
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "Neural", "GradientChecking"], exclude: ["Fixtures"]),
         // Synth's butterflies: one centred, mirror-symmetric subject, the layout the layout measure must see.

@@ -4,7 +4,8 @@
     python3 site.py OUT/site.pieces
 
 `make site` writes OUT/site.pieces (tab-separated: a `profile NAME NOTE` line, then one line per built
-piece: group, name, title, text) and runs this. Everything else comes from the piece's files in OUT: the
+piece: group, name, title, text, and the credit of its sound track when its video has one) and runs this.
+Everything else comes from the piece's files in OUT: the
 video, its poster, the two contact sheets, the training timelapse and its previews, the parameter stamps
 (STAGE.params), the stage times (STAGE.seconds) and, where one exists, OUT/PIECE-score.json. The page has
 no script or font from elsewhere; the site is written to OUT/site.part and renamed, never left half done.
@@ -33,8 +34,8 @@ GROUPS = {
         "Plato model made. The pictures here are synthetic stand-ins: marble busts for Plato, bronze heads for "
         "David.")),
 }
-STAGES = [("pictures", "Pictures"), ("train", "Training"), ("project", "Projection"), ("walk", "Walk"), ("video", "Video"),
-          ("sheet", "Contact sheet"), ("timelapse", "Timelapse")]
+STAGES = [("pictures", "Pictures"), ("train", "Training"), ("project", "Projection"), ("sound", "Sound"), ("walk", "Walk"),
+          ("video", "Video"), ("sheet", "Contact sheet"), ("timelapse", "Timelapse")]
 
 
 def main():
@@ -70,8 +71,8 @@ def read_manifest(path):
             fields = [field.strip() for field in line.strip().split("\t")]
             if fields[0] == "profile":
                 profile, note = fields[1], fields[2] if len(fields) > 2 else ""
-            elif len(fields) == 4:
-                pieces.append(dict(zip(("group", "name", "title", "about"), fields)))
+            elif len(fields) in (4, 5):
+                pieces.append(dict(zip(("group", "name", "title", "about", "sound"), fields + [""])))
     return profile, note, pieces
 
 
@@ -211,12 +212,15 @@ def render_piece(piece, heading_level):
         return f'<img src="{name}/{file}" alt="{e(alt)}" width="{width}" height="{height}" loading="lazy">'
 
     # Native controls for a page without script; the page's script swaps them for one Pause button
-    # that does not cover the picture.
-    def video(file, poster, label):
+    # that does not cover the picture, and a Sound button for a video with a sound track (it starts muted,
+    # as browsers play only muted videos on their own).
+    def video(file, poster, label, sound=False):
         width, height = size[poster]
         return (f'<div class="frame"><video src="{name}/{file}" poster="{name}/{poster}" width="{width}" '
                 f'height="{height}" autoplay muted loop playsinline controls preload="auto" '
-                f'aria-label="{e(label)}"></video></div>')
+                f'aria-label="{e(label)}"{" data-sound" if sound else ""}></video></div>')
+
+    credit = f"<br>Sound: {e(piece['sound'])}." if piece["sound"] else ""
 
     return f"""
 <article class="piece" id="{name}" aria-labelledby="{name}-title">
@@ -231,9 +235,9 @@ def render_piece(piece, heading_level):
       {score}
     </div>
     <figure class="film">
-      {video("video.mp4", "poster.png", f"{title}: a walk through the model's latent space")}
+      {video("video.mp4", "poster.png", f"{title}: a walk through the model's latent space", bool(piece["sound"]))}
       <figcaption>{e(title)}: a walk through the latent space of a model trained on the pictures below;
-        every frame is a new picture.</figcaption>
+        every frame is a new picture{"; the walk moves with its sound" if piece["sound"] else ""}.{credit}</figcaption>
     </figure>
   </div>
   <div class="studies">
@@ -292,7 +296,8 @@ def render(rooms, profile, note):
 <footer>
   <p>Made with the mnemosyne tools (<code>synth</code> or <code>ingest</code>, <code>train</code>,
     <code>walk</code>, <code>sample</code>, <code>encode</code>) by <code>make -C pipelines site</code>,
-    profile <code>{e(profile)}</code>: {e(note)}. The videos loop without sound; each has controls to pause it.</p>
+    profile <code>{e(profile)}</code>: {e(note)}. The videos loop muted; each has a button to pause it, and a
+    piece with a sound track one to hear it.</p>
 </footer>
 <script>
 // One Pause/Play button per video instead of controls over the picture; visitors who ask for less
@@ -313,6 +318,22 @@ for (const video of document.querySelectorAll('video')) {{
   if (still) {{ video.autoplay = false; video.pause(); }}
   video.after(button);
   show();
+  if (!video.hasAttribute('data-sound')) continue;
+  const sound = document.createElement('button');
+  sound.type = 'button';
+  sound.className = 'toggle sound';
+  const hear = () => {{
+    sound.textContent = video.muted ? 'Sound on' : 'Sound off';
+    sound.setAttribute('aria-pressed', String(!video.muted));
+    sound.setAttribute('aria-label', sound.textContent + ': ' + video.getAttribute('aria-label'));
+  }};
+  sound.addEventListener('click', () => {{
+    video.muted = !video.muted;
+    if (!video.muted && video.paused) video.play();
+  }});
+  video.addEventListener('volumechange', hear);
+  button.after(sound);
+  hear();
 }}
 </script>
 </body>
@@ -357,6 +378,7 @@ nav a:hover { border-color: var(--accent); color: var(--accent); }
   background: rgba(0, 0, 0, .55); border: 1px solid rgba(255, 255, 255, .35); border-radius: 999px;
   padding: .15rem .7rem; cursor: pointer; opacity: .75; }
 .toggle:hover, .toggle:focus-visible { opacity: 1; }
+.toggle.sound { right: auto; left: .5rem; }
 .toggle:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 figure { margin: 0; }
 img, video { display: block; width: 100%; height: auto; background: #000; border-radius: 6px; }

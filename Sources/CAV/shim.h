@@ -5,3 +5,6 @@
 #include <libavutil/opt.h>
 #include <libavutil/error.h>
 #include <libswscale/swscale.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/samplefmt.h>
+#include <libswresample/swresample.h>

@@ -30,6 +30,11 @@ public struct LatentWalk: Sendable {
     public var psi: Float
     /// The latent the truncation pulls toward; nil for the N(0, I) prior's mean, zero.
     public var mean: [Float]?
+    /// When set, frame f shows the even walk at time `timeline[f]` (in frames, fractional) rather than at
+    /// f: a walk that hurries and lingers (with a sound) and still passes every key. See `WalkRhythm`.
+    public var timeline: [Double]?
+    /// Pushes away from the path that decay (a sound's onsets), added to each frame's latent before truncation.
+    public var pulses: WalkPulses?
 
     public var zDim: Int { keys.first?.count ?? 0 }
 
@@ -63,21 +68,39 @@ public struct LatentWalk: Sendable {
     /// The key position of a frame: segment index and the fraction (0..<1, or 1 at the very end) along it.
     /// Key k is reached at frame round(k · period), a period being the `hold` frames on a key and an equal
     /// share of the frames between keys, and stays for `hold` frames: every key is shown exactly.
+    /// With a `timeline`, the frame is where the timeline puts it.
     public func position(ofFrame frame: Int) -> (segment: Int, fraction: Double) {
-        let segments = loop ? keys.count : keys.count - 1
-        guard segments > 0, frames > 1 || loop else { return (0, 0) }
-        let intervals = loop ? frames : frames - 1
-        let holding = hold - 1
-        let period = Double(holding) + Double(intervals - keys.count * holding) / Double(segments)
-        func arrival(_ key: Int) -> Int { Int((Double(key) * period).rounded()) }
-        var key = min(segments, Int((Double(frame) / period).rounded(.down)))
-        if arrival(key) > frame { key -= 1 }
-        if key < segments && arrival(key + 1) <= frame { key += 1 }
-        if key == segments { return (segments - 1, 1) }   // the open walk's last key
-        let sinceKey = frame - arrival(key)
-        guard sinceKey > holding else { return (key, 0) }
-        return (key, Double(sinceKey - holding) / Double(arrival(key + 1) - arrival(key) - holding))
+        position(at: timeline?[frame] ?? Double(frame))
     }
+
+    /// The key position at a time of the even walk, in frames: whole times are its frames, and a time
+    /// between two frames lies between them on the path.
+    public func position(at time: Double) -> (segment: Int, fraction: Double) {
+        guard segments > 0, frames > 1 || loop else { return (0, 0) }
+        let holding = hold - 1
+        var key = min(segments, Int((time / period).rounded(.down)))
+        if Double(arrival(ofKey: key)) > time { key -= 1 }
+        if key < segments && Double(arrival(ofKey: key + 1)) <= time { key += 1 }
+        if key == segments { return (segments - 1, 1) }   // the open walk's last key
+        let sinceKey = time - Double(arrival(ofKey: key))
+        guard sinceKey > Double(holding) else { return (key, 0) }
+        return (key, (sinceKey - Double(holding)) / Double(arrival(ofKey: key + 1) - arrival(ofKey: key) - holding))
+    }
+
+    /// The paths between keys: one fewer than the keys, or as many with `loop`.
+    public var segments: Int { loop ? keys.count : keys.count - 1 }
+
+    /// The frame intervals of the walk: from the first frame to the last, or with `loop` to the first again.
+    public var intervals: Int { loop ? frames : frames - 1 }
+
+    /// Frames from one key's arrival to the next's, on average: its hold and its share of the way.
+    private var period: Double {
+        Double(hold - 1) + Double(intervals - keys.count * (hold - 1)) / Double(segments)
+    }
+
+    /// The frame of the even walk at which key `key` is reached (`segments`: the end, or with `loop` the
+    /// first key again).
+    public func arrival(ofKey key: Int) -> Int { Int((Double(key) * period).rounded()) }
 
     /// The latent of one frame.
     public func latent(ofFrame frame: Int) -> [Float] {
@@ -85,7 +108,8 @@ public struct LatentWalk: Sendable {
         let a = keys[segment], b = keys[(segment + 1) % keys.count]
         let u = ease ? easeInOut(fraction) : fraction
         // On a key the frame is the key itself, not an interpolation's rounding of it.
-        let z = u == 0 ? a : u == 1 ? b : interpolation == .slerp ? slerp(a, b, u) : lerp(a, b, u)
+        var z = u == 0 ? a : u == 1 ? b : interpolation == .slerp ? slerp(a, b, u) : lerp(a, b, u)
+        pulses?.push(&z, atFrame: frame)
         return truncate(z, psi: psi, mean: mean)
     }
 

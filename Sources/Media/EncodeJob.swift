@@ -49,6 +49,8 @@ public struct EncodeSummary: Sendable {
     public var format: EncodeFormat
     /// The file, the first and last file of a sequence, or `stdout`.
     public var destination: String
+    /// Why the sound track's sound stopped early or skipped some of itself, if it did.
+    public var soundDamage: String?
 }
 
 /// `encode`'s whole job: the output format from the options, then the frame loop into a video, one PNG
@@ -61,15 +63,18 @@ public struct EncodeJob {
     public let fps: Double?
     public let crf: Int?
     public let scale: Int
+    /// The sound to put beside the frames.
+    public let soundtrack: Soundtrack?
     private let sequence: FramePattern?
 
     /// The largest contact sheet, in pixels (about 800 MB of RGB while it is built and encoded).
     static let largestSheet = 256_000_000
 
     /// Checks the options and settles the format: `format` if given, else `output`'s extension, else MP4
-    /// (a PNG with `grid`). A `%05d`-style pattern in `output` asks for a PNG sequence.
+    /// (a PNG with `grid`). A `%05d`-style pattern in `output` asks for a PNG sequence. `audio` is a sound
+    /// file for the video's sound track, starting `audioOffset` seconds into the video.
     public init(output: String?, format formatName: String? = nil, fps: Double? = nil, crf: Int? = nil,
-                scale: Int = 1, grid gridText: String? = nil) throws {
+                scale: Int = 1, grid gridText: String? = nil, audio: String? = nil, audioOffset: Double? = nil) throws {
         let output = output == "-" ? nil : output
         if let output, output.isEmpty { throw EncodeOptionError("the output path is empty") }
         guard (1...16).contains(scale) else { throw EncodeOptionError("--scale must be 1 to 16, got \(scale)") }
@@ -120,6 +125,18 @@ public struct EncodeJob {
                 throw EncodeOptionError("--crf for \(format.rawValue) is \(range.lowerBound) to \(range.upperBound), got \(crf)")
             }
         }
+        if let audio {
+            guard format == .mp4 || format == .webm else {
+                throw EncodeOptionError("--audio goes into mp4 (AAC) or webm (Opus); \(format.rawValue) has no sound")
+            }
+            guard !audio.isEmpty else { throw EncodeOptionError("the --audio path is empty") }
+        }
+        if let audioOffset {
+            guard audio != nil else { throw EncodeOptionError("--audio-offset places the --audio; give --audio FILE") }
+            guard audioOffset.isFinite, abs(audioOffset) <= 86_400 else {
+                throw EncodeOptionError("--audio-offset must be a number of seconds, at most a day either way")
+            }
+        }
         self.format = format
         self.output = output
         self.grid = grid
@@ -127,6 +144,7 @@ public struct EncodeJob {
         self.crf = crf
         self.scale = scale
         self.sequence = sequence
+        soundtrack = audio.map { Soundtrack(path: $0, offset: audioOffset ?? 0) }
     }
 
     /// Reads frames from `nextFrame` (nil at the end of the stream) and writes them. `input` names the
@@ -142,12 +160,13 @@ public struct EncodeJob {
                                     format: format, destination: output ?? "stdout")
         if let video = format.video {
             let settings = VideoSettings(fps: try fps ?? Self.frameRate(metadata: streamFPS, input: input) ?? 30,
-                                         crf: crf, scale: scale)
+                                         crf: crf, scale: scale, soundtrack: soundtrack)
             let encoder = try writeVideo(video, settings: settings, first: first, frames: frames,
                                          writeFile: writeFile)
             summary.framesWritten = encoder.frameCount
             summary.width = encoder.outputWidth
             summary.height = encoder.outputHeight
+            summary.soundDamage = encoder.soundDamage
         } else if let sequence {
             let upsampler = Upsampler(factor: scale)
             // Every frame is staged, then all are put in place: a failed or interrupted run leaves neither

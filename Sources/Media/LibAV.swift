@@ -13,6 +13,8 @@ func avErrorText(_ code: Int32) -> String {
 /// `AVERROR(EAGAIN)` and `AVERROR_EOF`, which are function-like macros in C.
 let avErrorAgain = -EAGAIN
 let avErrorEOF: Int32 = -0x2046_4F45 // -MKTAG('E','O','F',' ')
+/// `AVERROR_DECODER_NOT_FOUND`, another C macro.
+let avErrorDecoderNotFound: Int32 = -0x4345_44F8 // -MKTAG(0xF8,'D','E','C')
 
 /// Throws a `MediaError` for a negative libav return code.
 @discardableResult

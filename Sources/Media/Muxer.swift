@@ -16,7 +16,8 @@ public enum VideoDestination: Sendable {
     }
 }
 
-/// One encoder feeding one muxer: frames in, a finished container out.
+/// A video encoder, and a sound encoder when there is a sound track, feeding one muxer: frames in, a
+/// finished container out.
 final class Muxer {
     private var output: UnsafeMutablePointer<AVFormatContext>?
     private var encoder: UnsafeMutablePointer<AVCodecContext>?
@@ -25,6 +26,8 @@ final class Muxer {
     private let destination: VideoDestination
     private var customIO: UnsafeMutablePointer<AVIOContext>?
     private var closed = false
+    /// The sound stream's encoder, when `Setup.audio` asked for one.
+    private(set) var sound: SoundStream?
 
     struct Setup {
         var container: String          // libavformat muxer name: mp4, webm, gif
@@ -34,6 +37,7 @@ final class Muxer {
         var frameRate: AVRational
         var codecOptions: [String: String] = [:]
         var muxerOptions: [String: String] = [:]
+        var audio: SoundStream.Setup?
     }
 
     init(_ setup: Setup, destination: VideoDestination) throws {
@@ -81,6 +85,7 @@ final class Muxer {
                   "cannot set up the stream", file: file)
         stream.pointee.time_base = encoder.pointee.time_base
         stream.pointee.avg_frame_rate = setup.frameRate
+        if let audio = setup.audio { sound = try SoundStream(audio, in: output, file: file) }
 
         switch destination {
         case .file(let path):
@@ -112,7 +117,19 @@ final class Muxer {
 
     /// Sends one frame (nil: end of stream) and writes every packet the encoder has ready.
     func encode(_ frame: UnsafeMutablePointer<AVFrame>?) throws {
-        guard let encoder, let output else { return }
+        guard let encoder else { return }
+        try send(frame, to: encoder, stream: stream)
+    }
+
+    /// Sends one frame of sound (nil: end of the sound) to the sound stream, and writes its packets.
+    func encodeSound(_ frame: UnsafeMutablePointer<AVFrame>?) throws {
+        guard let sound else { return }
+        try send(frame, to: sound.encoder, stream: sound.stream)
+    }
+
+    private func send(_ frame: UnsafeMutablePointer<AVFrame>?, to encoder: UnsafeMutablePointer<AVCodecContext>,
+                      stream: UnsafeMutablePointer<AVStream>) throws {
+        guard let output else { return }
         let file = destination.name
         try check(avcodec_send_frame(encoder, frame), "the encoder refused a frame", file: file)
         while true {
@@ -121,16 +138,17 @@ final class Muxer {
             try check(status, "encoding failed", file: file)
             av_packet_rescale_ts(packet.pointer, encoder.pointee.time_base, stream.pointee.time_base)
             packet.pointer.pointee.stream_index = stream.pointee.index
-            // Takes the packet's reference whether or not it succeeds.
+            // Takes the packet's reference whether or not it succeeds; interleaves the streams by time.
             try check(av_interleaved_write_frame(output, packet.pointer), "cannot write", file: file)
         }
     }
 
-    /// Drains the encoder, writes the container's trailer (the MP4 index) and closes the output.
+    /// Drains the encoders, writes the container's trailer (the MP4 index) and closes the output.
     func finish() throws {
         guard let output, !closed else { return }
         let file = destination.name
         try encode(nil)
+        if sound != nil { try encodeSound(nil) }
         try check(av_write_trailer(output), "cannot finish the file", file: file)
         closed = true
         if customIO != nil {

@@ -27,11 +27,14 @@ public struct VideoSettings: Sendable {
     public var crf: Int?
     /// Integer upsampling factor, Lanczos.
     public var scale: Int
+    /// The sound to put beside the frames (MP4 and WebM only), cut or padded to the video's length.
+    public var soundtrack: Soundtrack?
 
-    public init(fps: Double = 30, crf: Int? = nil, scale: Int = 1) {
+    public init(fps: Double = 30, crf: Int? = nil, scale: Int = 1, soundtrack: Soundtrack? = nil) {
         self.fps = fps
         self.crf = crf
         self.scale = scale
+        self.soundtrack = soundtrack
     }
 }
 
@@ -61,6 +64,9 @@ public final class VideoEncoder {
                 throw MediaError("crf \(crf) is outside \(range.lowerBound)...\(range.upperBound) for \(format.rawValue)",
                                  file: name)
             }
+        }
+        if settings.soundtrack != nil && !(format == .mp4 || format == .webm) {
+            throw MediaError("\(format.rawValue) has no sound track (mp4 and webm have)", file: name)
         }
         self.format = format
         self.width = width
@@ -95,11 +101,19 @@ public final class VideoEncoder {
         guard frameCount > 0 else { throw MediaError("no frames to encode", file: destinationName) }
         try sink.finish()
     }
+
+    /// Why the sound track's sound stopped early or skipped some of itself, if it did.
+    public var soundDamage: String? { sink.soundDamage }
 }
 
 private protocol FrameSink {
     func write(_ image: Image, index: Int) throws
     func finish() throws
+    var soundDamage: String? { get }
+}
+
+extension FrameSink {
+    var soundDamage: String? { nil }
 }
 
 /// H.264 in MP4 or VP9 in WebM: RGB is scaled and converted to yuv420p in one swscale pass, like
@@ -110,10 +124,14 @@ private final class CodecSink: FrameSink {
     private let scaler: Scaler
     private let frame: OwnedFrame
     private let name: String
+    private let soundtrack: SoundtrackWriter?
+    private let frameRate: AVRational
+    private var frameCount = 0
 
     init(format: VideoFormat, width: Int, height: Int, settings: VideoSettings, frameRate: AVRational,
          destination: VideoDestination) throws {
         name = destination.name
+        self.frameRate = frameRate
         let scaledWidth = width * settings.scale, scaledHeight = height * settings.scale
         let codedWidth = evenCeiling(scaledWidth), codedHeight = evenCeiling(scaledHeight)
         var setup = Muxer.Setup(container: format.rawValue, codec: "", pixelFormat: AV_PIX_FMT_YUV420P,
@@ -135,7 +153,12 @@ private final class CodecSink: FrameSink {
             // row-mt uses both cores; cpu-used 2 is libvpx's usual good-quality/speed trade.
             setup.codecOptions = ["crf": crf, "row-mt": "1", "deadline": "good", "cpu-used": "2"]
         }
+        // The sound is opened first: a file that is not sound fails before anything is written.
+        let soundCodec = format == .mp4 ? "aac" : "libopus", file = destination.name
+        soundtrack = try settings.soundtrack.map { try SoundtrackWriter($0, codec: soundCodec, file: file) }
+        setup.audio = soundtrack?.stream
         muxer = try Muxer(setup, destination: destination)
+        try soundtrack?.start(in: muxer)
         // Sliced over the cores as ffmpeg's scale filter does; it keeps the encoder fed on a busy machine.
         scaler = try Scaler(from: AV_PIX_FMT_RGB24, width: width, height: height,
                             to: AV_PIX_FMT_YUV420P, width: scaledWidth, height: scaledHeight, threads: 0)
@@ -149,9 +172,21 @@ private final class CodecSink: FrameSink {
         padLumaEdges(frame.pointer, contentWidth: scaler.width, contentHeight: scaler.height)
         frame.pointer.pointee.pts = Int64(index)
         try muxer.encode(frame.pointer)
+        frameCount = index + 1
+        try soundtrack?.advance(to: seconds(ofFrames: frameCount))
     }
 
-    func finish() throws { try muxer.finish() }
+    func finish() throws {
+        try soundtrack?.finish(at: seconds(ofFrames: frameCount))
+        try muxer.finish()
+    }
+
+    var soundDamage: String? { soundtrack?.damage }
+
+    /// How long `frames` frames last.
+    private func seconds(ofFrames frames: Int) -> Double {
+        Double(frames) * Double(frameRate.den) / Double(frameRate.num)
+    }
 }
 
 private func evenCeiling(_ n: Int) -> Int { (n + 1) & ~1 }

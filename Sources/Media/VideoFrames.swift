@@ -156,9 +156,6 @@ private func displayOrientation(of stream: UnsafeMutablePointer<AVStream>) -> Ex
     }
 }
 
-/// `AVERROR_DECODER_NOT_FOUND`, another C macro.
-private let avErrorDecoderNotFound: Int32 = -0x4345_44F8 // -MKTAG(0xF8,'D','E','C')
-
 /// An AVPacket freed with its owner.
 final class Packet {
     let pointer: UnsafeMutablePointer<AVPacket>

@@ -15,12 +15,18 @@ struct Encode: ParsableCommand {
           ingest photos/ | encode --fps 12 -o photos.webm
           sample plato.ckpt --n 16 | encode --grid 4x4 --scale 2 -o sheet.png
           encode frames.tns -o frames/%05d.png
+          walk plato.ckpt --audio song.mp3 | encode --audio song.mp3 -o song.mp4
 
         The format comes from -o's extension or --format: mp4 (H.264, yuv420p), webm (VP9), gif (one \
         palette for the clip), png (the first frame, or a --grid contact sheet, or one file per frame with a \
         %05d pattern, numbered from 1), y4m (raw yuv4mpeg). Without -o the output goes to stdout (never a \
         terminal): an MP4 with its index in front when stdout is a file, a fragmented MP4 into a pipe. \
         Files are written under a temporary name and renamed when complete.
+
+        --audio FILE puts a sound beside the frames (any audio file, or a video's \
+        sound track): AAC in MP4, Opus in WebM, cut or padded with silence to the \
+        video's length; --audio-offset S starts it S seconds into the video (a \
+        negative S starts the video S seconds into the sound).
 
         Exit status: 0 ok, 1 runtime error (bad stream, I/O), 2 usage, 130 interrupted (no output left)\
         , 141 killed by SIGPIPE (the reader of stdout went away).
@@ -47,13 +53,24 @@ struct Encode: ParsableCommand {
     @Option(help: "Write one contact-sheet PNG of the first COLUMNSxROWS frames, e.g. 4x4.")
     var grid: String?
 
+    @Option(help: ArgumentHelp("A sound for the video's sound track (mp4, webm), cut or padded to its length.",
+                               valueName: "file"))
+    var audio: String?
+
+    // Unconditional, so a negative offset is not taken for an option.
+    @Option(name: .customLong("audio-offset"), parsing: .unconditional,
+            help: ArgumentHelp("Seconds into the video where the sound starts (negative: into the sound where the "
+                               + "video starts).", valueName: "seconds"))
+    var audioOffset: Double?
+
     @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
     var quiet = false
 
     func run() throws {
         let job: EncodeJob
         do {
-            job = try EncodeJob(output: output, format: format, fps: fps, crf: crf, scale: scale, grid: grid)
+            job = try EncodeJob(output: output, format: format, fps: fps, crf: crf, scale: scale, grid: grid,
+                                audio: audio, audioOffset: audioOffset)
         } catch let error as EncodeOptionError {
             throw UsageError(error.description)
         }
@@ -80,6 +97,8 @@ struct Encode: ParsableCommand {
             progress: { progress.update($0) })
         var line = "wrote \(summary.framesWritten) frame\(summary.framesWritten == 1 ? "" : "s") "
             + "\(summary.width)x\(summary.height) \(summary.format.rawValue) to \(summary.destination)"
+        if let audio { line += " with the sound of \(audio)" }
+        if let damage = summary.soundDamage { warn("\(damage): \(audio ?? "")") }
         if summary.framesRead != summary.framesWritten { line += " (read \(summary.framesRead))" }
         progress.finish(line + String(format: " in %.1fs", progress.elapsed))
     }

@@ -19,21 +19,28 @@ struct Walk: ParsableCommand {
         the video repeats seamlessly; --hold F rests F frames on each key. The same
         arguments always give the same frames.
 
+        With --audio FILE the walk moves with a sound: it hurries through loud \
+        passages and lingers in quiet ones (--motion), each onset pushes it off its \
+        path for a moment (--pulse), and with --keys-on-beats it reaches its keys on \
+        the strongest onsets. It lasts as long as the sound unless --n is given; \
+        encode --audio puts the sound beside the frames.
+
         Examples:
           walk plato.ckpt --n 300 | encode > out.mp4
           walk plato.ckpt --seeds 3,17,42 --loop --ease --n 450 | encode -o loop.mp4
           walk plato.ckpt --latents keys.tns --interp lerp | encode -o path.webm
           walk plato.ckpt --latents memories.tns --through 8 --hold 20 | encode > m.mp4
+          walk plato.ckpt --audio song.mp3 | encode --audio song.mp3 -o song.mp4
 
-        Exit status: 0 ok, 1 runtime error (bad checkpoint or latents, I/O), 2 usage, \
+        Exit status: 0 ok, 1 runtime error (bad checkpoint, latents or sound, I/O), 2 usage, \
         130 interrupted, 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: "The checkpoint (from train).")
     var checkpoint: String
 
-    @Option(name: .customLong("n"), help: "Number of frames.")
-    var frames: Int = 300
+    @Option(name: .customLong("n"), help: "Number of frames (default: 300, or as many as the --audio lasts).")
+    var frames: Int?
 
     @Option(help: "Frames per second, written into the stream for encode.")
     var fps: Double = 30
@@ -76,8 +83,11 @@ struct Walk: ParsableCommand {
     @Option(name: .short, help: ArgumentHelp("Output file (default: stdout).", valueName: "file"))
     var output: String?
 
+    @OptionGroup(title: "Following a sound")
+    var sound: SoundOptions
+
     func validate() throws {
-        guard frames >= 1 else { throw ValidationError("--n must be at least 1") }
+        if let frames, frames < 1 { throw ValidationError("--n must be at least 1") }
         guard StreamHeader.frameRates.contains(fps) else {
             throw ValidationError("--fps must be from \(StreamHeader.frameRates.lowerBound) to \(StreamHeader.frameRates.upperBound)")
         }
@@ -116,7 +126,9 @@ struct Walk: ParsableCommand {
             let values = Latents.random(count: count, zDim: zDim, seed: seed)
             keyframes = (0..<count).map { Array(values[($0 * zDim)..<(($0 + 1) * zDim)]) }
         }
-        let walk: LatentWalk
+        let sound = try self.sound.analyse(fps: fps, frames: self.frames, quiet: quiet)
+        let frames = self.frames ?? sound?.frameCount ?? 300
+        var walk: LatentWalk
         do {
             walk = try LatentWalk(keys: keyframes, frames: frames, interpolation: interp, ease: ease,
                                   loop: loop, hold: hold, psi: psi)
@@ -124,9 +136,12 @@ struct Walk: ParsableCommand {
             // Only --hold with too few --n for the keys gets here: the other checks are done.
             throw UsageError("\(error)")
         }
+        let commitFeatures = try sound.map { try self.sound.follow($0, walk: &walk, seed: seed) }
+        var metadata = ["fps": fpsText, "source": StreamHeader.metadataValue(checkpoint)]
+        if let audio = self.sound.audio { metadata["audio"] = StreamHeader.metadataValue(audio) }
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
-                            metadata: ["fps": fpsText, "source": StreamHeader.metadataValue(checkpoint)]),
+                            metadata: metadata),
             to: out.sink)
         let progress = Progress(total: frames, unit: "frames", quiet: quiet)
         try generator.forEachImage(count: frames, latents: { walk.latents(frames: $0) }) { record in
@@ -134,6 +149,7 @@ struct Walk: ParsableCommand {
             progress.update(writer.recordsWritten)
         }
         try out.commit()
+        try commitFeatures?()
         progress.finish("\(frames) frames of \(generator.resolution)x\(generator.resolution) in "
                         + Progress.duration(progress.elapsed))
     }

@@ -213,6 +213,41 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertTrue(html.contains("id=\"planet\"") && html.contains("id=\"ocean\""))
     }
 
+    /// The universe has a sound of its own: made as long as its walk, carried by its video, credited on the
+    /// page; a sound of the user's replaces it, and a changed sound file rebuilds the walk, not the model.
+    func testTheUniverseMovesWithItsSoundAndAnyPieceCanTakeOne() throws {
+        XCTAssertEqual(try make("universe site"), ["universe: pictures", "universe: training", "universe: sound",
+                                                   "universe: walking", "universe: video", "universe: sheet",
+                                                   "universe: timelapse", "universe: score", "site: page"])
+        let video = out.appendingPathComponent("universe.mp4").path
+        let probe = try ToolRunner.shell("ffprobe -v error -show_entries stream=codec_name:format=duration -of csv=p=0 '\(video)'")
+        XCTAssertEqual(String(decoding: probe.stdout, as: UTF8.self).split(separator: "\n"), ["h264", "aac", "1.000000"],
+                       "24 frames at 24 fps, and as much sound")
+        let html = try String(contentsOf: out.appendingPathComponent("site/index.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("aria-label=\"Universe: a walk through the model&#x27;s latent space\" data-sound>"), html)
+        XCTAssertTrue(html.contains("Sound: a slow pulse of low tones and a breath of noise generated from seed 11 by synth sound."))
+        XCTAssertTrue(html.contains("Sound on"), "the page's script has an unmute button")
+
+        // A sound of the user's, beside where make runs: the walk lasts as long as it (2 s at 24 fps).
+        let caller = try ToolRunner.temporaryDirectory(self)
+        let made = try ToolRunner.shell("synth sound --seconds 2 --seed 4 -q -o song.wav", directory: caller)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertEqual(try make("universe universe.audio=song.wav universe.soundtrack=Song", from: caller),
+                       ["universe: walking", "universe: video"])
+        let walk = try StreamReader(from: MemorySource([UInt8](try Data(contentsOf: out.appendingPathComponent("universe/walk.tns")))))
+        XCTAssertEqual(try walk.readAllBytes().count, 48)
+        XCTAssertEqual(walk.header.metadata["audio"], caller.appendingPathComponent("song.wav").path)
+        XCTAssertEqual(try make("universe universe.audio=song.wav universe.soundtrack=Song", from: caller), [])
+        // A changed file (newer than the walk) is walked again.
+        sleep(1)
+        XCTAssertEqual(try ToolRunner.shell("synth sound --seconds 2 --seed 5 -q -o song.wav", directory: caller).status, 0)
+        XCTAssertEqual(try make("universe universe.audio=song.wav universe.soundtrack=Song", from: caller),
+                       ["universe: walking", "universe: video"])
+        XCTAssertEqual(try make("site universe.audio=song.wav universe.soundtrack=Song", from: caller), ["site: page"])
+        let page = try String(contentsOf: out.appendingPathComponent("site/index.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("Sound: Song."), page)
+    }
+
     /// The pictures of an image stream, as bytes.
     private func pictures(_ stream: Data) throws -> [[UInt8]] {
         try StreamReader(from: MemorySource([UInt8](stream))).readAllBytes()

@@ -50,7 +50,8 @@ final class ReadmeTests: XCTestCase {
         // PNG sequences count from 1, as ffmpeg's do.
         let files = ["imgs/00001.png", "imgs/00135.png", "plato.ckpt", "grid.png", "out.mp4", "david/00015.png",
                      "david.ckpt", "david.mp4", "david-score.json", "echo.ckpt", "imgs.tns", "named.png", "loop.gif",
-                     "my-pictures/ocean/00040.png", "memories.tns", "found.png", "memories.mp4"]
+                     "my-pictures/ocean/00040.png", "memories.tns", "found.png", "memories.mp4", "song.mp3", "song.mp4",
+                     "song.webm", "song.tsv"]
         for file in files {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "no \(file)")
         }
@@ -58,6 +59,14 @@ final class ReadmeTests: XCTestCase {
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("previews").path).isEmpty)
         XCTAssertEqual(try probe(dir.appendingPathComponent("out.mp4")), "h264,64,64,300")
         XCTAssertEqual(try probe(dir.appendingPathComponent("david.mp4")), "h264,256,256,300")
+        // 12 seconds of sound at 30 fps, with the sound beside the frames.
+        XCTAssertEqual(try probe(dir.appendingPathComponent("song.mp4")), "h264,64,64,360")
+        let expected: [(String, [String])] = [("song.mp4", ["h264", "aac"]), ("song.webm", ["vp9", "opus"])]
+        for (video, codecs) in expected {
+            let streams = try ToolRunner.shell("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 \(video)",
+                                               directory: dir)
+            XCTAssertEqual(String(decoding: streams.stdout, as: UTF8.self).split(separator: "\n").map(String.init), codecs)
+        }
         // The last block cleans the gallery's outputs away.
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("gallery-out").path))
     }
@@ -77,6 +86,7 @@ final class ReadmeTests: XCTestCase {
         // The two pipelines of the design card, verbatim.
         XCTAssertTrue(commands.contains("ingest imgs/ | train --steps 2000 > plato.ckpt"))
         XCTAssertTrue(commands.contains("walk plato.ckpt --n 300 | encode > out.mp4"))
+        XCTAssertTrue(commands.contains("walk plato.ckpt --audio song.mp3 --fps 30 | encode --audio song.mp3 -o song.mp4"))
     }
 
     /// `codec,width,height,frames` of a video's first stream.

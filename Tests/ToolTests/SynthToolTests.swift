@@ -58,7 +58,33 @@ final class SynthToolTests: XCTestCase {
         XCTAssertEqual(result.status, 0)
         let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.map { String($0.split(separator: " ")[0]) },
-                       ["universe", "tectonics", "ocean", "planet", "architecture", "butterfly", "plato", "david"])
+                       ["universe", "tectonics", "ocean", "planet", "architecture", "butterfly", "plato", "david", "sound"])
+    }
+
+    /// `synth sound`: a WAV file any player reads, the same for the same seed, that pulses on its beats.
+    func testSoundIsASeededWAVThatPulses() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let made = try ToolRunner.shell("synth sound --seconds 6 --seed 3 -o a.wav && synth sound --seconds 6 --seed 3 -q > b.wav "
+                                        + "&& synth sound --seconds 6 --seed 4 -q -o c.wav", directory: dir)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertTrue(made.stderr.hasPrefix("synth: 6.0 s of sound (a beat every "), made.stderr)
+        let probe = try ToolRunner.shell("ffprobe -v error -show_entries stream=codec_name,sample_rate,channels,duration "
+                                         + "-of csv=p=0 a.wav", directory: dir)
+        XCTAssertEqual(String(decoding: probe.stdout, as: UTF8.self), "pcm_s16le,44100,1,6.000000\n")
+        let bytes = try ["a.wav", "b.wav", "c.wav"].map { try Data(contentsOf: dir.appendingPathComponent($0)) }
+        XCTAssertEqual(bytes[0], bytes[1], "the same seed, the same sound")
+        XCTAssertNotEqual(bytes[0], bytes[2])
+        // Its beats are onsets a walk finds: one every 0.8 to 1.1 s.
+        let walk = try ToolRunner.shell("synth universe --n 4 --size 32 -q | train --steps 1 --width 2 --z-dim 4 --batch 2 -q "
+                                        + "-o m.ckpt && walk m.ckpt --audio a.wav --fps 25 -o w.tns", directory: dir)
+        XCTAssertEqual(walk.status, 0, walk.stderr)
+        let onsets = try XCTUnwrap(walk.stderr.split(separator: " ").firstIndex(of: "onsets").map {
+            Int(walk.stderr.split(separator: " ")[$0 - 1]) })
+        XCTAssertTrue((5...8).contains(onsets ?? 0), walk.stderr)
+        for arguments in [["sound"], ["sound", "--seconds", "0"], ["ocean", "--seconds", "2"]] {
+            let refused = try ToolRunner.run("synth", arguments + ["-o", dir.appendingPathComponent("x.wav").path])
+            XCTAssertEqual(refused.status, 2, "\(arguments): \(refused.stderr)")
+        }
     }
 
     func testUsageErrorsAreOneLineWithStatus2() throws {

@@ -18,3 +18,7 @@ universe.keys     := $(KEYS)
 universe.psi      := 0.9
 universe.scale    := $(SCALE)
 universe.sheet    := $(SHEET)
+# Its own sound, a slow pulse and a breath, generated from its seed: the walk hurries with the loudness and
+# is pushed on every beat. Set a file of yours instead (universe.audio := song.flac), and universe.soundtrack
+# to credit it on the page.
+universe.audio    := synth
