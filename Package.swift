@@ -48,7 +48,7 @@ let package = Package(
         // Tools: parse arguments, call the libraries, report.
         .executableTarget(name: "ingest", dependencies: ["Ingestion", "ToolSupport"]),
         .executableTarget(name: "encode", dependencies: ["Media", "Imaging", "TensorStream", "ToolSupport"]),
-        .executableTarget(name: "train", dependencies: ["GAN", "TensorStream", "Imaging", "ToolSupport"]),
+        .executableTarget(name: "train", dependencies: ["GAN", "Perception", "TensorStream", "Imaging", "ToolSupport"]),
         .executableTarget(name: "sample", dependencies: ["GAN", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "walk", dependencies: ["GAN", "Sound", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "synth", dependencies: ["Synth", "Sound", "TensorStream", "ToolSupport"]),

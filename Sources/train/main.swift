@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GAN
+import Perception
 import Imaging
 import TensorStream
 import ToolSupport
@@ -14,10 +15,13 @@ struct Train: ParsableCommand {
         abstract: "Train a GAN on a stream of pictures and write its checkpoint.",
         discussion: """
         Reads an image stream (stdin or a file) of square 32, 64, 128 or 256 pixel
-        pictures, keeps it in memory, trains the few-shot fastgan model (or dcgan,
-        --arch) with differentiable augmentation, horizontal flips and an EMA
-        generator, and writes the checkpoint (safetensors, docs/checkpoint.md) to
-        stdout or -o.
+        pictures, keeps it in memory, trains the few-shot fastgan model's generator
+        (or dcgan's, --arch) with the coverage objective imle: every training picture
+        is pulled into the model, compared in pixels and in EfficientNet-Lite0's
+        features (--objective gan trains against a discriminator instead, with
+        differentiable augmentation and horizontal flips), keeps a moving average of
+        the generator, and writes the checkpoint (safetensors, docs/checkpoint.md)
+        to stdout or -o.
 
         --init fine-tunes the weights of another checkpoint (new optimizer, steps from
         0). --resume continues a saved run exactly (its options, optimizer, step and
@@ -65,7 +69,7 @@ struct Train: ParsableCommand {
     @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid) fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; the default) or projected (fastgan's generator against a discriminator that looks through the pretrained EfficientNet-Lite0, which scripts/setup fetches; 64 pixels and up).")
     var arch: Architecture?
 
-    @Option(help: "What the generator learns from: gan (a discriminator), imle (coverage: every training picture is pulled into the model, no discriminator) or imle-gan (imle, then a discriminator joins at --adversarial-start) (default gan).")
+    @Option(help: "What the generator learns from: imle (coverage: every training picture is pulled into the model, no discriminator; the default for fastgan), gan (a discriminator; the default for the other architectures) or imle-gan (imle, then a discriminator joins at --adversarial-start).")
     var objective: TrainingOptions.Objective?
 
     @Option(name: .customLong("perceptual"), help: "imle: weight of the perceptual distance (EfficientNet-Lite0's maps: edges and parts) beside the pixel one (colour and layout) (default 0.1; 0 needs no feature network).")
@@ -151,10 +155,11 @@ struct Train: ParsableCommand {
         if let adversarialRamp, adversarialRamp < 0 { throw ValidationError("--adversarial-ramp must be 0 or more") }
         let coverageOptions = [("--perceptual", perceptualWeight != nil), ("--candidates", candidates != nil),
                                ("--reselect-every", reselectEvery != nil), ("--margin", margin != nil)].filter(\.1).map(\.0)
-        if !coverageOptions.isEmpty, !(objective?.usesCoverage ?? false), resume == nil {
+        let chosenObjective = objective ?? .default(for: arch ?? .fastgan)
+        if !coverageOptions.isEmpty, !chosenObjective.usesCoverage, resume == nil {
             throw ValidationError("\(coverageOptions.joined(separator: ", ")) need --objective imle or imle-gan")
         }
-        if (adversarialStart != nil || adversarialRamp != nil), objective != .imleGAN, resume == nil {
+        if (adversarialStart != nil || adversarialRamp != nil), chosenObjective != .imleGAN, resume == nil {
             throw ValidationError("--adversarial-start and --adversarial-ramp need --objective imle-gan")
         }
         if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1") }
@@ -188,6 +193,12 @@ struct Train: ParsableCommand {
         if case .resume(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
         var options = trainingOptions(for: architecture)
         if case .resume(let checkpoint) = start { options = checkpoint.info.training }
+        if options.needsFeatureNetwork, perceptualWeight == nil, resume == nil,
+           !FileManager.default.fileExists(atPath: EfficientNetLite0.defaultWeightsPath()) {
+            // The default asked for the perceptual distance, not the user: train on pixels rather than not at all.
+            warn("no EfficientNet-Lite0 weights at \(EfficientNetLite0.defaultWeightsPath()): imle compares pixels alone (scripts/setup fetches the weights)")
+            options.coverage.perceptualWeight = 0
+        }
         let features = architecture.needsFeatureNetwork
             ? try ProjectedDiscriminator.loadFeatureNetwork(resolution: dataset.resolution) : nil
         let perception = options.needsFeatureNetwork ? try CoverageObjective.loadFeatureNetwork() : nil
@@ -245,7 +256,7 @@ struct Train: ParsableCommand {
     }
 
     func trainingOptions(for architecture: Architecture) -> TrainingOptions {
-        var options = TrainingOptions(defaultsFor: architecture, objective: objective ?? .gan)
+        var options = TrainingOptions(defaultsFor: architecture, objective: objective ?? .default(for: architecture))
         if let batch { options.batch = batch }
         if let lr { options.learningRate = lr }
         if let ema { options.emaDecay = ema }
