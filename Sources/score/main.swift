@@ -14,12 +14,12 @@ struct ScoreTool: ParsableCommand {
         Draws --n samples from the checkpoint (the pictures `sample CKPT --n N --seed
         S` draws), or reads them with --fake, and prints a table: the sliced
         Wasserstein distance per pyramid level (x1000; lower is closer to the training
-        pictures), the layout (precision, recall and nearest-neighbour ratio on 8x8
-        and 16x16 thumbnails, beside the training pictures' own), near-copies of
-        training pictures and how varied the samples are; with the feature network,
-        also the Fréchet distance, KID, precision and recall and near-copies in its
-        features. --json prints the same figures for scripts.
-        The same arguments always give the same figures.
+        pictures), the layout (precision, recall and nearest-neighbour ratio on 8x8 and
+        16x16 thumbnails, beside the training pictures' own), near-copies of training
+        pictures and how varied the samples are; with the feature network, also the
+        Fréchet distance, KID, precision and recall and near-copies in its features.
+        --json prints the same figures for scripts. The same arguments always give the
+        same figures.
 
         Examples:
           score plato.ckpt imgs.tns

@@ -16,12 +16,12 @@ struct Train: ParsableCommand {
         discussion: """
         Reads an image stream (stdin or a file) of square 32, 64, 128 or 256 pixel
         pictures, keeps it in memory, trains the few-shot fastgan model's generator
-        (or dcgan's, --arch) with the coverage objective imle: every training picture
-        is pulled into the model, compared in pixels and in EfficientNet-Lite0's
-        features (--objective gan trains against a discriminator instead, with
-        differentiable augmentation and horizontal flips), keeps a moving average of
-        the generator, and writes the checkpoint (safetensors, docs/checkpoint.md)
-        to stdout or -o.
+        with the coverage objective imle (every training picture is pulled into the
+        model, compared in pixels and in EfficientNet-Lite0's features) or, with
+        --objective gan and for the other architectures (--arch), against a
+        discriminator with differentiable augmentation and horizontal flips; keeps a
+        moving average of the generator, and writes the checkpoint (safetensors,
+        docs/checkpoint.md) to stdout or -o.
 
         --init fine-tunes the weights of another checkpoint (new optimizer, steps from
         0). --resume continues a saved run exactly (its options, optimizer, step and

@@ -207,9 +207,10 @@ final class GANToolTests: XCTestCase {
         let info = try metadata(ofCheckpoint: model)
         XCTAssertEqual(info["architecture"], "fastgan")
         let training = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(info["training"]).utf8)) as? [String: Any])
-        XCTAssertEqual(training["batch"] as? Int, 8)
-        XCTAssertEqual(training["loss"] as? String, "random-hinge")
-        XCTAssertEqual(try XCTUnwrap(training["lecam"] as? Double), 0.1, accuracy: 1e-6)
+        // fastgan trains with the coverage objective by default, and that objective's batch and rate.
+        XCTAssertEqual(training["objective"] as? String, "imle")
+        XCTAssertEqual(training["batch"] as? Int, 16)
+        XCTAssertEqual(try XCTUnwrap(training["learningRate"] as? Double), 0.001, accuracy: 1e-9)
 
         result = try ToolRunner.run("sample", [model, "--n", "3", "--seed", "1"])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -301,15 +302,19 @@ final class GANToolTests: XCTestCase {
         XCTAssertNotEqual(grids[0].pixels, grids[2].pixels, "the model changed between previews")
     }
 
+    /// For the default objective (imle, whose selection falls between the halves) and for a GAN.
     func testResumedRunEqualsTheUninterruptedOneByteForByte() throws {
-        let dir = try ToolRunner.temporaryDirectory(self)
-        let straight = try trainedModel(in: dir, steps: 6, name: "straight.ckpt")
-        let run = dir.appendingPathComponent("run.ckpt").path
-        _ = try trainedModel(in: dir, steps: 3, name: "half.ckpt", extra: ["--checkpoint", run])
-        let resumed = dir.appendingPathComponent("resumed.ckpt").path
-        let result = try ToolRunner.run("train", ["--resume", run, "--steps", "6", "-o", resumed], stdin: try pictureStream())
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: resumed)), try Data(contentsOf: URL(fileURLWithPath: straight)))
+        for objective in [["--reselect-every", "2"], ["--objective", "gan"]] {
+            let dir = try ToolRunner.temporaryDirectory(self)
+            let straight = try trainedModel(in: dir, steps: 6, name: "straight.ckpt", extra: objective)
+            let run = dir.appendingPathComponent("run.ckpt").path
+            _ = try trainedModel(in: dir, steps: 3, name: "half.ckpt", extra: ["--checkpoint", run] + objective)
+            let resumed = dir.appendingPathComponent("resumed.ckpt").path
+            let result = try ToolRunner.run("train", ["--resume", run, "--steps", "6", "-o", resumed], stdin: try pictureStream())
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: resumed)), try Data(contentsOf: URL(fileURLWithPath: straight)),
+                           "\(objective)")
+        }
     }
 
     /// Starts a long tiny training with periodic saves, sends `signal` once it is training, and returns
@@ -489,6 +494,8 @@ final class GANToolTests: XCTestCase {
             ("sample", [model, "--seeds", "1,x"]), ("sample", [model, "--n", "0"]), ("sample", []),
             ("walk", [model, "--keys", "2", "--seeds", "1,2"]), ("walk", [model, "--interp", "cubic"]),
             ("walk", [model, "--n", "0"]),
+            ("train", ["--objective", "gan", "--perceptual", "0.5"]), ("train", ["--adversarial-start", "5"]),
+            ("train", ["--objective", "imle", "--margin", "-1"]), ("train", ["--arch", "dcgan", "--candidates", "4"]),
         ]
         for (tool, arguments) in cases {
             // No stdin: a tool that stops at its arguments never reads it (writing it could meet a closed pipe).

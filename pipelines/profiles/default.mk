@@ -9,6 +9,8 @@ PLATO_STEPS     := 600
 FINE_TUNE_STEPS := 250
 ARCH            := fastgan
 OBJECTIVE       := imle
+# train's options for the coverage objective (imle, imle-gan), beside its defaults.
+COVERAGE        :=
 WIDTH           := 16
 BATCH           := 16
 FRAMES          := 240

@@ -1,14 +1,17 @@
 # gallery: what an artist would exhibit: 128x128 models trained for thousands of steps, 30-second
-# loops upscaled to 512x512. About 30 minutes per piece on a 2-core CPU (fastgan at 128 pixels takes about 0.35 s a step); run one piece at a time, or overnight.
+# loops upscaled to 512x512. Half an hour to an hour per piece on a 2-core CPU; run one piece at a time, or overnight.
+# With 400 pictures a selection of 16 candidates each would cost a minute every 100 steps: 8 every 200.
 SIZE            := 128
 PICTURES        := 400
 PLATO_PICTURES  := 135
 DAVID_PICTURES  := 15
-STEPS           := 5000
-PLATO_STEPS     := 3000
-FINE_TUNE_STEPS := 800
+STEPS           := 2000
+PLATO_STEPS     := 2000
+FINE_TUNE_STEPS := 500
 ARCH            := fastgan
 OBJECTIVE       := imle
+# train's options for the coverage objective (imle, imle-gan), beside its defaults.
+COVERAGE        := --candidates 8 --reselect-every 200
 WIDTH           := 16
 BATCH           := 16
 FRAMES          := 900

@@ -8,6 +8,8 @@ PLATO_STEPS     := 20
 FINE_TUNE_STEPS := 10
 ARCH            := fastgan
 OBJECTIVE       := imle
+# train's options for the coverage objective (imle, imle-gan), beside its defaults.
+COVERAGE        :=
 WIDTH           := 4
 BATCH           := 8
 FRAMES          := 24
