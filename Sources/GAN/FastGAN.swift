@@ -183,7 +183,8 @@ public final class FastGANGenerator: Layer {
     }
 
     // dx: N × 3 × R × R → dz: N × z × 1 × 1 (each level's gradient: its block's, plus an excitation's
-    // gradient for the map it gated with)
+    // gradient for the map it gated with; written by hand, not as a tapped stack, because that gradient
+    // arises within this same backward pass)
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         var gradient = toImage.backward(outputGradient, needsInputGradient: true, needsParameterGradients: needsParameterGradients)!
         gatingGradients.removeAll(keepingCapacity: true)

@@ -143,6 +143,8 @@ public final class ProjectedDiscriminator: Discriminator {
 
     // dlogits: N × 4 × 4 × 4 → each scale's discriminator → dsᵢ (plus what sᵢ₋₁ passed down) → dcᵢ = dsᵢ
     // → dfᵢ = Pᵢᵀ dcᵢ → the feature network's input gradient dx: N × 3 × R × R
+    // (written by hand, not as a tapped stack: each sᵢ has two inputs, cᵢ and sᵢ₊₁; the feature network's
+    // own maps share its tapped trunk, which sums their gradients)
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         precondition(outputGradient.shape == output.shape, "projected backward: \(outputGradient.shape) for \(output.shape)")
         for scale in 0..<Self.scales {
