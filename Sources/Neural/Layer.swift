@@ -203,8 +203,8 @@ public final class Sequential: Layer {
                     gradient = own
                 }
             }
-            guard map > 0, let outputGradient = gradient else { continue }
-            gradient = layers[map - 1].backward(outputGradient, needsInputGradient: map > 1 || needsInputGradient,
+            guard map > 0, let mapGradient = gradient else { continue }
+            gradient = layers[map - 1].backward(mapGradient, needsInputGradient: map > 1 || needsInputGradient,
                                                 needsParameterGradients: needsParameterGradients)
         }
         precondition(gradient != nil || !needsInputGradient, "Sequential: backward without any gradient")
