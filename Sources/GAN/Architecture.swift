@@ -17,18 +17,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         (self.resolution, self.width, self.zDim, self.architecture) = (resolution, width, zDim, architecture)
     }
 
-    /// The model `train` builds for pictures of `resolution` unless told otherwise, z of 128 and the
-    /// architecture's default width: dcgan and resize 64, or 32 from 128 pixels up (the wider nets would
-    /// cost too much per step on a CPU); fastgan 16 (see `FastGAN`: its 64-pixel step then takes about
-    /// 1.3 times as long as dcgan's at width 32, 135 against 106 ms on the 2-core machine).
+    /// The model `train` builds for pictures of `resolution` unless told otherwise: z of 128 and the
+    /// architecture's default width.
     public static func trainingDefault(resolution: Int, width: Int? = nil, zDim: Int? = nil,
                                        architecture: Architecture = .dcgan) -> ModelConfig {
-        let defaultWidth: Int
-        switch architecture {
-        case .dcgan, .resize: defaultWidth = resolution <= 64 ? 64 : 32
-        case .fastgan, .projected: defaultWidth = 16
-        }
-        return ModelConfig(resolution: resolution, width: width ?? defaultWidth, zDim: zDim ?? 128, architecture: architecture)
+        ModelConfig(resolution: resolution, width: width ?? architecture.descriptor.defaultWidth(resolution: resolution),
+                    zDim: zDim ?? 128, architecture: architecture)
     }
 
     /// Throws `ModelConfigError.invalidConfig` unless the resolution is supported and width, zDim are positive.
@@ -49,28 +43,79 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var discriminatorWidths: [Int] { (0..<stages).map { width * min(8, 1 << $0) } }
 }
 
-/// The networks a checkpoint holds: its name builds G and D (`ModelConfig.makeGenerator`,
-/// `makeDiscriminator`) and picks their initialisation.
-public enum Architecture: String, Codable, CaseIterable, Sendable {
-    /// The reference DCGAN: G doubles with ConvTranspose2d(4, 2, 1), whose uneven kernel overlap draws a
-    /// checkerboard that an under-trained model shows as a regular dot grid.
-    case dcgan
-    /// DCGAN whose G doubles with nearest-neighbour Upsample(2) then Conv2d(3, 1, 1): every output pixel
-    /// gets the same number of taps, so there is no checkerboard (Odena et al., "Deconvolution and
-    /// Checkerboard Artifacts").
-    case resize
-    /// The few-shot model after FastGAN (Liu et al. 2021): a generator of upsample + 3×3 convolution +
-    /// GLU blocks with skip-layer excitation, a discriminator with patch logits and decoders that must
-    /// reconstruct the real pictures from its features (see `FastGAN`).
-    case fastgan
-    /// fastgan's generator against a discriminator that looks through a frozen pretrained feature
-    /// network, EfficientNet-Lite0 (see `ProjectedDiscriminator`).
-    case projected
+/// The networks a checkpoint holds, by the name its metadata stores (`architecture`): a key into the
+/// registry of descriptors, which know everything else about them.
+public struct Architecture: RawRepresentable, Hashable, Codable, CaseIterable, Sendable, CustomStringConvertible {
+    /// The registry: every architecture a checkpoint may name, in the order `train --help` lists them. A
+    /// new architecture is one file (its descriptor and its constant) and one entry here.
+    public static let allCases: [Architecture] = [.dcgan, .resize, .fastgan, .projected]
+
+    public let rawValue: String
+    public let descriptor: any ArchitectureDescriptor
+
+    /// The constant of an architecture, for its descriptor's file.
+    init(_ name: String, _ descriptor: any ArchitectureDescriptor) { (rawValue, self.descriptor) = (name, descriptor) }
+
+    /// The registered architecture of this name; nil for an unknown one.
+    public init?(rawValue: String) {
+        guard let known = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = known
+    }
+
+    /// Its name, as a checkpoint stores it.
+    public init(from decoder: Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let known = Architecture(rawValue: name) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown architecture '\(name)'"))
+        }
+        self = known
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var name = encoder.singleValueContainer()
+        try name.encode(rawValue)
+    }
+
+    public static func == (a: Architecture, b: Architecture) -> Bool { a.rawValue == b.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+    public var description: String { rawValue }
 
     /// Whether training needs the pretrained feature network (`makeDiscriminator(features:rng:)`).
-    public var needsFeatureNetwork: Bool { self == .projected }
+    public var needsFeatureNetwork: Bool { descriptor.needsFeatureNetwork }
 
-    /// How the weights are drawn: DCGAN's N(0, 0.02), which FastGAN uses too.
+    /// How the weights are drawn.
+    public var initialization: Initialization { descriptor.initialization }
+}
+
+/// Everything the project knows about one architecture: the networks it builds and the defaults `train`
+/// gives it. One conforming type per architecture, registered in `Architecture.allCases`.
+public protocol ArchitectureDescriptor: Sendable {
+    /// The width `train` uses for pictures of `resolution` unless told otherwise.
+    func defaultWidth(resolution: Int) -> Int
+    /// What this architecture changes in `train`'s defaults (batch, loss, LeCam); see
+    /// `TrainingOptions(defaultsFor:objective:)`.
+    func applyTrainingDefaults(to options: inout TrainingOptions)
+    /// Whether D looks through the pretrained feature network, which `makeDiscriminator` then needs.
+    var needsFeatureNetwork: Bool { get }
+    /// How the weights are drawn.
+    var initialization: Initialization { get }
+
+    /// G: latents N × zDim × 1 × 1 → pictures N × 3 × R × R in (−1, 1). Weights are zero until initialised;
+    /// spectral norm's vectors are drawn from `rng`, noise from `noise`.
+    func makeGenerator(_ config: ModelConfig, noise: RandomSource, rng: inout RNG) throws -> Layer
+    /// D: pictures N × 3 × R × R → logits N × k × h × w. Weights are zero until initialised. Throws when it
+    /// needs the pretrained `features` and has none.
+    func makeDiscriminator(_ config: ModelConfig, features: FeaturePyramid?, rng: inout RNG) throws -> Discriminator
+    /// The same D as a network whose own layers see the pictures, the feature stages `project` compares in
+    /// (`DiscriminatorFeatures`); nil when D looks through the pretrained network instead.
+    func makeFeatureDiscriminator(_ config: ModelConfig, rng: inout RNG) throws -> FeatureStagedDiscriminator?
+    /// A lower bound of the weights G holds, worked out from the config without building anything: a
+    /// checkpoint whose config claims a huge model must hold that many (see `Checkpoint.requireGeneratorTensors`).
+    func minimumGeneratorWeights(_ config: ModelConfig) -> Int
+}
+
+extension ArchitectureDescriptor {
+    /// DCGAN's N(0, 0.02), which FastGAN uses too.
     public var initialization: Initialization { .dcgan }
 }
 
@@ -83,46 +128,18 @@ public enum ModelConfigError: Error, Equatable, CustomStringConvertible {
 
 
 extension ModelConfig {
-    /// G: latents N × zDim × 1 × 1 → pictures N × 3 × R × R in (−1, 1). Weights are zero until
-    /// initialised; spectral norm's vectors are drawn from `rng`, noise (fastgan) from `noise`.
+    /// The architecture's G for this config (see `ArchitectureDescriptor.makeGenerator`).
     public func makeGenerator(noise: RandomSource, rng: inout RNG) throws -> Layer {
-        switch architecture {
-        case .dcgan, .resize: return try DCGAN.generator(self)
-        case .fastgan, .projected: return try FastGANGenerator(self, noise: noise, rng: &rng)
-        }
+        try architecture.descriptor.makeGenerator(self, noise: noise, rng: &rng)
     }
 
-    /// D: pictures N × 3 × R × R → logits N × k × h × w. Weights are zero until initialised. `projected`
-    /// looks through `features` and throws without them; the others ignore them.
+    /// The architecture's D for this config (see `ArchitectureDescriptor.makeDiscriminator`).
     public func makeDiscriminator(features: FeaturePyramid?, rng: inout RNG) throws -> Discriminator {
-        switch architecture {
-        case .dcgan, .resize: return try DCGAN.discriminator(self)
-        case .fastgan: return try FastGANDiscriminator(self, rng: &rng)
-        case .projected:
-            guard let features else { throw ModelConfigError.invalidConfig("projected needs the pretrained feature network") }
-            return try ProjectedDiscriminator(self, features: features, rng: &rng)
-        }
+        try architecture.descriptor.makeDiscriminator(self, features: features, rng: &rng)
     }
-}
 
-extension ModelConfig {
-    /// A lower bound of the weights G holds, worked out from the config without building anything: a
-    /// checkpoint whose config claims a huge model must hold that many (see `Checkpoint.requireGeneratorTensors`).
-    public var minimumGeneratorWeights: Int {
-        switch architecture {
-        case .dcgan, .resize:
-            // G's first layer is a 4 × 4 transposed convolution from z; every later stage's kernel is at least 3 × 3.
-            let widths = generatorWidths
-            return zDim * widths[0] * 16 + zip(widths, widths.dropFirst() + [3]).reduce(0) { $0 + $1.0 * $1.1 * 9 }
-        case .fastgan, .projected:
-            // The 4 × 4 transposed convolution to twice c(4) channels, then a 3 × 3 convolution to twice the
-            // channels per doubling, and the last one to RGB.
-            let levels = resolution.trailingZeroBitCount - 2
-            let channels = (0...levels).map { FastGAN.generatorChannels(4 << $0, width: width) }
-            return zDim * 2 * channels[0] * 16 + (1...levels).reduce(0) { $0 + channels[$1 - 1] * 2 * channels[$1] * 9 }
-                + channels[levels] * 3 * 9
-        }
-    }
+    /// See `ArchitectureDescriptor.minimumGeneratorWeights`.
+    public var minimumGeneratorWeights: Int { architecture.descriptor.minimumGeneratorWeights(self) }
 }
 
 /// A discriminator: pictures N × 3 × R × R → logits N × k × h × w (one logit a picture, a grid of
@@ -134,7 +151,10 @@ public protocol Discriminator: Layer {
     func reconstructionLoss(realCount: Int, target: Tensor, rng: inout RNG) -> Float?
 }
 
-/// DCGAN's discriminator is a plain stack of layers without self-supervision.
-extension Sequential: Discriminator {
-    public func reconstructionLoss(realCount: Int, target: Tensor, rng: inout RNG) -> Float? { nil }
+/// A discriminator whose own layers see the pictures (not a pretrained network's features): what it has
+/// learnt to tell apart, `project` can compare pictures in.
+public protocol FeatureStagedDiscriminator: Discriminator {
+    /// D's layers from the pictures up to its last feature map (the logits' head and any decoders left
+    /// out), tapped at each map, finest first. The layers are D's own.
+    var featureStages: Sequential { get }
 }

@@ -1,6 +1,38 @@
 import Neural
 import Perception
 
+extension Architecture {
+    /// fastgan's generator against a discriminator that looks through a frozen pretrained feature
+    /// network, EfficientNet-Lite0 (see `ProjectedDiscriminator`).
+    public static let projected = Architecture("projected", ProjectedGAN())
+}
+
+/// fastgan's generator, and `ProjectedDiscriminator`.
+public struct ProjectedGAN: ArchitectureDescriptor {
+    private let fastgan = FastGAN()
+
+    public func defaultWidth(resolution: Int) -> Int { fastgan.defaultWidth(resolution: resolution) }
+
+    /// Projected GANs' batch of 8 and plain hinge loss.
+    public func applyTrainingDefaults(to options: inout TrainingOptions) { options.batch = 8 }
+
+    public var needsFeatureNetwork: Bool { true }
+
+    public func makeGenerator(_ config: ModelConfig, noise: RandomSource, rng: inout RNG) throws -> Layer {
+        try fastgan.makeGenerator(config, noise: noise, rng: &rng)
+    }
+
+    public func makeDiscriminator(_ config: ModelConfig, features: FeaturePyramid?, rng: inout RNG) throws -> Discriminator {
+        guard let features else { throw ModelConfigError.invalidConfig("projected needs the pretrained feature network") }
+        return try ProjectedDiscriminator(config, features: features, rng: &rng)
+    }
+
+    /// D sees the pictures only through the pretrained network: `project` compares in that network's features.
+    public func makeFeatureDiscriminator(_ config: ModelConfig, rng: inout RNG) throws -> FeatureStagedDiscriminator? { nil }
+
+    public func minimumGeneratorWeights(_ config: ModelConfig) -> Int { fastgan.minimumGeneratorWeights(config) }
+}
+
 /// A discriminator that looks through a frozen, pretrained feature network, after Projected GANs
 /// (Sauer et al., "Projected GANs Converge Faster", NeurIPS 2021): learning its own eyes from a hundred
 /// pictures is what a few-shot discriminator does worst, so it borrows ImageNet's.
@@ -111,6 +143,8 @@ public final class ProjectedDiscriminator: Discriminator {
 
     // dlogits: N × 4 × 4 × 4 → each scale's discriminator → dsᵢ (plus what sᵢ₋₁ passed down) → dcᵢ = dsᵢ
     // → dfᵢ = Pᵢᵀ dcᵢ → the feature network's input gradient dx: N × 3 × R × R
+    // (written by hand, not as a tapped stack: each sᵢ has two inputs, cᵢ and sᵢ₊₁; the feature network's
+    // own maps share its tapped trunk, which sums their gradients)
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         precondition(outputGradient.shape == output.shape, "projected backward: \(outputGradient.shape) for \(output.shape)")
         for scale in 0..<Self.scales {

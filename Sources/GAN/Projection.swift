@@ -216,11 +216,7 @@ final class ProjectionDistance {
             ProjectionDistance.normalizeChannels(copy)
             return copy
         }
-        targetLevels = factors.map { factor in
-            let level = Tensor(shape: [0])
-            ProjectionDistance.averageDown(targets, by: factor, into: level)
-            return level
-        }
+        targetLevels = factors.map { AvgPool2d(kernel: $0).forward(targets, training: false).copy() }
         mapGradients = targetMaps.map { _ in Tensor(shape: [0]) }
     }
 
@@ -317,23 +313,6 @@ final class ProjectionDistance {
                 for c in 0..<channels { squares += x[c * plane + p] * x[c * plane + p] }
                 let scale = 1 / (squares.squareRoot() + 1e-6)
                 for c in 0..<channels { x[c * plane + p] *= scale }
-            }
-        }
-    }
-
-    /// `pictures` (N × 3 × S × S) averaged over `factor` × `factor` blocks.
-    private static func averageDown(_ pictures: Tensor, by factor: Int, into result: Tensor) {
-        let (count, size) = (pictures.shape[0], pictures.shape[2])
-        let side = size / factor
-        result.resize(count, 3, side, side)
-        for plane in 0..<(count * 3) {
-            let source = pictures.data + plane * size * size
-            for y in 0..<side {
-                for x in 0..<side {
-                    var sum: Float = 0
-                    for i in 0..<factor { for j in 0..<factor { sum += source[(y * factor + i) * size + x * factor + j] } }
-                    result.data[(plane * side + y) * side + x] = sum / Float(factor * factor)
-                }
             }
         }
     }

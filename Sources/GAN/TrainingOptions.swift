@@ -55,20 +55,16 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Whether training needs the pretrained feature network for its objective (see `Architecture.needsFeatureNetwork`).
     public var needsFeatureNetwork: Bool { objective.usesCoverage && coverage.perceptualWeight > 0 }
 
-    /// What `train` uses for an architecture unless told otherwise: dcgan and resize batch 16, hinge
-    /// loss; fastgan batch 8 (FastGAN's), random-hinge loss and LeCam at 0.1. Both keep the learning rate
-    /// of 0.0002 and all three augmentations: a rate of 0.0005 without cutout looked better on one set
-    /// (Plato, 500 steps) but scored far worse on photographs (SWD 827 against 520) and collapsed the
-    /// universe piece to grey clouds. projected: batch 8 and the plain hinge loss of Projected GANs.
+    /// What `train` uses for an architecture unless told otherwise: batch 16, hinge loss and no LeCam, as
+    /// the architecture changes them (`ArchitectureDescriptor.applyTrainingDefaults`). All keep the
+    /// learning rate of 0.0002 and all three augmentations: a rate of 0.0005 without cutout looked better on
+    /// one set (Plato, 500 steps) but scored far worse on photographs (SWD 827 against 520) and collapsed
+    /// the universe piece to grey clouds.
     ///
     /// With the coverage objective alone (imle): batch 16 and a learning rate of 0.001, a regression's
     /// (the GAN's 0.0002 drew only grey-green blur after 200 steps on the butterflies).
     public init(defaultsFor architecture: Architecture, objective: Objective = .gan) {
-        switch architecture {
-        case .dcgan, .resize: break
-        case .fastgan: (batch, loss, lecam) = (8, .randomHinge, 0.1)
-        case .projected: batch = 8
-        }
+        architecture.descriptor.applyTrainingDefaults(to: &self)
         self.objective = objective
         if objective == .imle { (batch, learningRate) = (16, 1e-3) }
     }

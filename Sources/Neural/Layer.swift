@@ -136,28 +136,78 @@ public enum NeuralError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Layers applied in order; names are PyTorch's `nn.Sequential` ones ("0.weight", "1.running_mean").
+///
+/// A stack may also hand out chosen intermediate maps, its taps: map k is the input of layer k (map 0 the
+/// stack's input, map `layers.count` its output). Forward keeps them in `tappedMaps`; backward takes an
+/// extra gradient for each and adds it where that map's gradient from the layers above arrives. A trunk
+/// whose maps feed several heads (a feature pyramid, a discriminator's decoders) so needs no hand-written
+/// fan-out bookkeeping.
 public final class Sequential: Layer {
     public let layers: [Layer]
+    /// The tapped map indices, ascending.
+    public let taps: [Int]
+    /// After a forward, the tapped maps in the order of `taps` (each the tensor its layer returned, or the
+    /// input for map 0); valid until the layers' next call.
+    public private(set) var tappedMaps: [Tensor]
+    /// The tap slot of each map index, nil where the map is not tapped.
+    private let tapSlots: [Int?]
+    /// Per tap, the gradient from above plus the tap's own.
+    private let summedGradients: [Tensor]
+    private let noTapGradients: [Tensor?]
 
-    public init(_ layers: [Layer]) { self.layers = layers }
+    public init(_ layers: [Layer], taps: [Int] = []) {
+        precondition(taps == taps.sorted() && Set(taps).count == taps.count && taps.allSatisfy { (0...layers.count).contains($0) },
+                     "Sequential: taps \(taps) must be ascending map indices in 0...\(layers.count)")
+        (self.layers, self.taps) = (layers, taps)
+        var slots = [Int?](repeating: nil, count: layers.count + 1)
+        for (slot, map) in taps.enumerated() { slots[map] = slot }
+        tapSlots = slots
+        tappedMaps = taps.map { _ in Tensor(shape: [0]) }
+        summedGradients = taps.map { _ in Tensor(shape: [0]) }
+        noTapGradients = taps.map { _ in nil }
+    }
 
     public var sublayers: [(name: String, module: Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
 
+    // x → y = layerₙ₋₁(… layer₀(x)); tappedMaps[j] = map taps[j]
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var x = input
-        for layer in layers { x = layer.forward(x, training: training) }
+        for (index, layer) in layers.enumerated() {
+            if let slot = tapSlots[index] { tappedMaps[slot] = x }
+            x = layer.forward(x, training: training)
+        }
+        if let slot = tapSlots[layers.count] { tappedMaps[slot] = x }
         return x
     }
 
     @discardableResult
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
+        backward(outputGradient, tapGradients: noTapGradients, needsInputGradient: needsInputGradient,
+                 needsParameterGradients: needsParameterGradients)
+    }
+
+    // dy (nil: the loss does not use the output), dL/d(tapped map j) for each tap (nil: none) → dx. Each
+    // tapped map's gradient is what the layers above pass back plus its own; layers with no gradient above
+    // them are skipped (theirs is zero). At least one gradient must be given.
+    @discardableResult
+    public func backward(_ outputGradient: Tensor?, tapGradients: [Tensor?], needsInputGradient: Bool,
+                         needsParameterGradients: Bool) -> Tensor? {
+        precondition(tapGradients.count == taps.count, "Sequential: \(tapGradients.count) tap gradients for \(taps.count) taps")
         var gradient = outputGradient
-        for index in layers.indices.reversed() {
-            let needsInput = index > 0 || needsInputGradient
-            guard let next = layers[index].backward(gradient, needsInputGradient: needsInput,
-                                                    needsParameterGradients: needsParameterGradients) else { return nil }
-            gradient = next
+        for map in stride(from: layers.count, through: 0, by: -1) {
+            if let slot = tapSlots[map], let own = tapGradients[slot] {
+                if let fromAbove = gradient {
+                    summedGradients[slot].add(fromAbove, own)
+                    gradient = summedGradients[slot]
+                } else {
+                    gradient = own
+                }
+            }
+            guard map > 0, let mapGradient = gradient else { continue }
+            gradient = layers[map - 1].backward(mapGradient, needsInputGradient: map > 1 || needsInputGradient,
+                                                needsParameterGradients: needsParameterGradients)
         }
-        return gradient
+        precondition(gradient != nil || !needsInputGradient, "Sequential: backward without any gradient")
+        return needsInputGradient ? gradient : nil
     }
 }

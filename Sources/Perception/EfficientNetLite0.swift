@@ -19,18 +19,19 @@ public final class EfficientNetLite0: FeaturePyramid, Module {
     public let featureChannels = [24, 40, 112, 320]
     /// Strides over the pictures passed in: 4, 8, 16, 32 of the network's own input, halved by a ×2 upsampling.
     public var featureStrides: [Int] { [4, 8, 16, 32].map { $0 / inputScale } }
-    public let pooledChannels = 1280
+    public let pooledChannels = EfficientNetLite0.headChannels
+    /// The head's channels.
+    static let headChannels = 1280
     /// Pictures are first upsampled bilinearly by this factor (1 or 2): the network then sees small
     /// pictures at a size where its features are meaningful (a 64-pixel picture as 128 pixels).
     public let inputScale: Int
 
-    /// Input (resampling and the model's normalisation) and the blocks up to each map.
-    private let parts: [Sequential]
+    /// Input (resampling and the model's normalisation), stem and blocks, tapped where stages 2, 3, 5 and
+    /// 7 end (its output is the last map).
+    private let trunk: Sequential
     private let head: Sequential
-    private let pooled = Tensor(shape: [0])
-    private var maps: [Tensor] = []
-    /// dL/d(map i) plus what reaches map i from the maps after it, for i = 0, 1, 2.
-    private let summedGradients = (0..<3).map { _ in Tensor(shape: [0]) }
+    /// The head's channels averaged over the map: N × 1280 × h × w → N × 1280.
+    private let globalAverage = Sequential([AdaptiveAvgPool2d(1), Reshape([EfficientNetLite0.headChannels])])
 
     /// The folded convolutions and the names of their weights and BatchNorm in the state dict, in order.
     private var convolutions: [(conv: Conv2d, weight: String, norm: String)] = []
@@ -95,7 +96,7 @@ public final class EfficientNetLite0: FeaturePyramid, Module {
         var layers: [Layer] = inputScale > 1 ? [BilinearUpsample(scale: inputScale)] : []
         layers.append(Affine(scale: 127.5 / 128, shift: 0.5 / 128))
         layers += unit(3, 32, kernel: 3, stride: 2, weight: "_conv_stem.weight", norm: "_bn0")
-        var parts: [Sequential] = []
+        var taps: [Int] = []
         var (channels, block) = (32, 0)
         // (kernel, stride of the first block, expansion, output channels, blocks); a map after stages 2, 3, 5, 7
         let stages = [(3, 1, 1, 16, 1), (3, 2, 6, 24, 2), (5, 2, 6, 40, 2), (3, 2, 6, 80, 3), (5, 1, 6, 112, 3),
@@ -113,60 +114,33 @@ public final class EfficientNetLite0: FeaturePyramid, Module {
                 layers.append(InvertedResidual(Sequential(body), skip: stride == 1 && channels == outChannels))
                 (channels, block) = (outChannels, block + 1)
             }
-            if [1, 2, 4, 6].contains(stage) {
-                parts.append(Sequential(layers))
-                layers = []
-            }
+            if [1, 2, 4, 6].contains(stage) { taps.append(layers.count) }
         }
-        self.parts = parts
-        head = Sequential(unit(320, 1280, weight: "_conv_head.weight", norm: "_bn1"))
+        trunk = Sequential(layers, taps: taps)
+        head = Sequential(unit(320, Self.headChannels, weight: "_conv_head.weight", norm: "_bn1"))
         self.convolutions = convolutions
         try loadWeights(path)
     }
 
     public var sublayers: [(name: String, module: Module)] {
-        parts.enumerated().map { ("part\($0.offset)", $0.element as Module) } + [("head", head)]
+        [("trunk", trunk), ("head", head)]
     }
 
     public func features(_ pictures: Tensor) -> [Tensor] {
         checkPictures(pictures)
-        var x = pictures
-        maps.removeAll(keepingCapacity: true)
-        for part in parts {
-            x = part.forward(x, training: false)
-            maps.append(x)
-        }
-        return maps
+        _ = trunk.forward(pictures, training: false)
+        return trunk.tappedMaps
     }
 
     public func inputGradient(_ featureGradients: [Tensor]) -> Tensor {
+        let maps = trunk.tappedMaps
         precondition(featureGradients.count == maps.count && zip(featureGradients, maps).allSatisfy { $0.shape == $1.shape },
                      "EfficientNetLite0.inputGradient: gradients \(featureGradients.map(\.shape)) for maps \(maps.map(\.shape))")
-        // The trunk is shared: what flows back from the later maps adds to each earlier map's own gradient.
-        var gradient = featureGradients[3]
-        for index in parts.indices.reversed() {
-            if index < 3 {
-                summedGradients[index].add(gradient, featureGradients[index])
-                gradient = summedGradients[index]
-            }
-            gradient = parts[index].backward(gradient, needsInputGradient: true, needsParameterGradients: false)!
-        }
-        return gradient
+        return trunk.backward(nil, tapGradients: featureGradients, needsInputGradient: true, needsParameterGradients: false)!
     }
 
     public func pooledFeatures(_ pictures: Tensor) -> Tensor {
-        let last = features(pictures)[3]
-        let y = head.forward(last, training: false)
-        let (batch, grid) = (y.shape[0], y.shape[2] * y.shape[3])
-        pooled.resize(to: [batch, pooledChannels])
-        let (source, target) = (UnsafePointer(y.data), pooled.data)
-        for plane in 0..<(batch * pooledChannels) {
-            let values = source + plane * grid
-            var sum: Float = 0
-            for i in 0..<grid { sum += values[i] }
-            target[plane] = sum / Float(grid)
-        }
-        return pooled
+        globalAverage.forward(head.forward(features(pictures)[3], training: false), training: false)
     }
 
     private func checkPictures(_ pictures: Tensor) {

@@ -94,9 +94,9 @@ rng.fillNormal(latent.buffer)
 /// fastgan's nets are not plain stacks of layers, which the per-layer profile walks.
 func runs(_ part: String) -> Bool { (only == nil || only == part) && !(isFastGAN && part == "layers") }
 let layerSteps = max(3, steps / 2)
-for (label, model, input) in !runs("layers") ? [] : [("G", trainer.generator, latent),
-                              ("D", trainer.discriminator, Tensor(shape: [2 * batch, 3, 64, 64], repeating: 0.1))] {
-    for t in Benchmark.profile(model as! Sequential, input: input, runs: layerSteps) {
+for (label, model, input) in !runs("layers") ? [] : [("G", trainer.generator as! Sequential, latent),
+                              ("D", (trainer.discriminator as! DCGANDiscriminator).network, Tensor(shape: [2 * batch, 3, 64, 64], repeating: 0.1))] {
+    for t in Benchmark.profile(model, input: input, runs: layerSteps) {
         var line = "layer \(label).\(t.index) \(t.name) \(t.inputShape)->\(t.outputShape) fwd \(ms(t.forwardSeconds)) ms bwd \(ms(t.backwardSeconds)) ms"
         if t.multiplyAdds > 0 {
             line += " fwd \(gflops(t.multiplyAdds, t.forwardSeconds)) GFLOP/s bwd \(gflops(2 * t.multiplyAdds, t.backwardSeconds)) GFLOP/s"

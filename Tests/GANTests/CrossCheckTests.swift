@@ -17,7 +17,7 @@ final class CrossCheckTests: XCTestCase {
 
     /// BatchNorm weights around 1, other vectors (biases) small, convolution weights ±0.15; the k-th
     /// parameter of G gets key k, of D key 100 + k.
-    private func fill(_ net: Sequential, keyBase: UInt64) {
+    private func fill(_ net: Module, keyBase: UInt64) {
         for (k, entry) in net.parameters.enumerated() {
             let value = entry.parameter.value
             let isVector = value.shape.count == 1
@@ -27,7 +27,7 @@ final class CrossCheckTests: XCTestCase {
     }
 
     private func engineNumbers() throws -> [String: [Double]] {
-        let g = try DCGAN.generator(config), d = try DCGAN.discriminator(config)
+        let g = try DCGAN(doubling: .transposedConvolution).generator(config), d = try DCGAN.discriminator(config)
         fill(g, keyBase: 0)
         fill(d, keyBase: 100)
         let r = config.resolution
@@ -60,7 +60,7 @@ final class CrossCheckTests: XCTestCase {
         // The resize generator, through the same D.
         var resizeConfig = config
         resizeConfig.architecture = .resize
-        let resized = try DCGAN.generator(resizeConfig)
+        let resized = try DCGAN(doubling: .resizeConvolution).generator(resizeConfig)
         fill(resized, keyBase: 0)
         let fakeR = resized.forward(z, training: true)
         out["resize.fake"] = CrossCheck.strided(fakeR)

@@ -129,12 +129,22 @@ final class ProjectionTests: XCTestCase {
 
 /// The discriminator's maps as a FeaturePyramid: shapes, and the input gradient against finite differences.
 final class DiscriminatorFeaturesTests: XCTestCase {
-    func discriminator(_ architecture: Architecture) throws -> (Discriminator, ModelConfig) {
+    func discriminator(_ architecture: Architecture) throws -> (FeatureStagedDiscriminator, ModelConfig) {
         let config = ModelConfig(resolution: 32, width: 8, zDim: 8, architecture: architecture)
         var rng = RNG(seed: 4)
-        let d = try config.makeDiscriminator(features: nil, rng: &rng)
+        let d = try XCTUnwrap(try architecture.descriptor.makeFeatureDiscriminator(config, rng: &rng))
         Initialization.dcgan.apply(to: d, rng: &rng)
         return (d, config)
+    }
+
+    /// Only a D that looks through the pretrained network has no feature stages of its own.
+    func testEveryArchitectureButProjectedOffersFeatureStages() throws {
+        for architecture in Architecture.allCases {
+            var rng = RNG(seed: 4)
+            let config = ModelConfig(resolution: 32, width: 8, zDim: 8, architecture: architecture)
+            let offered = try architecture.descriptor.makeFeatureDiscriminator(config, rng: &rng)
+            XCTAssertEqual(offered == nil, architecture.needsFeatureNetwork, "\(architecture)")
+        }
     }
 
     func testMapsAreTheDownsamplingStages() throws {
@@ -153,9 +163,9 @@ final class DiscriminatorFeaturesTests: XCTestCase {
         XCTAssertEqual(trunk.featureStrides, [2, 4])
     }
 
-    /// The gradient of L = Σᵢ Σ mapᵢ ⊙ rᵢ is the sum, over the maps, of rᵢ taken back through the stages
-    /// below map i by the discriminator's own layers (whose backward passes have finite-difference tests of
-    /// their own): each map is both an output and the next stage's input.
+    /// The gradient of L = Σᵢ Σ mapᵢ ⊙ rᵢ is the sum, over the maps, of rᵢ taken back through the layers
+    /// below map i alone (whose backward passes have finite-difference tests of their own): each map is both
+    /// an output and the next stage's input.
     func testInputGradientSumsEveryMapsGradient() throws {
         for architecture in [Architecture.dcgan, .fastgan] {
             let (d, _) = try discriminator(architecture)
@@ -164,15 +174,11 @@ final class DiscriminatorFeaturesTests: XCTestCase {
             let weights = features.features(input).enumerated().map { randomTensor($0.element.shape, seed: UInt64(10 + $0.offset)) }
             let gradient = features.inputGradient(weights).copy()
 
-            let stages: [Layer]
-            switch d {
-            case let fastgan as FastGANDiscriminator: stages = fastgan.trunk
-            case let sequential as Sequential: stages = (0..<3).map { Sequential(Array(sequential.layers[(2 * $0)..<(2 * $0 + 2)])) }
-            default: return XCTFail("unknown discriminator")
-            }
+            let stages = d.featureStages
+            XCTAssertEqual(weights.count, architecture == .dcgan ? 3 : 2)
             let expected = Tensor(shape: input.shape)
             for (index, weight) in weights.enumerated() {
-                let below = Sequential(Array(stages[0...index]))
+                let below = Sequential(Array(stages.layers[0..<stages.taps[index]]))
                 _ = below.forward(input, training: false)
                 expected.add(below.backward(weight, needsInputGradient: true, needsParameterGradients: false)!)
             }

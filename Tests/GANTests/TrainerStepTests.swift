@@ -200,7 +200,7 @@ final class TrainerStepTests: XCTestCase {
     /// G and D at R64 W64 have PyTorch's names, shapes and parameter counts.
     func testReferenceArchitectureNamesAndShapes() throws {
         let config = ModelConfig(resolution: 64, width: 64, zDim: 128)
-        let g = try DCGAN.generator(config), d = try DCGAN.discriminator(config)
+        let g = try DCGAN(doubling: .transposedConvolution).generator(config), d = try DCGAN.discriminator(config)
         let gShapes = Dictionary(uniqueKeysWithValues: g.namedTensors().map { ($0.0, $0.1.shape) })
         XCTAssertEqual(gShapes["0.weight"], [128, 512, 4, 4])
         XCTAssertEqual(gShapes["1.running_var"], [512])
@@ -219,7 +219,7 @@ final class TrainerStepTests: XCTestCase {
         let image = d.forward(Tensor(shape: [2, 3, 64, 64]), training: true)
         XCTAssertEqual(image.shape, [2, 1, 1, 1])
         XCTAssertEqual(g.forward(Tensor(shape: [2, 128, 1, 1]), training: true).shape, [2, 3, 64, 64])
-        XCTAssertThrowsError(try DCGAN.generator(ModelConfig(resolution: 48)))
+        XCTAssertThrowsError(try DCGAN(doubling: .transposedConvolution).generator(ModelConfig(resolution: 48)))
         XCTAssertEqual(ModelConfig(resolution: 128).generatorWidths, [512, 512, 256, 128, 64])
         // train's defaults: narrower nets from 128 pixels up; explicit choices win.
         XCTAssertEqual(ModelConfig.trainingDefault(resolution: 64), ModelConfig(resolution: 64, width: 64, zDim: 128))

@@ -153,6 +153,81 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(model.namedTensors().map(\.0),
                        ["0.weight", "1.weight", "1.bias", "3.weight", "3.bias", "1.running_mean", "1.running_var"])
     }
+
+    /// A stack with taps: L = Σ y ⊙ r + Σⱼ mapⱼ ⊙ rⱼ against finite differences, with the input (map 0), a
+    /// middle map and the output tapped; each tapped map's gradient must reach the layers below it and the
+    /// input (smooth activations, so the finite differences cross no kink).
+    func testTappedSequentialAddsEveryTapsGradient() {
+        let stack = Sequential([Conv2d(3, 4, kernel: 3, stride: 2, padding: 1), Tanh(), AvgPool2d(kernel: 2),
+                                Conv2d(4, 5, kernel: 1), SiLU()], taps: [0, 2, 5])
+        initialise(stack, seed: 70)
+        let input = randomTensor([2, 3, 8, 6], seed: 71)
+        _ = stack.forward(input, training: false)
+        XCTAssertEqual(stack.tappedMaps.map(\.shape), [[2, 3, 8, 6], [2, 4, 4, 3], [2, 5, 2, 1]])
+        XCTAssertTrue(stack.tappedMaps[0] === input)
+        checkGradients(OutputAndTaps(stack), input: input, training: false)
+        XCTAssertEqual(stack.parameters.map(\.name), ["0.weight", "0.bias", "3.weight", "3.bias"])
+    }
+
+    /// With no gradient for the output, backward starts at the highest tap that has one: the layers above it
+    /// get no parameter gradient, and the input gradient is that of the tapped prefix alone.
+    func testTappedSequentialWithoutOutputGradientSkipsTheLayersAboveItsTaps() {
+        let stack = Sequential([Conv2d(3, 4, kernel: 3, padding: 1), Tanh(), Conv2d(4, 2, kernel: 1)], taps: [2])
+        initialise(stack, seed: 72)
+        let input = randomTensor([2, 3, 5, 5], seed: 73)
+        let tapGradient = randomTensor([2, 4, 5, 5], seed: 74)
+        _ = stack.forward(input, training: false)
+        stack.zeroGradients()
+        let gradient = stack.backward(nil, tapGradients: [tapGradient], needsInputGradient: true, needsParameterGradients: true)!.copy()
+        XCTAssertTrue(stack.layers[2].parameters.allSatisfy { $0.parameter.gradient.scalars.allSatisfy { $0 == 0 } })
+        XCTAssertTrue(stack.layers[0].parameters.allSatisfy { $0.parameter.gradient.scalars.contains { $0 != 0 } })
+
+        let prefix = Sequential(Array(stack.layers[0..<2]))
+        _ = prefix.forward(input, training: false)
+        XCTAssertEqual(gradient.scalars, prefix.backward(tapGradient, needsInputGradient: true, needsParameterGradients: false)!.scalars)
+    }
+}
+
+/// A stack's output and tapped maps as one output, N × (the per-sample sizes of all of them), so
+/// `checkGradients` weighs every tap with its own random r; backward splits the gradient per map.
+private final class OutputAndTaps: Layer {
+    let stack: Sequential
+    private let output = Tensor(shape: [0])
+    private var parts: [Tensor] = []
+
+    init(_ stack: Sequential) { self.stack = stack }
+
+    var sublayers: [(name: String, module: Module)] { [("stack", stack)] }
+
+    func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let maps = [stack.forward(input, training: training)] + stack.tappedMaps
+        let n = input.shape[0]
+        let sizes = maps.map { $0.count / n }
+        output.resize(to: [n, sizes.reduce(0, +)])
+        var offset = 0
+        for (map, size) in zip(maps, sizes) {
+            for sample in 0..<n {
+                for i in 0..<size { output[sample * output.shape[1] + offset + i] = map[sample * size + i] }
+            }
+            offset += size
+        }
+        parts = maps.map { Tensor(shape: $0.shape) }
+        return output
+    }
+
+    func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
+        let n = outputGradient.shape[0]
+        var offset = 0
+        for part in parts {
+            let size = part.count / n
+            for sample in 0..<n {
+                for i in 0..<size { part[sample * size + i] = outputGradient[sample * outputGradient.shape[1] + offset + i] }
+            }
+            offset += size
+        }
+        return stack.backward(parts[0], tapGradients: Array(parts.dropFirst()), needsInputGradient: needsInputGradient,
+                              needsParameterGradients: needsParameterGradients)
+    }
 }
 
 /// Parameter gradients add up over passes (D sees real and fake pictures in two passes of one step):
