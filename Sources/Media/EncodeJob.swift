@@ -253,7 +253,7 @@ public struct EncodeJob {
             value = Double(text)
         }
         guard let value, StreamHeader.frameRates.contains(value) else {
-            throw MediaError("the stream's fps metadata '\(text)' is not a frame rate (use --fps)", file: input)
+            throw MediaError("the stream's fps metadata \(MessageText.quoted(text)) is not a frame rate (use --fps)", file: input)
         }
         return value
     }

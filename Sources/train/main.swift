@@ -103,19 +103,17 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more") }
         if let minutes, !(minutes > 0 && minutes.isFinite) { throw ValidationError("--minutes must be a positive number") }
-        if let batch, !TrainingOptions.batchSizes.contains(batch) {
-            throw ValidationError("--batch must be from \(TrainingOptions.batchSizes.lowerBound) to \(TrainingOptions.batchSizes.upperBound)")
-        }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if let width, width < 1 { throw ValidationError("--width must be at least 1") }
         if let zDim, zDim < 1 { throw ValidationError("--z-dim must be at least 1") }
-        if let ema, !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1)") }
-        if let lecam, !(lecam >= 0 && lecam.isFinite) { throw ValidationError("--lecam must be 0 or more") }
         if let loss, TrainingOptions.Loss(rawValue: loss) == nil {
             throw ValidationError("--loss must be hinge, logistic or random-hinge, not '\(loss)'")
         }
         if let augment {
             do { _ = try TrainingOptions.augmentList(augment) } catch { throw ValidationError("--augment: \(error)") }
+        }
+        // The same check a checkpoint's options get when it is loaded.
+        do { try trainingOptions(for: arch ?? .fastgan).validate() } catch let error as TrainingOptions.InvalidOption {
+            throw ValidationError(error.commandLineDescription)
         }
         if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1") }
         if let previewEvery, previewEvery < 1 { throw ValidationError("--preview-every must be at least 1") }
