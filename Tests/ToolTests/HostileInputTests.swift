@@ -1,0 +1,151 @@
+import Foundation
+import TensorStream
+import XCTest
+
+/// The second round of hostile input (issue 18): each test is one of its fifteen failures, run as the
+/// issue's repro runs it. Every case ends with exit 0, 1, 2 or 130, within its memory, and loses nothing.
+final class HostileInputTests: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    func shell(_ script: String, in dir: URL) throws -> ToolResult {
+        try ToolRunner.shell(script, directory: dir)
+    }
+
+    func lines(_ result: ToolResult) -> [String] {
+        String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    func text(_ dir: URL, _ name: String) throws -> String {
+        try String(decoding: Data(contentsOf: dir.appendingPathComponent(name)), as: UTF8.self)
+    }
+
+    /// The issue's set-up in `dir`: g.tns (4 pictures of 32x32), big.tns (64 of them), g.ckpt (a tiny model).
+    func setUpFiles(in dir: URL) throws {
+        let made = try shell("""
+            synth ocean --n 4 --size 32 -q -o g.tns && synth ocean --n 64 --size 32 -q -o big.tns
+            train g.tns --steps 2 --width 8 --z-dim 8 --batch 4 -q -o g.ckpt
+            """, in: dir)
+        XCTAssertEqual(made.status, 0, made.stderr)
+    }
+
+    /// A Python snippet writing `OUT`, a copy of checkpoint `IN` whose `__metadata__` is changed by `EDIT`
+    /// (a statement on `meta`), with the header padded again.
+    func editMetadata(_ input: String, _ output: String, _ edit: String) -> String {
+        """
+        python3 - <<'PY'
+        import json, struct
+        data = open('\(input)', 'rb').read()
+        n = struct.unpack('<Q', data[:8])[0]
+        header = json.loads(data[8:8 + n])
+        meta = header['__metadata__']
+        \(edit)
+        text = json.dumps(header, separators=(',', ':')).encode()
+        text += b' ' * (-len(text) % 8)
+        open('\(output)', 'wb').write(struct.pack('<Q', len(text)) + text + data[8 + n:])
+        PY
+        """
+    }
+
+    // 1. A checkpoint without `config` or `training` is named as such by every tool that reads one.
+    func testACheckpointMissingConfigOrTrainingIsAnErrorInEveryTool() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try setUpFiles(in: dir)
+        for key in ["config", "training"] {
+            let made = try shell(editMetadata("g.ckpt", "no-\(key).ckpt", "del meta['\(key)']"), in: dir)
+            XCTAssertEqual(made.status, 0, made.stderr)
+            let result = try shell("""
+                c=no-\(key).ckpt
+                sample $c -o s.tns 2>>err; echo "sample $?"
+                walk $c --n 2 -o w.tns 2>>err; echo "walk $?"
+                project $c g.tns --steps 1 -o p.tns 2>>err; echo "project $?"
+                score $c g.tns --n 2 2>>err >/dev/null; echo "score $?"
+                train g.tns --init $c --steps 1 -q -o i.ckpt 2>>err; echo "init $?"
+                train g.tns --resume $c --steps 3 -q -o r.ckpt 2>>err; echo "resume $?"
+                """, in: dir)
+            XCTAssertEqual(lines(result), ["sample 1", "walk 1", "project 1", "score 1", "init 1", "resume 1"], key)
+            let errors = try text(dir, "err").split(separator: "\n")
+            XCTAssertEqual(errors.count, 6, "\(errors)")
+            for line in errors {
+                XCTAssertTrue(line.hasSuffix("(no '\(key)' in the checkpoint's metadata): no-\(key).ckpt"), String(line))
+            }
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("err"))
+        }
+    }
+
+    // 4. score --n is bounded before anything is allocated; samples of a large --n are drawn in batches.
+    func testScoreCountIsBounded() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try setUpFiles(in: dir)
+        let result = try shell("""
+            for n in 2147483648 9223372036854775807 100000000 4097; do
+                timeout 20 score g.ckpt big.tns --n $n 2>>err >/dev/null; echo "$n $?"
+            done
+            synth ocean --n 4 --size 256 -q -o huge.tns
+            train huge.tns --steps 1 --width 2 --z-dim 4 --batch 2 -q -o huge.ckpt
+            timeout 20 score huge.ckpt huge.tns --n 257 2>>err >/dev/null; echo "pixels $?"
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["2147483648 2", "9223372036854775807 2", "100000000 2", "4097 2", "pixels 2"],
+                       result.stderr)
+        let errors = try text(dir, "err")
+        XCTAssertTrue(errors.contains("score: --n must be from 2 to 4096"), errors)
+        XCTAssertTrue(errors.contains("score: --n 257 samples of 256x256 are too many to hold: at most 256 at that size"),
+                      errors)
+    }
+
+    // 5. A hold whose frame count overflows is a usage error, as a merely too long one is.
+    func testWalkHoldPastIntIsAUsageError() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try setUpFiles(in: dir)
+        let result = try shell("""
+            walk g.ckpt --hold 4611686018427387904 -o w.tns 2>err; echo "huge $?"
+            walk g.ckpt --hold 2147483648 -o w.tns 2>/dev/null; echo "long $?"
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["huge 2", "long 2"], result.stderr)
+        XCTAssertTrue(try text(dir, "err").hasPrefix("walk: holding 4 keys for 4611686018427387904 frames each needs at least"))
+    }
+
+    // 13. A resumed run gets the command line's checks on the options its checkpoint records.
+    func testResumeRefusesOptionsTheCommandLineRefuses() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try setUpFiles(in: dir)
+        for (field, value) in [("emaDecay", "2"), ("emaDecay", "-1"), ("learningRate", "0"), ("learningRate", "-1")] {
+            let result = try shell(editMetadata("g.ckpt", "bad.ckpt", """
+                training = json.loads(meta['training']); training['\(field)'] = \(value)
+                meta['training'] = json.dumps(training)
+                """) + """
+
+                train g.tns --resume bad.ckpt --steps 3 -q -o r.ckpt 2>err; echo "resume $?"
+                """, in: dir)
+            XCTAssertEqual(lines(result), ["resume 1"], "\(field) \(value): \(result.stderr)")
+            let errors = try text(dir, "err")
+            XCTAssertTrue(errors.contains("training option \(field) "), errors)
+        }
+    }
+
+    // 14. No byte of a file reaches the terminal unescaped, and quoted content is cut.
+    func testMessagesNeverEchoControlCharactersOrMegabytes() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try setUpFiles(in: dir)
+        let result = try shell(editMetadata("g.ckpt", "escape.ckpt", #"meta['architecture'] = '\x1b]0;pwned\x07\x1b[2J'"#)
+                               + "\n" + editMetadata("g.ckpt", "nested.ckpt", "meta['config'] = '[' * 200000 + ']' * 200000")
+                               + """
+
+            sample escape.ckpt -o s.tns 2>err-escape; echo "escape $?"
+            sample nested.ckpt -o s.tns 2>err-nested; echo "nested $?"
+            cp g.tns "$(printf 'bad\\033[2Jname\\x9b.png')"
+            ingest "$(printf 'bad\\033[2Jname\\x9b.png')" --size 32 -o i.tns 2>err-ingest; echo "ingest $?"
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["escape 1", "nested 1", "ingest 1"], result.stderr)
+        XCTAssertEqual(try text(dir, "err-escape"),
+                       #"sample: not a mnemosyne checkpoint (unknown architecture '\x1B]0;pwned\x07\x1B[2J'): escape.ckpt"# + "\n")
+        let nested = try text(dir, "err-nested")
+        XCTAssertLessThan(nested.utf8.count, 300, nested)
+        XCTAssertTrue(nested.contains("(400000 characters)"), nested)
+        let ingest = try text(dir, "err-ingest")
+        XCTAssertFalse(ingest.utf8.contains(0x1B), ingest)
+        XCTAssertTrue(ingest.contains(#"bad\x1B[2Jname\x9B.png"#), ingest)
+    }
+}
