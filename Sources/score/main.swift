@@ -78,6 +78,7 @@ struct ScoreTool: ParsableCommand {
     static let samplePixels = 4096 * 64 * 64
 
     func run() throws {
+        try refuseOutputOverInput(outputs: ["-"], inputs: [checkpoint, real ?? training ?? "-", fake])
         let trainingReader = try StreamReader.open(real ?? training)
         try trainingReader.requireImages()
         let trainingPictures: PictureSet

@@ -23,7 +23,9 @@ struct Train: ParsableCommand {
         random state); --steps is then the run's total. On SIGINT/SIGTERM the current
         step finishes, the checkpoint is written (to --checkpoint and the output) and
         train exits 130; interrupt twice to quit at once (but not halfway through
-        writing the final checkpoint). A periodic save that fails is a warning.
+        writing the final checkpoint). A periodic save or a preview that fails is a
+        warning. An output that is also an input (-o x.tns with x.tns) is refused;
+        --checkpoint may name the checkpoint --resume continues.
 
         Examples:
           ingest plato/ | train --steps 2000 > plato.ckpt
@@ -134,6 +136,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // --resume is not among the inputs: a continued run is meant to be saved over the checkpoint it resumes.
+        try refuseOutputOverInput(outputs: [output ?? "-", checkpoint], inputs: [input ?? "-", initFrom])
         let out = try BinaryOutput(path: output, what: "a checkpoint")
         if let preview { try makePreviewFolder(preview) }
         let dataset = try readDataset()
@@ -179,7 +183,10 @@ struct Train: ParsableCommand {
                 // A periodic save that fails (a full disk) costs that save, not the run and its final output.
                 saveWarningOnFailure(saved, to: checkpoint!)
             case .preview(let step, let images, let count):
-                try writePreview(images, count: count, step: step, resolution: run.config.resolution)
+                // Like a periodic save, a preview that cannot be written costs that preview, not the run.
+                do { try writePreview(images, count: count, step: step, resolution: run.config.resolution) } catch {
+                    warn("could not write the preview of step \(step) (the run goes on): \(error)")
+                }
             }
         }
 

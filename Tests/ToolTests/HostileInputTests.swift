@@ -75,6 +75,25 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    // 3. A path list on stdin is read as a stream: an unreadable stdin is an error, an endless one runs in
+    // constant memory, and a line longer than a path is no list.
+    func testIngestReadsItsPathListAsABoundedStream() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            ingest - < /tmp > /dev/null 2>err-dir; echo "directory $?"
+            ingest - 0<&- > /dev/null 2>/dev/null; echo "closed $?"
+            head -c 20000 /dev/zero | tr '\\0' y | ingest - > /dev/null 2>err-long; echo "long $?"
+            (ulimit -v 400000; yes /x | timeout --preserve-status -s INT 3 ingest - -q -o yes.tns; echo "yes ${PIPESTATUS[1]}")
+            (ulimit -v 400000; timeout --preserve-status -s INT 3 ingest - -q -o zero.tns < /dev/zero; echo "zero $?")
+            ls
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["directory 1", "closed 1", "long 1", "yes 130", "zero 130",
+                                       "err-dir", "err-long"], result.stderr)
+        XCTAssertEqual(try text(dir, "err-dir"), "ingest: cannot read the path list: read failed: Is a directory: stdin\n")
+        XCTAssertEqual(try text(dir, "err-long"),
+                       "ingest: line 1 of the path list is longer than any path (4096 bytes); expected one path a line: stdin\n")
+    }
+
     // 4. score --n is bounded before anything is allocated; samples of a large --n are drawn in batches.
     func testScoreCountIsBounded() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
@@ -147,5 +166,75 @@ final class HostileInputTests: XCTestCase {
         let ingest = try text(dir, "err-ingest")
         XCTAssertFalse(ingest.utf8.contains(0x1B), ingest)
         XCTAssertTrue(ingest.contains(#"bad\x1B[2Jname\x9B.png"#), ingest)
+    }
+
+    // 8. A preview that cannot be written is a warning; the run goes on and its checkpoint is written.
+    func testAPreviewThatCannotBeWrittenIsAWarning() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            synth ocean --n 8 --size 32 -q -o big.tns
+            mkdir -p prev/step-000005.png
+            train big.tns --steps 10 --width 2 --z-dim 4 --batch 2 -q --preview prev --preview-every 5 \\
+                --checkpoint run.ckpt -o out.ckpt 2>err; echo "train $?"
+            sample out.ckpt --n 1 | wc -c
+            sample run.ckpt --n 1 | wc -c
+            ls prev
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["train 0", "3131", "3131", "step-000000.png", "step-000005.png", "step-000010.png"],
+                       result.stderr)
+        let errors = try text(dir, "err")
+        XCTAssertTrue(errors.hasPrefix("train: warning: could not write the preview of step 5 (the run goes on): "), errors)
+    }
+
+    // 10. An interrupted project that finished no picture leaves both outputs as they were.
+    func testAnInterruptedProjectionKeepsThePreviousOutputs() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try setUpFiles(in: dir)
+        let result = try shell("""
+            project g.ckpt g.tns --steps 1 -q -o lat.tns --reconstructions rec.tns
+            sha1sum lat.tns rec.tns > before
+            project g.ckpt big.tns --steps 100000 -q -o lat.tns --reconstructions rec.tns 2>err & pid=$!
+            sleep 2; kill -INT $pid; wait $pid; echo "project $?"
+            sha1sum -c --quiet before && echo same
+            ls -A
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["project 130", "same", "before", "big.tns", "err", "g.ckpt", "g.tns", "lat.tns",
+                                       "rec.tns"], result.stderr)
+        XCTAssertTrue(try text(dir, "err").hasSuffix("project: stopped before the first picture was projected: nothing written\n"))
+    }
+
+    // 11. Every tool refuses to write over one of its inputs, by any name, before reading anything.
+    func testNoToolWritesOverItsInput() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try setUpFiles(in: dir)
+        let made = try shell("""
+            cp g.ckpt s.ckpt && ln -s g.tns link.tns && ln g.tns hard.tns
+            encode g.tns -q -o a.png && cp a.png b.png
+            python3 -c "import struct; open('z.tns','wb').write(b'MTNS'+bytes([1,2,1,0])+struct.pack('<II',8,0))"
+            sha1sum * > .before
+            """, in: dir)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let cases = [
+            "sample s.ckpt -o s.ckpt", "sample s.ckpt -o ./s.ckpt", "sample s.ckpt >> s.ckpt",
+            "project g.ckpt g.tns --reconstructions g.ckpt -o l.tns", "project g.ckpt g.tns -o link.tns",
+            "project g.ckpt -o hard.tns < g.tns",
+            "train g.tns -o g.tns", "train g.tns --checkpoint link.tns -o t.ckpt", "train -o g.tns < hard.tns",
+            "train g.tns --init s.ckpt -o s.ckpt",
+            "ingest a.png -o a.png", "ingest . -o b.png", "ls a.png | ingest - -o a.png",
+            "walk g.ckpt -o g.ckpt", "walk g.ckpt --latents z.tns -o z.tns",
+            "encode g.tns -o g.tns --format y4m", "encode link.tns --format y4m >> g.tns",
+            "score g.ckpt g.tns >> g.tns",
+        ]
+        let script = cases.map { "\($0) 2>>err; echo \"$?\"" }.joined(separator: "\n")
+        let result = try shell(script + "\nsha1sum -c --quiet .before && echo same", in: dir)
+        XCTAssertEqual(lines(result), Array(repeating: "2", count: cases.count) + ["same"], result.stderr)
+        let errors = try text(dir, "err").split(separator: "\n")
+        XCTAssertEqual(errors.count, cases.count, "\(errors)")
+        for line in errors {
+            XCTAssertTrue(line.contains(": the output is also an input and would replace it; write to another file: "), String(line))
+        }
+        // A continued run may be saved over the checkpoint it resumes, as the README shows.
+        let resumed = try shell("train g.tns --resume s.ckpt --steps 3 -q --checkpoint s.ckpt -o s.ckpt; echo $?", in: dir)
+        XCTAssertEqual(lines(resumed), ["0"], resumed.stderr)
     }
 }
