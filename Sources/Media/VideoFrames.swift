@@ -32,8 +32,12 @@ private final class DemuxedVideo {
     init(path: String) throws {
         self.path = path
         var opened: UnsafeMutablePointer<AVFormatContext>?
-        try check(FileSystemPath.withCString(path) { avformat_open_input(&opened, $0, nil, nil) }, "cannot open video",
-                  file: path)
+        // Only the plain file, and only the containers of videos (those ingest recognises, and the y4m
+        // encode writes): no demuxer that opens other files or URLs named inside this one (playlists,
+        // concat lists, image sequences).
+        try withDictionary(["protocol_whitelist": "file", "format_whitelist": "mov,matroska,avi,gif,yuv4mpegpipe"]) { options in
+            try check(avformat_open_input(&opened, fileURL(path), nil, options), "cannot open video", file: path)
+        }
         format = opened
         guard let format else { throw MediaError("cannot open video", file: path) }
         try check(avformat_find_stream_info(format, nil), "cannot read the stream layout", file: path)

@@ -237,4 +237,41 @@ final class HostileInputTests: XCTestCase {
         let resumed = try shell("train g.tns --resume s.ckpt --steps 3 -q --checkpoint s.ckpt -o s.ckpt; echo $?", in: dir)
         XCTAssertEqual(lines(resumed), ["0"], resumed.stderr)
     }
+
+    // 7. A file name never picks a libav protocol: `pipe:0` is a file, not stdin; `subfile,...:a.mp4` is itself.
+    func testFileNamesAreNotLibavURLs() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            synth ocean --n 3 --size 32 -q | encode -q -o a.gif
+            synth plato --n 5 --size 32 -q | encode -q -o b.mp4
+            cp a.gif 'pipe:0'
+            cp a.gif 'subfile,,start,0,end,3025,,:b.mp4'
+            ingest a.gif --size 32 -q -o expected.tns
+            ingest 'pipe:0' --size 32 -q -o pipe.tns < b.mp4; echo "pipe $?"
+            ingest 'subfile,,start,0,end,3025,,:b.mp4' --size 32 -q -o subfile.tns; echo "subfile $?"
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["pipe 0", "subfile 0"], result.stderr)
+        func records(_ name: String) throws -> [[UInt8]] {
+            try StreamReader(path: dir.appendingPathComponent(name).path).readAllBytes()
+        }
+        XCTAssertEqual(try records("expected.tns").count, 3)
+        XCTAssertEqual(try records("pipe.tns"), try records("expected.tns"))
+        XCTAssertEqual(try records("subfile.tns"), try records("expected.tns"))
+    }
+
+    // 12. -o naming a FIFO gets what stdout gets when it is a pipe: a streamed (fragmented) MP4.
+    func testEncodeIntoAFIFOStreams() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            synth ocean --n 4 --size 32 -q -o g.tns
+            mkfifo f.mp4
+            for format in mp4 webm gif; do
+                cat f.mp4 > got & reader=$!
+                encode g.tns -q --format $format -o f.mp4; echo "$format $?"
+                wait $reader
+                ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 got
+            done
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["mp4 0", "4", "webm 0", "4", "gif 0", "4"], result.stderr)
+    }
 }
