@@ -167,6 +167,11 @@ public func ingest(files: InputFiles, options: IngestOptions,
                 } catch let error as TooSmall {
                     summary.skipped[.tooSmall, default: 0] += 1
                     warn("\(error): \(path)")
+                } catch let error as ImagingError where framesSeen == 0 {
+                    summary.skipped[reason(for: error), default: 0] += 1  // frames past DecodeLimits
+                    warn("\(error): \(path)")
+                } catch let error as ImagingError {
+                    warn("video ends early after \(framesSeen) frames (\(error)): \(path)")
                 } catch let error as MediaError {
                     if framesSeen == 0 {
                         summary.skipped[.corrupt, default: 0] += 1
@@ -314,9 +319,10 @@ struct DatasetCleaner {
     }
 }
 
-/// Picture files above this size are skipped unread as too large: the largest photographs are a
-/// few hundred megabytes, and a file must fit in memory to be decoded.
-let largestPictureFile = 1 << 30
+/// Picture files above this size are skipped unread as too large: a file is read whole to be decoded,
+/// and one larger than the most a decoded picture may take (`DecodeLimits`) holds a picture past it
+/// (or is not what it says). So a worker holds at most about twice `DecodeLimits.bytes`.
+let largestPictureFile = DecodeLimits.bytes
 
 /// SplitMix64 (Steele, Lea and Flood): a tiny, well-mixed generator, enough for a reproducible shuffle.
 struct SplitMix64 {

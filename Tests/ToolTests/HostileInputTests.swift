@@ -274,4 +274,56 @@ final class HostileInputTests: XCTestCase {
             """, in: dir)
         XCTAssertEqual(lines(result), ["mp4 0", "4", "webm 0", "4", "gif 0", "4"], result.stderr)
     }
+
+    // 2. A GIF's declared screen or frames past the decode cap are refused before anything is decoded.
+    func testGIFsPastTheDecodeCapAreRefusedCheaply() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            python3 - <<'PY'
+            import struct
+            def gif(name, width, height, frames, frame_width, frame_height):
+                data = b'GIF89a' + struct.pack('<HHBBB', width, height, 0x80, 0, 0) + b'\\0\\0\\0\\xff\\xff\\xff'
+                for _ in range(frames):
+                    data += b'\\x21\\xf9\\x04\\x00\\x01\\x00\\x00\\x00'
+                    data += b',' + struct.pack('<HHHHB', 0, 0, frame_width, frame_height, 0) + b'\\x02\\x02\\x44\\x01\\x00'
+                open(name, 'wb').write(data + b';')
+            gif('screen.gif', 16000, 16000, 1, 1, 1)
+            gif('screen20.gif', 16000, 16000, 20, 1, 1)
+            gif('frames.gif', 8000, 8000, 200, 8000, 8000)
+            gif('fine.gif', 64, 48, 3, 64, 48)
+            PY
+            wc -c < screen.gif
+            for name in screen screen20 frames; do
+                (ulimit -v 1000000; timeout 20 ingest $name.gif --size 32 -o out.tns 2>err-$name; echo "$name $?")
+            done
+            (ulimit -v 1000000; ingest fine.gif --size 32 -q | wc -c)
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["43", "screen 1", "screen20 1", "frames 1", "9300"], result.stderr)
+        for (name, size) in [("screen", "16000x16000"), ("screen20", "16000x16000"), ("frames", "8000x8000")] {
+            let errors = try text(dir, "err-\(name)")
+            XCTAssertTrue(errors.hasPrefix("ingest: warning: image too large to decode (\(size); at most 128 MB decoded"), errors)
+        }
+    }
+
+    // 9. The cap counts decoded bytes, 16-bit samples as two: a 68-byte PNG of 11585x11585 16-bit RGBA is
+    // refused before its 1 GB is allocated, one by one or eight at once.
+    func testPNGsPastTheDecodeCapInBytesAreRefusedCheaply() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            mkdir eight
+            python3 - <<'PY'
+            import struct, zlib
+            def chunk(kind, data): return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+            png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 11585, 11585, 16, 6, 0, 0, 1))
+            png += chunk(b'IDAT', zlib.compress(b'\\0' * 16)) + chunk(b'IEND', b'')
+            for i in range(8): open(f'eight/{i}.png', 'wb').write(png)
+            PY
+            wc -c < eight/0.png
+            (ulimit -v 1000000; ingest eight/0.png --size 32 -o out.tns 2>err-one; echo "one $?")
+            (ulimit -v 1000000; ingest eight --size 32 -o out.tns 2>err-eight; echo "eight $?")
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["68", "one 1", "eight 1"], result.stderr)
+        XCTAssertTrue(try text(dir, "err-one").hasPrefix("ingest: warning: image too large to decode (11585x11585;"))
+        XCTAssertTrue(try text(dir, "err-eight").hasSuffix("ingest: no usable image: all 8 files were skipped (8 too large)\n"))
+    }
 }
