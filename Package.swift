@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["CAV", "Imaging", "TensorStream"]),
         .target(name: "CDirectConvolution"),
         .target(name: "Neural", dependencies: ["COpenBLAS", "CDirectConvolution"]),
-        .target(name: "Safetensors"),
+        .target(name: "Safetensors", dependencies: ["TensorStream"]),
         .target(name: "Perception", dependencies: ["Neural", "Safetensors"]),
         .target(name: "GAN", dependencies: ["Neural", "Perception", "Safetensors", "TensorStream"]),
         .target(name: "Synth", dependencies: ["Imaging"]),

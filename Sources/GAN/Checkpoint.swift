@@ -50,37 +50,46 @@ public struct CheckpointInfo: Equatable, Sendable {
     }
 
     init(metadata: [String: String]) throws {
+        // Every field is read (or its absence reported) before it is judged, so no message needs the
+        // value a failed lookup did not give.
         func field(_ key: String) throws -> String {
-            guard let value = metadata[key] else { throw CheckpointError.notACheckpoint("no '\(key)' in the metadata") }
+            guard let value = metadata[key] else {
+                throw CheckpointError.notACheckpoint("no '\(key)' in the checkpoint's metadata")
+            }
             return value
         }
-        guard try field("format") == Self.format else {
-            throw CheckpointError.notACheckpoint("metadata format is '\(metadata["format"]!)', not '\(Self.format)'")
+        let format = try field("format")
+        guard format == Self.format else {
+            throw CheckpointError.notACheckpoint("metadata format is \(MessageText.quoted(format)), not '\(Self.format)'")
         }
-        guard let version = Int(try field("format_version")), version == Self.formatVersion else {
-            throw CheckpointError.notACheckpoint("unsupported format_version '\(metadata["format_version"]!)'")
+        let versionText = try field("format_version")
+        guard Int(versionText) == Self.formatVersion else {
+            throw CheckpointError.notACheckpoint("unsupported format_version \(MessageText.quoted(versionText))")
         }
-        guard let architecture = Architecture(rawValue: try field("architecture")) else {
-            throw CheckpointError.notACheckpoint("unknown architecture '\(metadata["architecture"]!)'")
+        let architectureName = try field("architecture")
+        guard let architecture = Architecture(rawValue: architectureName) else {
+            throw CheckpointError.notACheckpoint("unknown architecture \(MessageText.quoted(architectureName))")
         }
-        guard var config = try? JSONDecoder().decode(ModelConfig.self, from: Data(try field("config").utf8)) else {
-            throw CheckpointError.notACheckpoint("unreadable config '\(metadata["config"]!)'")
+        let configText = try field("config")
+        guard var config = try? JSONDecoder().decode(ModelConfig.self, from: Data(configText.utf8)) else {
+            throw CheckpointError.notACheckpoint("unreadable config \(MessageText.quoted(configText))")
         }
         config.architecture = architecture
         do { try config.validate() } catch { throw CheckpointError.notACheckpoint("\(error)") }
-        guard let training = try? JSONDecoder().decode(TrainingOptions.self, from: Data(try field("training").utf8))
-        else { throw CheckpointError.notACheckpoint("unreadable training options '\(metadata["training"]!)'") }
-        guard TrainingOptions.batchSizes.contains(training.batch) else {
-            throw CheckpointError.notACheckpoint("batch \(training.batch) out of range \(TrainingOptions.batchSizes)")
+        let trainingText = try field("training")
+        guard let training = try? JSONDecoder().decode(TrainingOptions.self, from: Data(trainingText.utf8)) else {
+            throw CheckpointError.notACheckpoint("unreadable training options \(MessageText.quoted(trainingText))")
         }
-        guard let step = Int(try field("step")), step >= 0 else {
-            throw CheckpointError.notACheckpoint("bad step '\(metadata["step"]!)'")
+        do { try training.validate() } catch { throw CheckpointError.notACheckpoint("\(error)") }
+        let stepText = try field("step")
+        guard let step = Int(stepText), step >= 0 else {
+            throw CheckpointError.notACheckpoint("bad step \(MessageText.quoted(stepText))")
         }
-        guard let seed = UInt64(try field("seed")) else {
-            throw CheckpointError.notACheckpoint("bad seed '\(metadata["seed"]!)'")
-        }
-        guard let datasetSize = Int(try field("dataset_size")), datasetSize >= 0 else {
-            throw CheckpointError.notACheckpoint("bad dataset_size '\(metadata["dataset_size"]!)'")
+        let seedText = try field("seed")
+        guard let seed = UInt64(seedText) else { throw CheckpointError.notACheckpoint("bad seed \(MessageText.quoted(seedText))") }
+        let sizeText = try field("dataset_size")
+        guard let datasetSize = Int(sizeText), datasetSize >= 0 else {
+            throw CheckpointError.notACheckpoint("bad dataset_size \(MessageText.quoted(sizeText))")
         }
         self.init(config: config, step: step, seed: seed, datasetSize: datasetSize, training: training)
         self.toolVersion = try field("tool_version")
@@ -188,7 +197,7 @@ public struct Checkpoint: Sendable {
             result[name] = Tensor(shape: tensor.shape, scalars: values)
         }
         for name in tensors.keys.sorted() where prefixes.contains(where: name.hasPrefix) && result[name] == nil {
-            throw CheckpointError.mismatch("unexpected tensor '\(name)'")
+            throw CheckpointError.mismatch("unexpected tensor \(MessageText.quoted(name))")
         }
         return result
     }

@@ -49,10 +49,13 @@ public struct LatentWalk: Sendable {
         guard hold >= 1 else { throw LatentWalkError.badHold(hold) }
         let segments = loop ? keys.count : keys.count - 1
         let intervals = loop ? frames : frames - 1
-        // Every segment needs at least one frame interval of its own besides the holds.
-        guard hold == 1 || segments == 0 || intervals - keys.count * (hold - 1) >= segments else {
+        // Every segment needs at least one frame interval of its own besides the holds. A hold so long
+        // that the count overflows needs more frames than there can be (saturated to Int.max).
+        let (holding, overflow) = keys.count.multipliedReportingOverflow(by: hold - 1)
+        guard hold == 1 || segments == 0 || (!overflow && intervals - holding >= segments) else {
+            let (needed, tooMany) = holding.addingReportingOverflow(segments + (loop ? 0 : 1))
             throw LatentWalkError.tooFewFramesToHold(frames: frames, keys: keys.count, hold: hold,
-                                                     needed: keys.count * (hold - 1) + segments + (loop ? 0 : 1))
+                                                     needed: overflow || tooMany ? Int.max : needed)
         }
         guard mean == nil || mean!.count == first.count else { throw LatentWalkError.keySizesDiffer }
         self.keys = keys

@@ -26,48 +26,15 @@ public struct RGBColor: Equatable, Sendable {
 extension Image {
     /// The picture as 3-channel RGB: gray is replicated, and alpha is composited over `background`.
     public func flattened(on background: RGBColor = .white) -> Image {
-        switch channels {
-        case 3:
-            return self
-        case 1:
-            var out = [UInt8](repeating: 0, count: width * height * 3)
-            for i in 0..<width * height {
-                let v = pixels[i]
-                out[3 * i] = v
-                out[3 * i + 1] = v
-                out[3 * i + 2] = v
+        guard channels != 3 else { return self }
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        pixels.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                flatten(source.baseAddress!, count: width * height, channels: channels, on: background,
+                        into: target.baseAddress!)
             }
-            return Image(width: width, height: height, channels: 3, pixels: out)
-        default:
-            // 2 (gray+alpha) or 4 (RGBA): colour samples then alpha last.
-            let back = [UInt32(background.red), UInt32(background.green), UInt32(background.blue)]
-            var out = [UInt8](repeating: 0, count: width * height * 3)
-            for i in 0..<width * height {
-                let base = i * channels
-                let alpha = UInt32(pixels[base + channels - 1])
-                for c in 0..<3 {
-                    let sample = UInt32(pixels[base + (channels == 4 ? c : 0)])
-                    // Rounded (sample * a + back * (255 - a)) / 255.
-                    out[3 * i + c] = UInt8((sample * alpha + back[c] * (255 - alpha) + 127) / 255)
-                }
-            }
-            return Image(width: width, height: height, channels: 3, pixels: out)
         }
-    }
-
-    /// The rectangle of `width` x `height` pixels whose top-left corner is at (`x`, `y`),
-    /// clamped to the picture (never empty).
-    public func cropped(x: Int, y: Int, width cropWidth: Int, height cropHeight: Int) -> Image {
-        let left = min(max(x, 0), width - 1), top = min(max(y, 0), height - 1)
-        let w = max(1, min(cropWidth, width - left)), h = max(1, min(cropHeight, height - top))
-        if left == 0, top == 0, w == width, h == height { return self }
-        var out = [UInt8]()
-        out.reserveCapacity(w * h * channels)
-        for row in top..<top + h {
-            let start = (row * width + left) * channels
-            out.append(contentsOf: pixels[start..<start + w * channels])
-        }
-        return Image(width: w, height: h, channels: channels, pixels: out)
+        return Image(width: width, height: height, channels: 3, pixels: out)
     }
 
     /// The mirror image (left and right swapped).
@@ -83,6 +50,28 @@ extension Image {
     }
 }
 
+/// `count` pixels of `channels` samples as RGB: gray (1) replicated, gray+alpha (2) and RGBA (4)
+/// composited over `background`, RGB (3) copied.
+func flatten(_ source: UnsafePointer<UInt8>, count: Int, channels: Int, on background: RGBColor,
+             into target: UnsafeMutablePointer<UInt8>) {
+    let back = [UInt32(background.red), UInt32(background.green), UInt32(background.blue)]
+    for i in 0..<count {
+        let base = i * channels
+        switch channels {
+        case 1, 3:
+            for c in 0..<3 { target[3 * i + c] = source[base + (channels == 3 ? c : 0)] }
+        default:
+            // 2 (gray+alpha) or 4 (RGBA): colour samples then alpha last.
+            let alpha = UInt32(source[base + channels - 1])
+            for c in 0..<3 {
+                let sample = UInt32(source[base + (channels == 4 ? c : 0)])
+                // Rounded (sample * a + back * (255 - a)) / 255.
+                target[3 * i + c] = UInt8((sample * alpha + back[c] * (255 - alpha) + 127) / 255)
+            }
+        }
+    }
+}
+
 /// How a non-square picture becomes square.
 public enum SquareFit: String, CaseIterable, Sendable {
     /// Keep the centre square, cutting the longer side.
@@ -93,19 +82,18 @@ public enum SquareFit: String, CaseIterable, Sendable {
 
 extension Image {
     /// A `size` x `size` RGB picture: flattened on `background`, made square by `fit`, then resized
-    /// with the Lanczos filter.
+    /// with the Lanczos filter (in one pass over the rows: no full-size copy is made).
     public func squared(size: Int, fit: SquareFit, background: RGBColor = .white) -> Image {
-        let rgb = flattened(on: background)
         switch fit {
         case .crop:
-            let side = min(rgb.width, rgb.height)
-            return rgb.cropped(x: (rgb.width - side) / 2, y: (rgb.height - side) / 2, width: side, height: side)
-                .resized(width: size, height: size)
+            let side = min(width, height)
+            return resampled(window: ((width - side) / 2, (height - side) / 2, side, side), width: size, height: size,
+                             flattenedOn: background)
         case .pad:
-            let longer = Double(max(rgb.width, rgb.height))
-            let w = max(1, Int((Double(rgb.width) * Double(size) / longer).rounded()))
-            let h = max(1, Int((Double(rgb.height) * Double(size) / longer).rounded()))
-            let inner = rgb.resized(width: w, height: h)
+            let longer = Double(max(width, height))
+            let w = max(1, Int((Double(width) * Double(size) / longer).rounded()))
+            let h = max(1, Int((Double(height) * Double(size) / longer).rounded()))
+            let inner = resampled(window: (0, 0, width, height), width: w, height: h, flattenedOn: background)
             var canvas = [UInt8](repeating: 0, count: size * size * 3)
             for i in 0..<size * size {
                 canvas[3 * i] = background.red

@@ -17,20 +17,29 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible {
         case .unknownFormat: return "not a PNG or JPEG image"
         case .corrupt(let why): return "corrupt image (\(why))"
         case .unsupported(let why): return "unsupported image (\(why))"
-        case .tooLarge(let width, let height): return "image too large (\(width)x\(height))"
+        case .tooLarge(let width, let height):
+            return "image too large to decode (\(width)x\(height); at most \(DecodeLimits.bytes >> 20) MB decoded, "
+                + "\(DecodeLimits.side) pixels a side)"
         case .encodingFailed(let why): return "cannot encode image (\(why))"
         }
     }
 }
 
-/// The most pixels a decoder will allocate for one picture (134 megapixels, far above any camera's),
-/// so a forged header cannot make it allocate gigabytes.
-let maximumDecodedPixels = 1 << 27
+/// What one decoded picture may cost. Every decoder checks it before it allocates (PNG and JPEG here,
+/// libav's video and GIF frames in Media), so a forged header of a few bytes cannot make it allocate
+/// gigabytes or decode for minutes.
+public enum DecodeLimits {
+    /// Bytes of one decoded picture at the decoder's own depth (16-bit samples count two): 128 MiB, a
+    /// 44-megapixel RGB picture, an 8K video frame at 4 bytes a pixel.
+    public static let bytes = 128 << 20
+    /// The longest side, in pixels (JPEG's own limit is 65500).
+    public static let side = 1 << 16
 
-func checkDecodable(width: Int, height: Int) throws {
-    guard width > 0, height > 0 else { throw ImagingError.corrupt("empty image \(width)x\(height)") }
-    guard width.multipliedReportingOverflow(by: height).partialValue <= maximumDecodedPixels,
-          width <= maximumDecodedPixels, height <= maximumDecodedPixels else {
-        throw ImagingError.tooLarge(width: width, height: height)
+    /// Throws `ImagingError.corrupt` for an empty picture and `ImagingError.tooLarge` for one past the limits.
+    public static func check(width: Int, height: Int, bytesPerPixel: Int) throws {
+        guard width > 0, height > 0 else { throw ImagingError.corrupt("empty image \(width)x\(height)") }
+        guard width <= side, height <= side, width * height <= bytes / bytesPerPixel else {
+            throw ImagingError.tooLarge(width: width, height: height)
+        }
     }
 }

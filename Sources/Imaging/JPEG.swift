@@ -61,6 +61,8 @@ public func decodeJPEG(_ data: [UInt8], hint: SizeHint = .full) throws -> Decode
         if status == 0 { throw ImagingError.corrupt(message(of: failure)) }
     }
     try check(mnj_create_decompress(info, failure))
+    // Nothing libjpeg allocates may pass the cap either (it has no backing store, so it refuses).
+    info.pointee.mem.pointee.max_memory_to_use = DecodeLimits.bytes
     return try data.withUnsafeBufferPointer { bytes in
         try check(mnj_mem_src(info, bytes.baseAddress, UInt(bytes.count)))
         try check(mnj_save_markers(info, Int32(JPEG_APP0 + 1), 0xFFFF))
@@ -83,6 +85,15 @@ public func decodeJPEG(_ data: [UInt8], hint: SizeHint = .full) throws -> Decode
         }
         let orientation = exifOrientation(info) ?? .up
         let storedWidth = Int(info.pointee.image_width), storedHeight = Int(info.pointee.image_height)
+        if info.pointee.progressive_mode != 0 {
+            // A progressive file keeps every coefficient of the stored picture (2 bytes each) while it
+            // decodes, whatever scale it is decoded at.
+            let components = UnsafeBufferPointer(start: info.pointee.comp_info, count: Int(info.pointee.num_components))
+            let blocks = components.reduce(0) { $0 + Int($1.width_in_blocks) * Int($1.height_in_blocks) }
+            guard blocks * 64 * 2 <= DecodeLimits.bytes else {
+                throw ImagingError.tooLarge(width: storedWidth, height: storedHeight)
+            }
+        }
         let eighths = scaleInEighths(width: storedWidth, height: storedHeight, hint: hint)
         info.pointee.scale_num = UInt32(eighths)
         info.pointee.scale_denom = 8
@@ -95,7 +106,7 @@ public func decodeJPEG(_ data: [UInt8], hint: SizeHint = .full) throws -> Decode
 
         try check(mnj_start_decompress(info))
         let width = Int(info.pointee.output_width), height = Int(info.pointee.output_height)
-        try checkDecodable(width: width, height: height)
+        try DecodeLimits.check(width: width, height: height, bytesPerPixel: channels)
         guard Int(info.pointee.output_components) == channels else {
             throw ImagingError.unsupported("JPEG with \(info.pointee.output_components) output components")
         }

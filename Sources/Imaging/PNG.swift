@@ -34,7 +34,7 @@ public func decodePNG(_ data: [UInt8]) throws -> Image {
         channels = 1
     }
     let width = Int(png.width), height = Int(png.height)
-    try checkDecodable(width: width, height: height)
+    try DecodeLimits.check(width: width, height: height, bytesPerPixel: channels * (wide ? 2 : 1))
     if wide {
         png.format |= png_uint_32(PNG_FORMAT_FLAG_LINEAR)
         var samples = [UInt16](repeating: 0, count: width * height * channels)

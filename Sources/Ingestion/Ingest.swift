@@ -98,14 +98,16 @@ public func ingestHeader(inputs: [String], options: IngestOptions) -> StreamHead
     return StreamHeader.images(height: options.size, width: options.size, metadata: metadata)
 }
 
-/// Reads `files` (see `inputFiles(for:)`), cleans them and hands each record (a size x size RGB
-/// picture) to `emit`, in input order unless shuffling. Files are decoded and resized on every core
-/// in ordered chunks. Each skipped file is reported once through `warn` (`reason: file`), progress
-/// through `progress(filesDone, filesTotal)`. Stops between chunks when `shouldStop` returns true
-/// (the summary says so). Throws `NoUsableImage` when nothing was emitted, or what `emit` throws.
+/// Reads `files`, cleans them and hands each record (a size x size RGB picture) to `emit`, in input
+/// order unless shuffling. Files are decoded and resized on every core in ordered chunks; `check` sees
+/// each path before it is read (and may throw to refuse it). Each skipped file is reported once through
+/// `warn` (`reason: file`), progress through `progress(filesDone, filesTotal)` (total 0: not known).
+/// Stops between chunks when `shouldStop` returns true (the summary says so). Throws `NoUsableImage`
+/// when nothing was emitted, or what `emit`, `check` or reading the list of files throws.
 @discardableResult
-public func ingest(files: [String], options: IngestOptions,
+public func ingest(files: InputFiles, options: IngestOptions,
                    emit: (Image) throws -> Void,
+                   check: (String) throws -> Void = { _ in },
                    warn: (String) -> Void = { _ in },
                    progress: (Int, Int) -> Void = { _, _ in },
                    shouldStop: () -> Bool = { false }) throws -> IngestSummary {
@@ -126,13 +128,17 @@ public func ingest(files: [String], options: IngestOptions,
         }
     }
 
-    let chunk = 64
-    for start in stride(from: 0, to: files.count, by: chunk) {
+    while true {
         if shouldStop() {
             summary.interrupted = true
             break
         }
-        let paths = Array(files[start..<min(files.count, start + chunk)])
+        let paths = try files.next(upTo: 64)
+        if paths.isEmpty {
+            summary.interrupted = shouldStop()  // a list on stdin ends early when a stop is asked for
+            break
+        }
+        try paths.forEach(check)
         for (path, outcome) in zip(paths, prepareInParallel(paths, options: options)) where !summary.interrupted {
             summary.files += 1
             switch outcome {
@@ -161,6 +167,11 @@ public func ingest(files: [String], options: IngestOptions,
                 } catch let error as TooSmall {
                     summary.skipped[.tooSmall, default: 0] += 1
                     warn("\(error): \(path)")
+                } catch let error as ImagingError where framesSeen == 0 {
+                    summary.skipped[reason(for: error), default: 0] += 1  // frames past DecodeLimits
+                    warn("\(error): \(path)")
+                } catch let error as ImagingError {
+                    warn("video ends early after \(framesSeen) frames (\(error)): \(path)")
                 } catch let error as MediaError {
                     if framesSeen == 0 {
                         summary.skipped[.corrupt, default: 0] += 1
@@ -171,7 +182,7 @@ public func ingest(files: [String], options: IngestOptions,
                 }
             }
         }
-        progress(summary.files, files.count)
+        progress(summary.files, files.count ?? 0)
         if summary.interrupted { break }
     }
     if let seed = options.shuffleSeed {
@@ -185,11 +196,12 @@ public func ingest(files: [String], options: IngestOptions,
 
 /// `ingest(files:...)` writing every record to `writer`.
 @discardableResult
-public func ingest(files: [String], options: IngestOptions, into writer: StreamWriter,
+public func ingest(files: InputFiles, options: IngestOptions, into writer: StreamWriter,
+                   check: (String) throws -> Void = { _ in },
                    warn: (String) -> Void = { _ in },
                    progress: (Int, Int) -> Void = { _, _ in },
                    shouldStop: () -> Bool = { false }) throws -> IngestSummary {
-    try ingest(files: files, options: options, emit: { try writer.write($0.pixels) },
+    try ingest(files: files, options: options, emit: { try writer.write($0.pixels) }, check: check,
                warn: warn, progress: progress, shouldStop: shouldStop)
 }
 
@@ -307,9 +319,10 @@ struct DatasetCleaner {
     }
 }
 
-/// Picture files above this size are skipped unread as too large: the largest photographs are a
-/// few hundred megabytes, and a file must fit in memory to be decoded.
-let largestPictureFile = 1 << 30
+/// Picture files above this size are skipped unread as too large: a file is read whole to be decoded,
+/// and one larger than the most a decoded picture may take (`DecodeLimits`) holds a picture past it
+/// (or is not what it says). So a worker holds at most about twice `DecodeLimits.bytes`.
+let largestPictureFile = DecodeLimits.bytes
 
 /// SplitMix64 (Steele, Lea and Flood): a tiny, well-mixed generator, enough for a reproducible shuffle.
 struct SplitMix64 {

@@ -60,8 +60,10 @@ public final class AudioDecoder {
         self.packet = packet
         self.frame = frame
         var opened: UnsafeMutablePointer<AVFormatContext>?
-        try check(FileSystemPath.withCString(path) { avformat_open_input(&opened, $0, nil, nil) }, "cannot open as sound",
-                  file: path)
+        // A plain file whatever its name says (see `fileURL`), read by the file protocol only.
+        try withDictionary(["protocol_whitelist": "file"]) { options in
+            try check(avformat_open_input(&opened, fileURL(path), nil, options), "cannot open as sound", file: path)
+        }
         format = opened
         guard let format else { throw MediaError("cannot open as sound", file: path) }
         try check(avformat_find_stream_info(format, nil), "cannot read the stream layout", file: path)

@@ -215,7 +215,17 @@ public struct EncodeJob {
         }
         if let output {
             var encoder: VideoEncoder?
-            try writeFile(output) { temporaryPath in encoder = try encode(to: .file(temporaryPath), shownAs: output) }()
+            try writeFile(output) { temporaryPath in
+                guard !isRegularFile(path: temporaryPath) else {
+                    encoder = try encode(to: .file(temporaryPath), shownAs: output)
+                    return
+                }
+                // A FIFO or a device cannot be rewound: it gets the stream a pipe on stdout gets.
+                let fd = FileSystemPath.withCString(temporaryPath) { open($0, O_WRONLY | O_CLOEXEC) }
+                guard fd >= 0 else { throw MediaError("cannot write (\(String(cString: strerror(errno))))", file: output) }
+                defer { close(fd) }
+                encoder = try encode(to: .stream(fd: fd, name: output), shownAs: output)
+            }()
             guard let encoder else { throw MediaError("the output was not written", file: output) }
             return encoder
         }
@@ -272,7 +282,7 @@ public struct EncodeJob {
             value = Double(text)
         }
         guard let value, StreamHeader.frameRates.contains(value) else {
-            throw MediaError("the stream's fps metadata '\(text)' is not a frame rate (use --fps)", file: input)
+            throw MediaError("the stream's fps metadata \(MessageText.quoted(text)) is not a frame rate (use --fps)", file: input)
         }
         return value
     }
@@ -343,6 +353,11 @@ struct FramePattern {
 private func isRegularFile(_ fd: Int32) -> Bool {
     var info = stat()
     return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+}
+
+private func isRegularFile(path: String) -> Bool {
+    var info = stat()
+    return FileSystemPath.withCString(path) { stat($0, &info) } == 0 && (info.st_mode & S_IFMT) == S_IFREG
 }
 
 private func writeBytes(_ bytes: [UInt8], to fd: Int32, name: String) throws {

@@ -1,5 +1,6 @@
 import CAV
 import Foundation
+import TensorStream
 
 // Small bridges to libav's C API and to POSIX writes, shared by the decoder and the encoders.
 
@@ -23,8 +24,25 @@ func check(_ code: Int32, _ what: @autoclosure () -> String, file: String) throw
     return code
 }
 
+/// `path` as the URL libav opens as a plain file whatever the name says (NUL-terminated bytes): a bare
+/// name picks a protocol by its prefix, so a file called `pipe:0` would read stdin and one called
+/// `subfile,,start,0,end,9,,:a.mp4` another file. Every path handed to libav goes through here.
+func fileURL(_ path: String) -> [CChar] {
+    "file:".utf8.map { CChar(bitPattern: $0) } + FileSystemPath.bytes(of: path)
+}
+
 /// libav logs to stderr on its own; the tools report errors themselves in one line, so keep it quiet.
 let silenceLibav: Void = av_log_set_level(AV_LOG_QUIET)
+
+/// Runs `body` with an AVDictionary holding `entries` (nil when empty), freed afterwards.
+@discardableResult
+func withDictionary<T>(_ entries: [String: String],
+                               _ body: (UnsafeMutablePointer<OpaquePointer?>?) throws -> T) rethrows -> T {
+    var dictionary: OpaquePointer?
+    defer { av_dict_free(&dictionary) }
+    for (key, value) in entries.sorted(by: { $0.key < $1.key }) { av_dict_set(&dictionary, key, value, 0) }
+    return try withUnsafeMutablePointer(to: &dictionary) { try body($0) }
+}
 
 /// The plane pointers and strides of a frame as arrays, the form swscale's C API takes.
 func planes(of frame: UnsafeMutablePointer<AVFrame>) -> [UnsafeMutablePointer<UInt8>?] {

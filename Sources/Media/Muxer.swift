@@ -48,7 +48,7 @@ final class Muxer {
         self.packet = packet
         // A file name lets the MP4 muxer reopen the file for its faststart pass.
         var fileName: [CChar]? = nil
-        if case .file(let path) = destination { fileName = FileSystemPath.bytes(of: path) }
+        if case .file(let path) = destination { fileName = fileURL(path) }
         try check(avformat_alloc_output_context2(&output, nil, setup.container, fileName),
                   "libavformat cannot write \(setup.container)", file: file)
         guard let output else { throw MediaError("libavformat cannot write \(setup.container)", file: file) }
@@ -89,7 +89,7 @@ final class Muxer {
 
         switch destination {
         case .file(let path):
-            try check(FileSystemPath.withCString(path) { avio_open(&output.pointee.pb, $0, AVIO_FLAG_WRITE) },
+            try check(avio_open(&output.pointee.pb, fileURL(path), AVIO_FLAG_WRITE),
                       "cannot create the file", file: path)
         case .stream(let fd, _):
             customIO = try descriptorIO(fd, name: file)
@@ -158,16 +158,6 @@ final class Muxer {
             try check(avio_closep(&output.pointee.pb), "cannot write", file: file)
         }
     }
-}
-
-/// Runs `body` with an AVDictionary holding `entries` (nil when empty), freed afterwards.
-@discardableResult
-private func withDictionary<T>(_ entries: [String: String],
-                               _ body: (UnsafeMutablePointer<OpaquePointer?>?) throws -> T) rethrows -> T {
-    var dictionary: OpaquePointer?
-    defer { av_dict_free(&dictionary) }
-    for (key, value) in entries.sorted(by: { $0.key < $1.key }) { av_dict_set(&dictionary, key, value, 0) }
-    return try withUnsafeMutablePointer(to: &dictionary) { try body($0) }
 }
 
 /// A write-only AVIOContext over a descriptor (a pipe): libav cannot seek in it, so muxers stream.

@@ -6,7 +6,8 @@ import TensorStream
 /// Decodes the best video stream of a file (mp4, webm, mov, mkv, gif, ... whatever libavformat reads)
 /// and calls `body` with every `every`-th frame as an upright RGB image (a stream's display rotation is
 /// applied, as players do), in display order.
-/// Throws a `MediaError` naming the file when it cannot be opened, has no video, or yields no frame.
+/// Throws a `MediaError` naming the file when it cannot be opened, has no video, or yields no frame, and
+/// `ImagingError.tooLarge` when its frames pass `DecodeLimits` (checked before any frame is decoded).
 public func forEachVideoFrame(path: String, every: Int, _ body: (Image) throws -> Void) throws {
     _ = silenceLibav
     guard every >= 1 else { throw MediaError("frame step must be at least 1, got \(every)", file: path) }
@@ -32,11 +33,28 @@ private final class DemuxedVideo {
     init(path: String) throws {
         self.path = path
         var opened: UnsafeMutablePointer<AVFormatContext>?
-        try check(FileSystemPath.withCString(path) { avformat_open_input(&opened, $0, nil, nil) }, "cannot open video",
-                  file: path)
+        // Only the plain file, and only the containers of videos (those ingest recognises, and the y4m
+        // encode writes): no demuxer that opens other files or URLs named inside this one (playlists,
+        // concat lists, image sequences).
+        try withDictionary(["protocol_whitelist": "file", "format_whitelist": "mov,matroska,avi,gif,yuv4mpegpipe"]) { options in
+            try check(avformat_open_input(&opened, fileURL(path), nil, options), "cannot open video", file: path)
+        }
         format = opened
         guard let format else { throw MediaError("cannot open video", file: path) }
-        try check(avformat_find_stream_info(format, nil), "cannot read the stream layout", file: path)
+        // The sizes the header declares (a GIF's screen, an MP4's track) are checked before anything is
+        // decoded, and no decoder, not even those that find the stream layout, makes a larger frame.
+        let streams = UnsafeBufferPointer(start: format.pointee.streams, count: Int(format.pointee.nb_streams))
+        for case let stream? in streams {
+            guard let declared = stream.pointee.codecpar, declared.pointee.codec_type == AVMEDIA_TYPE_VIDEO,
+                  declared.pointee.width > 0 || declared.pointee.height > 0 else { continue }
+            try DecodeLimits.check(width: Int(declared.pointee.width), height: Int(declared.pointee.height),
+                                   bytesPerPixel: bytesPerDecodedPixel)
+        }
+        var decoderOptions = [OpaquePointer?](repeating: nil, count: streams.count)
+        defer { for index in decoderOptions.indices { av_dict_free(&decoderOptions[index]) } }
+        for index in decoderOptions.indices { av_dict_set_int(&decoderOptions[index], "max_pixels", largestFrame, 0) }
+        try check(decoderOptions.withUnsafeMutableBufferPointer { avformat_find_stream_info(format, $0.baseAddress) },
+                  "cannot read the stream layout", file: path)
         var codec: UnsafePointer<AVCodec>?
         let found = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
         guard found >= 0, let codec, let stream = format.pointee.streams[Int(found)],
@@ -50,6 +68,7 @@ private final class DemuxedVideo {
         guard let decoder else { throw MediaError("out of memory", file: path) }
         try check(avcodec_parameters_to_context(decoder, parameters), "bad codec parameters", file: path)
         decoder.pointee.thread_count = 0 // one thread per core
+        decoder.pointee.max_pixels = largestFrame
         try check(avcodec_open2(decoder, codec, nil), "cannot open the video decoder", file: path)
     }
 
@@ -119,6 +138,7 @@ private final class DemuxedVideo {
         let width = Int(frame.pointee.width), height = Int(frame.pointee.height)
         let pixelFormat = AVPixelFormat(rawValue: frame.pointee.format)
         guard width > 0, height > 0 else { throw MediaError("decoded a frame without a size", file: path) }
+        try DecodeLimits.check(width: width, height: height, bytesPerPixel: bytesPerDecodedPixel)
         if scaler?.sourceWidth != width || scaler?.sourceHeight != height || scaler?.sourceFormat != pixelFormat {
             // Same size in and out: only the pixel format changes, so a cheap filter is exact enough.
             scaler = try Scaler(from: pixelFormat, width: width, height: height, to: AV_PIX_FMT_RGB24,
@@ -155,6 +175,11 @@ private func displayOrientation(of stream: UnsafeMutablePointer<AVStream>) -> Ex
     default: return .up
     }
 }
+
+/// What a decoded frame may cost a pixel: decoders hand out up to 4 bytes (RGBA, a GIF's canvas).
+private let bytesPerDecodedPixel = 4
+/// The most pixels any decoder may give one frame (`AVCodecContext.max_pixels`).
+private let largestFrame = Int64(DecodeLimits.bytes / bytesPerDecodedPixel)
 
 /// An AVPacket freed with its owner.
 final class Packet {

@@ -1,4 +1,5 @@
 import Foundation
+import TensorStream
 
 /// The safetensors file format (https://huggingface.co/docs/safetensors), written and read strictly:
 ///
@@ -78,7 +79,7 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .truncated(let why): return "truncated safetensors file: \(why)"
         case .badHeader(let why): return "bad safetensors header: \(why)"
-        case .badTensor(let name, let why): return "bad tensor '\(name)': \(why)"
+        case .badTensor(let name, let why): return "bad tensor \(MessageText.quoted(name)): \(why)"
         case .badLayout(let why): return "bad safetensors data layout: \(why)"
         case .wrongDType(let expected, let found): return "expected dtype \(expected.rawValue), found \(found.rawValue)"
         }
@@ -191,7 +192,7 @@ public struct SafetensorsFile: Equatable, Sendable {
                 }
                 for (key, item) in map {
                     guard let text = item as? String else {
-                        throw SafetensorsError.badHeader("__metadata__ value for '\(key)' is not a string")
+                        throw SafetensorsError.badHeader("__metadata__ value for \(MessageText.quoted(key)) is not a string")
                     }
                     metadata[key] = text
                 }
@@ -204,7 +205,7 @@ public struct SafetensorsFile: Equatable, Sendable {
                 throw SafetensorsError.badTensor(name: name, reason: "missing dtype")
             }
             guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
-                throw SafetensorsError.badTensor(name: name, reason: "unsupported dtype \(dtypeName)")
+                throw SafetensorsError.badTensor(name: name, reason: "unsupported dtype \(MessageText.quoted(dtypeName))")
             }
             guard let shape = nonNegativeIntegers(info["shape"]) else {
                 throw SafetensorsError.badTensor(name: name, reason: "shape is not a list of non-negative integers")
@@ -235,14 +236,14 @@ public struct SafetensorsFile: Equatable, Sendable {
         var cursor = 0
         for range in ranges {
             if range.begin < cursor {
-                throw SafetensorsError.badLayout("tensor '\(range.name)' overlaps the one before it")
+                throw SafetensorsError.badLayout("tensor \(MessageText.quoted(range.name)) overlaps the one before it")
             }
             if range.begin > cursor {
-                throw SafetensorsError.badLayout("gap of \(range.begin - cursor) bytes before tensor '\(range.name)'")
+                throw SafetensorsError.badLayout("gap of \(range.begin - cursor) bytes before tensor \(MessageText.quoted(range.name))")
             }
             if range.end > dataLength {
                 throw SafetensorsError.truncated(
-                    "tensor '\(range.name)' ends at byte \(range.end) of a \(dataLength)-byte data section")
+                    "tensor \(MessageText.quoted(range.name)) ends at byte \(range.end) of a \(dataLength)-byte data section")
             }
             cursor = range.end
         }

@@ -8,8 +8,9 @@ import Darwin
 /// may hold names that are not UTF-8 (`caf\xE9.jpg`). A Swift `String` cannot hold such bytes, and
 /// decoding them the usual way replaces them with U+FFFD, naming a file that does not exist. So each
 /// byte that is not part of valid UTF-8 is carried as a character of Unicode's last private-use block,
-/// U+10FF80 + (byte - 0x80), which no real name uses, and turned back into the byte when the path is
-/// handed to the system.
+/// U+10FF80 + (byte - 0x80), and turned back into the byte when the path is handed to the system.
+/// A name that really holds a character of that block has its four bytes carried one by one the same
+/// way, so every byte sequence maps to one string and back without loss.
 public enum FileSystemPath {
     private static let escapeBase: UInt32 = 0x10_FF00
 
@@ -17,25 +18,26 @@ public enum FileSystemPath {
     public static func string<C: Collection<UInt8>>(fromBytes bytes: C) -> String {
         var text = String.UnicodeScalarView()
         var rest = Array(bytes.prefix { $0 != 0 })[...]
+        func carry(_ byte: UInt8) { text.append(Unicode.Scalar(escapeBase + UInt32(byte))!) }
         while !rest.isEmpty {
             // The longest valid UTF-8 run, then one byte that is not.
             var decoder = UTF8()
             var iterator = rest.makeIterator()
             var consumed = 0
-            decoding: while true {
-                switch decoder.decode(&iterator) {
-                case .scalarValue(let scalar):
+            while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+                let width = UTF8.width(scalar)
+                if isCarried(scalar) {
+                    // A real character of the carrying block: its bytes are carried, or it would read
+                    // back as the single byte it stands for.
+                    rest[(rest.startIndex + consumed)...].prefix(width).forEach(carry)
+                } else {
                     text.append(scalar)
-                    consumed += UTF8.width(scalar)
-                case .emptyInput:
-                    break decoding
-                case .error:
-                    break decoding
                 }
+                consumed += width
             }
             rest = rest.dropFirst(consumed)
             if let byte = rest.first {
-                text.append(Unicode.Scalar(escapeBase + UInt32(byte))!)
+                carry(byte)
                 rest = rest.dropFirst()
             }
         }
@@ -46,8 +48,8 @@ public enum FileSystemPath {
     public static func bytes(of path: String) -> [CChar] {
         var bytes: [CChar] = []
         for scalar in path.unicodeScalars {
-            if scalar.value >= escapeBase + 0x80 && scalar.value <= escapeBase + 0xFF {
-                bytes.append(CChar(bitPattern: UInt8(scalar.value - escapeBase)))
+            if let byte = carriedByte(scalar) {
+                bytes.append(CChar(bitPattern: byte))
             } else {
                 bytes += String(scalar).utf8.map { CChar(bitPattern: $0) }
             }
@@ -55,17 +57,13 @@ public enum FileSystemPath {
         return bytes + [0]
     }
 
-    /// `text` for a message: each carried byte shown as `\xE9`.
-    public static func displayed(_ text: String) -> String {
-        var shown = ""
-        for scalar in text.unicodeScalars {
-            if scalar.value >= escapeBase + 0x80 && scalar.value <= escapeBase + 0xFF {
-                shown += "\\x" + String(UInt8(scalar.value - escapeBase), radix: 16, uppercase: true)
-            } else {
-                shown.unicodeScalars.append(scalar)
-            }
-        }
-        return shown
+    /// The byte `scalar` carries, or nil for an ordinary character.
+    public static func carriedByte(_ scalar: Unicode.Scalar) -> UInt8? {
+        isCarried(scalar) ? UInt8(scalar.value - escapeBase) : nil
+    }
+
+    private static func isCarried(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value >= escapeBase + 0x80 && scalar.value <= escapeBase + 0xFF
     }
 
     /// The command line's arguments (without the program's name), keeping bytes that are not UTF-8:

@@ -1,4 +1,5 @@
 import Foundation
+import TensorStream
 
 /// Progress on stderr: a live one-line bar redrawn in place on a terminal, plain periodic lines
 /// otherwise: a log file or a pipe gets a line per tenth of the work (at most one each 2 seconds, so short
@@ -27,10 +28,10 @@ public final class Progress {
         if live {
             guard now.timeIntervalSince(lastDraw) >= 0.1 || done == total else { return }
             lastDraw = now
-            write("\r\u{1B}[K" + line(done, now: now, status: status, bar: true))
+            write("\r\u{1B}[K" + MessageText.escaped(line(done, now: now, status: status, bar: true)))
         } else {
             guard plainLines.due(done, of: total, at: now.timeIntervalSince(started)) else { return }
-            write("\(toolName): " + line(done, now: now, status: status, bar: false) + "\n")
+            report(line(done, now: now, status: status, bar: false))
         }
     }
 
@@ -38,7 +39,7 @@ public final class Progress {
     public func finish(_ summary: String) {
         guard !quiet else { return }
         if live { write("\r\u{1B}[K") }
-        write("\(toolName): \(summary)\n")
+        report(summary)
     }
 
     /// Seconds since the progress began.

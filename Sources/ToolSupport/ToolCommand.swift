@@ -36,7 +36,7 @@ public let toolName: String = {
 
 /// A one-line note on stderr: `tool: message`.
 public func report(_ message: String) {
-    writeToStandardError("\(toolName): \(FileSystemPath.displayed(message))\n")
+    writeToStandardError("\(toolName): \(MessageText.escaped(message))\n")
 }
 
 /// A one-line warning on stderr: `tool: warning: message`.

@@ -77,6 +77,7 @@ struct Encode: ParsableCommand {
         if job.output == nil && isTerminal(STDOUT_FILENO) {
             throw UsageError("refusing to write \(job.format.rawValue) to a terminal; redirect stdout or use -o FILE")
         }
+        try refuseOutputOverInput(outputs: [job.output ?? "-"], inputs: [input ?? "-"])
         let reader = try StreamReader.open(input)
         try reader.requireImages()
         let height = reader.header.shape[0], width = reader.header.shape[1]
@@ -89,6 +90,8 @@ struct Encode: ParsableCommand {
                 return Image(width: width, height: height, channels: 3, pixels: payload)
             },
             writeFile: { path, body in
+                // A numbered sequence's names are known only frame by frame.
+                try refuseOutputOverInput(outputs: [path], inputs: [input ?? "-"])
                 let file = try AtomicFile(path: path)
                 try body(file.writePath)
                 try file.finishWriting()

@@ -10,8 +10,9 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Turn folders of pictures (PNG, JPEG) and videos into a cleaned image stream.",
         discussion: """
-        Every PATH is a file, a folder (read recursively, in sorted order) or - for a list of paths, \
-        one per line, on stdin. Files are recognised by their contents. Unreadable, corrupt and too \
+        Every PATH is a file, a folder (read recursively, in sorted order, following links to other \
+        folders but not to one that holds it) or - for a list of paths on stdin, one per line or \
+        NUL-separated (find -print0), read as it is needed. Files are recognised by their contents. Unreadable, corrupt and too \
         small files are skipped with one warning each; video files (mp4, webm, mov, mkv, gif) give \
         their frames. Each picture is laid on --background where transparent, made square (--fit) and \
         resized to --size with a Lanczos filter.
@@ -22,8 +23,9 @@ struct IngestCommand: ParsableCommand {
           find shots -name '*.jpg' | ingest - | encode -o contact.png --grid 8x8
           ingest --every 10 clip.mp4 > frames.tns
 
-        Exit status: 0 ok, 1 runtime error (no usable image, I/O), 2 usage, 130 interrupted \
-        (the records read so far are written), 141 killed by SIGPIPE (the reader of stdout went away).
+        Exit status: 0 ok, 1 runtime error (no usable image, I/O), 2 usage (also: the output is one of \
+        the inputs), 130 interrupted (the records kept so far are written; with none, -o is left as it \
+        was), 141 killed by SIGPIPE (the reader of stdout went away).
         """)
 
     @Argument(help: ArgumentHelp("Files, folders, or - for paths on stdin.", valueName: "PATH"))
@@ -89,22 +91,29 @@ struct IngestCommand: ParsableCommand {
         options.shuffleSeed = shuffle ? seed : nil
         options.videoEvery = every
 
+        let files = InputFiles(arguments: paths, shouldStop: { StopSignal.requested })
         let destination = try BinaryOutput(path: output, what: "an image stream")
-        let files = inputFiles(for: paths)
-        // From here a stop writes the records so far; before (reading a path list on stdin, say) a
-        // signal ends ingest at once, as there is nothing to save.
+        // From here a stop writes the records so far; before, a signal ends ingest at once, as there is
+        // nothing to save.
         StopSignal.saveOnStop()
         let writer = try StreamWriter(header: ingestHeader(inputs: paths, options: options), to: destination.sink)
-        let progress = Progress(total: files.count, unit: "files", quiet: quiet)
+        let progress = Progress(total: files.count ?? 0, unit: "files", quiet: quiet)
         let summary = try ingest(
             files: files, options: options, into: writer,
+            // Each file is compared with the output before it is read (a list on stdin comes as it is read).
+            check: { try refuseOutputOverInput(outputs: [output ?? "-"], inputs: [$0]) },
             warn: { message in if !quiet { ToolSupport.warn(message) } },
             progress: { done, _ in progress.update(done) },
             shouldStop: { StopSignal.requested })
-        if summary.interrupted { try writer.writeHeader() }  // a valid (perhaps empty) stream either way
+        let read = "\(summary.files)" + (files.count.map { " of \($0)" } ?? "") + " files"
+        // An interrupted run that kept nothing leaves the output as it was.
+        if summary.interrupted && summary.records == 0 {
+            throw Interrupted("interrupted after \(read), before any picture was kept: nothing written")
+        }
+        if summary.interrupted { try writer.writeHeader() }  // a valid stream even when cut short
         try destination.commit()
         progress.finish(summary.description + String(format: " in %.1fs", progress.elapsed))
-        if summary.interrupted { throw Interrupted("interrupted after \(summary.files) of \(files.count) files") }
+        if summary.interrupted { throw Interrupted("interrupted after \(read); the pictures kept are written") }
     }
 }
 

@@ -24,8 +24,9 @@ struct Project: ParsableCommand {
           walk plato.ckpt --latents memories.tns --hold 15 | encode -o walk.mp4
 
         Exit status: 0 ok, 1 runtime error (bad checkpoint or stream, pictures of the
-        wrong size, I/O), 2 usage, 130 interrupted (the pictures projected so far are
-        written).
+        wrong size, I/O), 2 usage (also: an output that is one of the inputs), 130
+        interrupted (the pictures projected so far are written; when none was, the
+        outputs are left as they were).
         """)
 
     @Argument(help: "The checkpoint (from train).")
@@ -81,6 +82,7 @@ struct Project: ParsableCommand {
     static let batchSizes = 1...1024
 
     func run() throws {
+        try refuseOutputOverInput(outputs: [output ?? "-", reconstructions], inputs: [checkpoint, pictures ?? "-"])
         let out = try BinaryOutput(path: output, what: "a latent stream")
         let reconstructionFile = try reconstructions.map { try AtomicFile(path: $0) }
         let (generator, features) = try loadModel()
@@ -106,6 +108,10 @@ struct Project: ParsableCommand {
                                            event.done + event.batch, records.count, event.step, event.meanLoss))
         }
 
+        // A stop before the first picture was done leaves the outputs as they were.
+        guard !projections.isEmpty else {
+            throw Interrupted("stopped before the first picture was projected: nothing written")
+        }
         let source = reader.header.metadata["source"] ?? reader.sourceName
         try StopSignal.whileSaving {
             try writeLatents(projections, zDim: generator.zDim, source: source, to: out.sink)
@@ -120,7 +126,7 @@ struct Project: ParsableCommand {
         let summary = "\(projections.count) of \(records.count) pictures projected, median distance "
             + String(format: "%.3f", median) + " in " + Progress.duration(progress.elapsed)
             + String(format: " (%.1fs a picture)", progress.elapsed / Double(max(1, projections.count)))
-        if projections.count < records.count { throw Interrupted("stopped: \(summary)") }
+        if projections.count < records.count { throw Interrupted("stopped: \(summary), written to \(out.name)") }
         progress.finish(summary)
     }
 

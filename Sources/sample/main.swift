@@ -51,6 +51,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
+        try refuseOutputOverInput(outputs: [output ?? "-"], inputs: [checkpoint])
         let seedList = try seeds.map(seedList)
         let out = try BinaryOutput(path: output, what: "an image stream")
         let generator = try ImageGenerator(contentsOf: checkpoint)

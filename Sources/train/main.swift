@@ -28,7 +28,9 @@ struct Train: ParsableCommand {
         random state); --steps is then the run's total. On SIGINT/SIGTERM the current
         step finishes, the checkpoint is written (to --checkpoint and the output) and
         train exits 130; interrupt twice to quit at once (but not halfway through
-        writing the final checkpoint). A periodic save that fails is a warning.
+        writing the final checkpoint). A periodic save or a preview that fails is a
+        warning. An output that is also an input (-o x.tns with x.tns) is refused;
+        --checkpoint may name the checkpoint --resume continues.
 
         Examples:
           ingest plato/ | train --steps 2000 > plato.ckpt
@@ -129,30 +131,18 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more") }
         if let minutes, !(minutes > 0 && minutes.isFinite) { throw ValidationError("--minutes must be a positive number") }
-        if let batch, !TrainingOptions.batchSizes.contains(batch) {
-            throw ValidationError("--batch must be from \(TrainingOptions.batchSizes.lowerBound) to \(TrainingOptions.batchSizes.upperBound)")
-        }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if let width, width < 1 { throw ValidationError("--width must be at least 1") }
         if let zDim, zDim < 1 { throw ValidationError("--z-dim must be at least 1") }
-        if let ema, !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1)") }
-        if let lecam, !(lecam >= 0 && lecam.isFinite) { throw ValidationError("--lecam must be 0 or more") }
         if let loss, TrainingOptions.Loss(rawValue: loss) == nil {
             throw ValidationError("--loss must be hinge, logistic or random-hinge, not '\(loss)'")
         }
         if let augment {
             do { _ = try TrainingOptions.augmentList(augment) } catch { throw ValidationError("--augment: \(error)") }
         }
-        if let perceptualWeight, !(perceptualWeight >= 0 && perceptualWeight.isFinite) {
-            throw ValidationError("--perceptual must be 0 or more")
+        // The same check a checkpoint's options get when it is loaded.
+        do { try trainingOptions(for: arch ?? .fastgan).validate() } catch let error as TrainingOptions.InvalidOption {
+            throw ValidationError(error.commandLineDescription)
         }
-        if let candidates, !CoverageOptions.candidateRange.contains(candidates) {
-            throw ValidationError("--candidates must be from \(CoverageOptions.candidateRange.lowerBound) to \(CoverageOptions.candidateRange.upperBound)")
-        }
-        if let reselectEvery, reselectEvery < 1 { throw ValidationError("--reselect-every must be at least 1") }
-        if let margin, !(margin >= 0 && margin < 10) { throw ValidationError("--margin must be from 0 to 10") }
-        if let adversarialStart, adversarialStart < 0 { throw ValidationError("--adversarial-start must be 0 or more") }
-        if let adversarialRamp, adversarialRamp < 0 { throw ValidationError("--adversarial-ramp must be 0 or more") }
         let coverageOptions = [("--perceptual", perceptualWeight != nil), ("--candidates", candidates != nil),
                                ("--reselect-every", reselectEvery != nil), ("--margin", margin != nil)].filter(\.1).map(\.0)
         let chosenObjective = objective ?? .default(for: arch ?? .fastgan)
@@ -183,6 +173,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // --resume is not among the inputs: a continued run is meant to be saved over the checkpoint it resumes.
+        try refuseOutputOverInput(outputs: [output ?? "-", checkpoint], inputs: [input ?? "-", initFrom])
         let out = try BinaryOutput(path: output, what: "a checkpoint")
         if let preview { try makePreviewFolder(preview) }
         let dataset = try readDataset()
@@ -238,7 +230,10 @@ struct Train: ParsableCommand {
                 // A periodic save that fails (a full disk) costs that save, not the run and its final output.
                 saveWarningOnFailure(saved, to: checkpoint!)
             case .preview(let step, let images, let count):
-                try writePreview(images, count: count, step: step, resolution: run.config.resolution)
+                // Like a periodic save, a preview that cannot be written costs that preview, not the run.
+                do { try writePreview(images, count: count, step: step, resolution: run.config.resolution) } catch {
+                    warn("could not write the preview of step \(step) (the run goes on): \(error)")
+                }
             }
         }
 

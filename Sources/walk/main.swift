@@ -110,6 +110,7 @@ struct Walk: ParsableCommand {
     static let keyCounts = 1...100_000
 
     func run() throws {
+        try refuseOutputOverInput(outputs: [output ?? "-"], inputs: [checkpoint, latents])
         let out = try BinaryOutput(path: output, what: "an image stream")
         let generator = try ImageGenerator(contentsOf: checkpoint)
         let zDim = generator.zDim

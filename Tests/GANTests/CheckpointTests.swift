@@ -69,7 +69,7 @@ final class CheckpointTests: XCTestCase {
         }
         let foreign = SafetensorsFile(metadata: ["note": "hi"], tensors: ["w": SafetensorsTensor(floats: [1], shape: [1])])
         XCTAssertThrowsError(try Checkpoint(bytes: foreign.serialized())) { error in
-            XCTAssertEqual(error as? CheckpointError, .notACheckpoint("no 'format' in the metadata"))
+            XCTAssertEqual(error as? CheckpointError, .notACheckpoint("no 'format' in the checkpoint's metadata"))
         }
         func withMetadata(_ key: String, _ value: String) -> [UInt8] {
             var file = try! SafetensorsFile(bytes: bytes)

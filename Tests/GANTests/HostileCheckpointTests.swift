@@ -78,6 +78,59 @@ final class HostileCheckpointTests: XCTestCase {
         }
     }
 
+    /// The checkpoint's bytes with its metadata changed by `edit`.
+    func withMetadata(_ checkpoint: Checkpoint, _ edit: (inout [String: String]) -> Void) throws -> [UInt8] {
+        var file = try SafetensorsFile(bytes: checkpoint.serialized())
+        edit(&file.metadata)
+        return file.serialized()
+    }
+
+    // Issue 18, item 1: a missing key was read with `!` after a `try?` swallowed its absence.
+    func testEveryMetadataKeyDeletedIsNamedNotTrapped() throws {
+        let good = try smallCheckpoint()
+        let keys = try SafetensorsFile(bytes: good.serialized()).metadata.keys.sorted()
+        XCTAssertEqual(keys, ["architecture", "config", "dataset_size", "format", "format_version", "seed", "step",
+                              "tool_version", "training"])
+        for key in keys {
+            let bytes = try withMetadata(good) { $0[key] = nil }
+            XCTAssertThrowsError(try Checkpoint(bytes: bytes), key) { error in
+                XCTAssertEqual(error as? CheckpointError, .notACheckpoint("no '\(key)' in the checkpoint's metadata"))
+            }
+        }
+    }
+
+    // Issue 18, item 13: a checkpoint's options get the command line's check.
+    func testOptionsTheCommandLineRefusesAreRefusedInACheckpoint() throws {
+        let good = try smallCheckpoint()
+        let cases: [(WritableKeyPath<TrainingOptions, Float>, Float, String)] = [
+            (\.emaDecay, 2, "emaDecay"), (\.emaDecay, -1, "emaDecay"), (\.emaDecay, 1, "emaDecay"),
+            (\.learningRate, 0, "learningRate"), (\.learningRate, -1, "learningRate"),
+            (\.lecam, -0.5, "lecam")]
+        for (field, value, name) in cases {
+            var checkpoint = good
+            checkpoint.info.training[keyPath: field] = value
+            XCTAssertThrowsError(try Checkpoint(bytes: checkpoint.serialized()), "\(name) \(value)") { error in
+                guard case .notACheckpoint(let why)? = error as? CheckpointError else { return XCTFail("\(error)") }
+                XCTAssertTrue(why.hasPrefix("training option \(name) "), why)
+            }
+        }
+        XCTAssertNoThrow(try Checkpoint(bytes: good.serialized()))
+    }
+
+    // Issue 18, item 14: content quoted from a file is escaped and cut, however long or hostile.
+    func testQuotedMetadataIsEscapedAndCut() throws {
+        let good = try smallCheckpoint()
+        let hostile = "\u{1B}]0;pwned\u{07}\u{1B}[2J"
+        XCTAssertThrowsError(try Checkpoint(bytes: withMetadata(good) { $0["architecture"] = hostile })) { error in
+            XCTAssertEqual("\(error)", #"not a mnemosyne checkpoint (unknown architecture '\x1B]0;pwned\x07\x1B[2J')"#)
+        }
+        let nested = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        XCTAssertThrowsError(try Checkpoint(bytes: withMetadata(good) { $0["config"] = nested })) { error in
+            XCTAssertLessThan("\(error)".utf8.count, 200, "\(error)")
+            XCTAssertTrue("\(error)".contains("(400000 characters)"), "\(error)")
+        }
+    }
+
     func testAForeignFileIsJudgedByItsFirstBytes() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

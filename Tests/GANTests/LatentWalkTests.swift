@@ -108,6 +108,13 @@ final class LatentWalkTests: XCTestCase {
         XCTAssertThrowsError(try LatentWalk(keys: [[0], [10], [20]], frames: 8, hold: 3))
         XCTAssertNoThrow(try LatentWalk(keys: [[0], [10], [20]], frames: 9, hold: 3))
         XCTAssertThrowsError(try LatentWalk(keys: [[0], [10]], frames: 5, hold: 0))
+        // Issue 18, item 5: a hold whose frame count overflows is refused, not trapped.
+        for hold in [Int.max, 1 << 62, Int.max / 2 + 2] {
+            XCTAssertThrowsError(try LatentWalk(keys: [[0], [10], [20], [30]], frames: 300, hold: hold)) { error in
+                XCTAssertEqual(error as? LatentWalkError,
+                               .tooFewFramesToHold(frames: 300, keys: 4, hold: hold, needed: Int.max))
+            }
+        }
     }
 
     func testPickChoosesAStableSubsetInStreamOrder() {

@@ -30,6 +30,29 @@ final class CompositingTests: XCTestCase {
         XCTAssertEqual(tall.squared(size: 5, fit: .crop), solidPicture(width: 5, height: 5, [255, 255, 255]))
     }
 
+    /// Squaring works row by row, without copies (issue 18, item 9), and gives exactly what flattening,
+    /// cutting the centre square and resizing give one after the other.
+    func testSquaringInOnePassEqualsFlatteningCroppingAndResizing() {
+        let background = RGBColor(red: 10, green: 200, blue: 90)
+        for channels in 1...4 {
+            for (width, height, size) in [(37, 23, 16), (23, 37, 64), (40, 40, 40), (41, 19, 19)] {
+                let rgb = wavePicture(width: width, height: height, seed: channels)
+                let samples: [UInt8] = (0..<width * height * channels).map { i in rgb.pixels[i % rgb.pixels.count] &+ UInt8(i % 7) }
+                let picture = Image(width: width, height: height, channels: channels, pixels: samples)
+                let flat = picture.flattened(on: background)
+                let side = min(width, height), left = (width - side) / 2, top = (height - side) / 2
+                var centrePixels: [UInt8] = []
+                for row in top..<top + side {
+                    let start = (row * width + left) * 3
+                    centrePixels += flat.pixels[start..<start + side * 3]
+                }
+                let centre = Image(width: side, height: side, channels: 3, pixels: centrePixels)
+                XCTAssertEqual(picture.squared(size: size, fit: .crop, background: background),
+                               centre.resized(width: size, height: size), "\(channels) channels, \(width)x\(height) to \(size)")
+            }
+        }
+    }
+
     func testPadFillsTheMarginsWithTheBackground() {
         let red = solidPicture(width: 20, height: 10, [255, 0, 0])
         let square = red.squared(size: 8, fit: .pad, background: RGBColor(red: 0, green: 0, blue: 255))

@@ -48,7 +48,8 @@ final class IngestionTests: XCTestCase {
 
     private func run(_ files: [String], _ options: IngestOptions) throws -> (records: [Image], warnings: [String], summary: IngestSummary) {
         var records: [Image] = [], warnings: [String] = []
-        let summary = try ingest(files: files, options: options, emit: { records.append($0) }, warn: { warnings.append($0) })
+        let summary = try ingest(files: InputFiles(arguments: files), options: options, emit: { records.append($0) },
+                                 warn: { warnings.append($0) })
         return (records, warnings, summary)
     }
 
@@ -57,13 +58,58 @@ final class IngestionTests: XCTestCase {
             try file(name, [0])
         }
         let root = folder.path
-        XCTAssertEqual(inputFiles(for: [root]), ["B.png", "a.png", "b/10.png", "b/2.png"].map { root + "/" + $0 })
+        XCTAssertEqual(try files([root]), ["B.png", "a.png", "b/10.png", "b/2.png"].map { root + "/" + $0 })
         // Arguments keep their order; a missing path is passed on (to be reported as unreadable).
-        XCTAssertEqual(inputFiles(for: [path("b"), path("a.png"), path("nope.jpg")]),
+        XCTAssertEqual(try files([path("b"), path("a.png"), path("nope.jpg")]),
                        [path("b/10.png"), path("b/2.png"), path("a.png"), path("nope.jpg")])
-        // `-` reads one path per line (blank lines ignored), only once.
-        let listed = inputFiles(for: ["-", path("a.png"), "-"], standardInput: { "\(self.path("B.png"))\n\n\(self.path("b"))\n" })
+        // `-` reads one path per line (blank lines ignored, or NUL-separated), only once.
+        let listed = try files(["-", path("a.png"), "-"], stdin: "\(path("B.png"))\n\n\(path("b"))\0")
         XCTAssertEqual(listed, [path("B.png"), path("b/10.png"), path("b/2.png"), path("a.png")])
+    }
+
+    /// Every file `arguments` name, with `stdin` as the list `-` reads.
+    func files(_ arguments: [String], stdin: String = "") throws -> [String] {
+        let list = InputFiles(arguments: arguments, standardInput: MemorySource(Array(stdin.utf8)))
+        var all: [String] = []
+        while case let more = try list.next(upTo: 3), !more.isEmpty { all += more }
+        return all
+    }
+
+    // Issue 18, item 3: the list on stdin is read as it is needed, and what is not a list is an error.
+    func testAPathListIsReadAsAStreamAndBounded() throws {
+        // An endless list hands out its first paths without reading on.
+        final class Endless: ByteSource {
+            var bytesRead = 0
+            func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+                for i in 0..<buffer.count { buffer[i] = i % 3 == 2 ? 0x0A : 0x78 }
+                bytesRead += buffer.count
+                return buffer.count
+            }
+        }
+        let endless = Endless()
+        let list = InputFiles(arguments: ["-"], standardInput: endless)
+        XCTAssertNil(list.count)
+        XCTAssertEqual(try list.next(upTo: 4), ["xx", "xx", "xx", "xx"])
+        XCTAssertLessThanOrEqual(endless.bytesRead, 1 << 16)
+        // A stop request ends a list of endless blank lines.
+        final class Zeros: ByteSource {
+            func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+                buffer.initializeMemory(as: UInt8.self, repeating: 0)
+                return buffer.count
+            }
+        }
+        var asked = 0
+        let zeros = InputFiles(arguments: ["-"], standardInput: Zeros(), shouldStop: { asked += 1; return asked > 5 })
+        XCTAssertEqual(try zeros.next(upTo: 64), [])
+        // A line longer than any path, and a stdin that cannot be read, are errors naming stdin.
+        XCTAssertThrowsError(try files(["-"], stdin: String(repeating: "y", count: 5000))) { error in
+            XCTAssertEqual("\(error)", "line 1 of the path list is longer than any path (4096 bytes); expected one path a line: stdin")
+        }
+        let folder = FileSystemPath.withCString(self.folder.path) { open($0, O_RDONLY) }
+        defer { close(folder) }
+        XCTAssertThrowsError(try InputFiles(arguments: ["-"], standardInput: FileDescriptorSource(fd: folder)).next(upTo: 1)) {
+            XCTAssertEqual("\($0)", "cannot read the path list: read failed: Is a directory: stdin")
+        }
     }
 
     func testLinkedFoldersAreFollowedOnceAndLoopsEnd() throws {
@@ -72,9 +118,10 @@ final class IngestionTests: XCTestCase {
         for (link, target) in links {
             try FileManager.default.createSymbolicLink(atPath: path(link), withDestinationPath: target)
         }
-        // The loop leads back to the folder itself, already read, and on to `elsewhere` through it.
-        XCTAssertEqual(inputFiles(for: [path("set")]),
-                       [path("set/gone.png"), path("set/loop/elsewhere/linked.png"), path("set/own.png")])
+        // A link to a folder above the one given leads out of the data set: it is not followed, while a
+        // link to a folder elsewhere is.
+        XCTAssertEqual(try files([path("set")]),
+                       [path("set/gone.png"), path("set/more/linked.png"), path("set/own.png")])
     }
 
     func testSkippedFilesAreWarnedOnceAndCountedByReason() throws {
@@ -180,7 +227,7 @@ final class IngestionTests: XCTestCase {
     func testStopsWhenAsked() throws {
         let files = try (0..<3).map { try file("p\($0).png", try encodePNG(pattern($0))) }
         var emitted = 0
-        let summary = try ingest(files: files, options: IngestOptions(), emit: { _ in emitted += 1 }, shouldStop: { true })
+        let summary = try ingest(files: InputFiles(arguments: files), options: IngestOptions(), emit: { _ in emitted += 1 }, shouldStop: { true })
         XCTAssertTrue(summary.interrupted)
         XCTAssertEqual(emitted, 0)
     }
@@ -200,7 +247,7 @@ final class IngestionTests: XCTestCase {
         var options = IngestOptions()
         options.size = 16
         // Asked once before the chunk, then before each frame: the third frame is never read.
-        let summary = try ingest(files: [clip], options: options, emit: { _ in emitted += 1 },
+        let summary = try ingest(files: InputFiles(arguments: [clip]), options: options, emit: { _ in emitted += 1 },
                                  shouldStop: { asked += 1; return asked > 3 })
         XCTAssertTrue(summary.interrupted)
         XCTAssertEqual(emitted, 2)
@@ -213,7 +260,7 @@ final class IngestionTests: XCTestCase {
         options.size = 24
         let sink = MemorySink()
         let writer = try StreamWriter(header: ingestHeader(inputs: [folder.path], options: options), to: sink)
-        let summary = try ingest(files: files, options: options, into: writer)
+        let summary = try ingest(files: InputFiles(arguments: files), options: options, into: writer)
         XCTAssertEqual(summary.records, 2)
         let reader = try StreamReader(from: MemorySource(sink.bytes))
         XCTAssertEqual(reader.header.shape, [24, 24, 3])

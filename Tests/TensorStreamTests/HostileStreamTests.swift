@@ -54,7 +54,7 @@ final class HostileStreamTests: XCTestCase {
             XCTAssertEqual(FileSystemPath.bytes(of: path).dropLast().map { UInt8(bitPattern: $0) }, bytes, "\(bytes)")
         }
         XCTAssertEqual(FileSystemPath.string(fromBytes: Array("café".utf8)), "café", "valid UTF-8 stays as it is")
-        XCTAssertEqual(FileSystemPath.displayed(FileSystemPath.string(fromBytes: [0x63, 0xE9])), "c\\xE9")
+        XCTAssertEqual(MessageText.escaped(FileSystemPath.string(fromBytes: [0x63, 0xE9])), "c\\xE9")
         // A real file of such a name is listed, found and opened.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("names-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -68,6 +68,53 @@ final class HostileStreamTests: XCTestCase {
         let listed = try XCTUnwrap(FileSystemPath.entries(of: dir.path))
         XCTAssertEqual(listed, [FileSystemPath.string(fromBytes: name)])
         XCTAssertEqual(try RegularFile(path: dir.path + "/" + listed[0]).readAll(), [1, 2, 3])
+    }
+
+    // Issue 18, item 15: a name holding a character of the block that carries bytes (U+10FF80...U+10FFFF)
+    // read back as other bytes. Every byte value, alone and after every lead byte, and every character of
+    // that block, survives the trip, and a real file of each name is listed and opened.
+    func testEveryByteValueInANameSurvivesTheRoundTrip() throws {
+        var names: [[UInt8]] = (1...255).map { [0x61, UInt8($0), 0x62] }
+        names += (0xC0...0xFF).flatMap { lead in (0x80...0xBF).map { [UInt8(lead), UInt8($0)] } }
+        names += (0x80...0xFF).map { Array(String(Unicode.Scalar(0x10_FF00 + UInt32($0))!).utf8) + [0x2E, 0x6D] }
+        names.append(Array("x\u{10FF80}y\u{10FFFF}".utf8) + [0xF4, 0x8F, 0xBE])
+        for bytes in names {
+            let path = FileSystemPath.string(fromBytes: bytes)
+            XCTAssertEqual(FileSystemPath.bytes(of: path).dropLast().map { UInt8(bitPattern: $0) }, bytes, "\(bytes)")
+        }
+        XCTAssertEqual(MessageText.escaped(FileSystemPath.string(fromBytes: Array("x\u{10FF80}".utf8))), "x\\xF4\\x8F\\xBE\\x80")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bytes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fileNames = names.filter { !$0.contains(0x2F) && $0 != [0x2E] && $0 != [0x2E, 0x2E] }
+        for (index, name) in fileNames.enumerated() {
+            let raw = Array(dir.path.utf8) + [0x2F] + name + [0]
+            let fd = raw.withUnsafeBufferPointer {
+                $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+            }
+            XCTAssertGreaterThanOrEqual(fd, 0, "\(name)")
+            var number = UInt32(index)
+            XCTAssertEqual(write(fd, &number, 4), 4)
+            close(fd)
+        }
+        let listed = try XCTUnwrap(FileSystemPath.entries(of: dir.path))
+        XCTAssertEqual(Set(listed), Set(fileNames.map { FileSystemPath.string(fromBytes: $0) }))
+        for (index, name) in fileNames.enumerated() {
+            let bytes = try RegularFile(path: dir.path + "/" + FileSystemPath.string(fromBytes: name)).readAll()
+            XCTAssertEqual(bytes, withUnsafeBytes(of: UInt32(index)) { Array($0) }, "\(name)")
+        }
+    }
+
+    // Issue 18, item 14: one escaping for every message.
+    func testMessagesEscapeControlCharactersAndCutQuotedContent() {
+        XCTAssertEqual(MessageText.escaped("a\u{1B}[2Jb\nc\td\u{7F}\u{9B}e\u{202E}f"),
+                       #"a\x1B[2Jb\nc\td\x7F\u{9B}e\u{202E}f"#)
+        XCTAssertEqual(MessageText.escaped("café, 東京 and 🌊 stay"), "café, 東京 and 🌊 stay")
+        XCTAssertEqual(MessageText.quoted("fastgan"), "'fastgan'")
+        let long = String(repeating: "\u{1B}", count: 100_000)
+        let quoted = MessageText.quoted(long)
+        XCTAssertEqual(quoted, "'" + String(repeating: "\\x1B", count: MessageText.quotedLength) + "…' (100000 characters)")
     }
 
     func testRegularFileRefusesAFIFOWithoutWaitingAndReadsItsFirstBytes() throws {

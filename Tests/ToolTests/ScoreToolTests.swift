@@ -158,7 +158,7 @@ final class ScoreToolTests: XCTestCase {
             (["m.ckpt", "real.tns", "--fake", "real.tns"], 2, "score: --real and --fake go together (see 'score --help')"),
             (["--real", "real.tns", "--fake", "real.tns", "--n", "9"], 2,
              "score: --n and --psi draw from a checkpoint; --fake gives the samples (see 'score --help')"),
-            (["m.ckpt", "real.tns", "--n", "3"], 2, "score: --n must be at least 4 (see 'score --help')"),
+            (["m.ckpt", "real.tns", "--n", "3"], 2, "score: --n must be from 4 to 4096 (see 'score --help')"),
             (["real.tns", "real.tns"], 1, ""),
         ]
         for (arguments, status, message) in cases {
