@@ -61,7 +61,7 @@ final class HostileInputTests: XCTestCase {
                 sample $c -o s.tns 2>>err; echo "sample $?"
                 walk $c --n 2 -o w.tns 2>>err; echo "walk $?"
                 project $c g.tns --steps 1 -o p.tns 2>>err; echo "project $?"
-                score $c g.tns --n 2 2>>err >/dev/null; echo "score $?"
+                score $c g.tns --n 4 2>>err >/dev/null; echo "score $?"
                 train g.tns --init $c --steps 1 -q -o i.ckpt 2>>err; echo "init $?"
                 train g.tns --resume $c --steps 3 -q -o r.ckpt 2>>err; echo "resume $?"
                 """, in: dir)
@@ -109,7 +109,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(lines(result), ["2147483648 2", "9223372036854775807 2", "100000000 2", "4097 2", "pixels 2"],
                        result.stderr)
         let errors = try text(dir, "err")
-        XCTAssertTrue(errors.contains("score: --n must be from 2 to 4096"), errors)
+        XCTAssertTrue(errors.contains("score: --n must be from 4 to 4096"), errors)
         XCTAssertTrue(errors.contains("score: --n 257 samples of 256x256 are too many to hold: at most 256 at that size"),
                       errors)
     }
