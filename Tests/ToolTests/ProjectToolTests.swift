@@ -5,11 +5,12 @@ import XCTest
 /// End to end: the release `project` binary on a tiny model, and `walk` through what it writes.
 final class ProjectToolTests: XCTestCase {
     /// A folder with `real.tns` (6 plato pictures of 32 x 32) and `m.ckpt`, a tiny model trained on them.
-    func setUpModel(pictures: Int = 6) throws -> URL {
+    /// A GAN (`objective`), whose trained D `project` compares pictures in by default.
+    func setUpModel(pictures: Int = 6, objective: String = "gan") throws -> URL {
         let dir = try ToolRunner.temporaryDirectory(self)
         let result = try ToolRunner.shell("""
             synth plato --n \(pictures) --size 32 --seed 1 -q -o real.tns
-            train real.tns --steps 3 --width 8 --z-dim 16 --batch 4 -q -o m.ckpt
+            train real.tns --objective \(objective) --steps 3 --width 8 --z-dim 16 --batch 4 -q -o m.ckpt
             """, directory: dir)
         XCTAssertEqual(result.status, 0, result.stderr)
         return dir
@@ -83,6 +84,23 @@ final class ProjectToolTests: XCTestCase {
         }
         let (start, projected) = (try distances(0), try distances(40))
         XCTAssertLessThan(projected.reduce(0, +), start.reduce(0, +), "\(start) → \(projected)")
+    }
+
+    /// An imle model's D never trained: its pictures are compared in EfficientNet-Lite0's maps, and asking for
+    /// its D is a one-line error.
+    func testAnIMLEModelProjectsThroughLite0() throws {
+        try ToolRunner.requireFeatureNetwork()
+        let dir = try setUpModel(objective: "imle")
+        let byDefault = try ToolRunner.run("project", ["m.ckpt", "real.tns", "--steps", "2", "-q"], directory: dir)
+        XCTAssertEqual(byDefault.status, 0, byDefault.stderr)
+        let lite0 = try ToolRunner.run("project", ["m.ckpt", "real.tns", "--steps", "2", "--perception", "lite0", "-q"],
+                                       directory: dir)
+        XCTAssertEqual(byDefault.stdout, lite0.stdout)
+        let refused = try ToolRunner.run("project", ["m.ckpt", "real.tns", "--perception", "discriminator", "-q", "-o", "x.tns"],
+                                         directory: dir)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("imle model is compared in the pretrained network's features"), refused.stderr)
     }
 
     /// `--perception lite0` compares pictures in EfficientNet-Lite0's maps: its descent also improves on the
