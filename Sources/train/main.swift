@@ -151,6 +151,9 @@ struct Train: ParsableCommand {
         let options = trainingOptions(for: architecture)
         let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
                                                  architecture: architecture)
+        if case .fresh = start {
+            do { try config.requireTrainableIn() } catch { throw UsageError("--width, --z-dim: \(error)") }
+        }
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start,
