@@ -139,6 +139,8 @@ struct Train: ParsableCommand {
         // --resume is not among the inputs: a continued run is meant to be saved over the checkpoint it resumes.
         try refuseOutputOverInput(outputs: [output ?? "-", checkpoint], inputs: [input ?? "-", initFrom])
         let out = try BinaryOutput(path: output, what: "a checkpoint")
+        // A --checkpoint that cannot be written at all is an error now, not warnings for hours.
+        if let checkpoint { try AtomicFile(path: checkpoint).abandon() }
         if let preview { try makePreviewFolder(preview) }
         let dataset = try readDataset()
         let start = try trainingStart()
