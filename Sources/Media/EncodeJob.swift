@@ -69,6 +69,9 @@ public struct EncodeJob {
 
     /// The largest contact sheet, in pixels (about 800 MB of RGB while it is built and encoded).
     static let largestSheet = 256_000_000
+    /// The largest frame of a compressed video: H.264's and VP9's highest levels (6.2) stop at 8192x4352
+    /// pixels, and past that libvpx takes gigabytes before it refuses the first frame.
+    static let largestVideoFrame = 8192 * 4352
 
     /// Checks the options and settles the format: `format` if given, else `output`'s extension, else MP4
     /// (a PNG with `grid`). A `%05d`-style pattern in `output` asks for a PNG sequence. `audio` is a sound
@@ -159,6 +162,10 @@ public struct EncodeJob {
         var summary = EncodeSummary(framesRead: 0, framesWritten: 0, width: width, height: height,
                                     format: format, destination: output ?? "stdout")
         if let video = format.video {
+            guard format == .y4m || width * height <= Self.largestVideoFrame else {
+                throw MediaError("frames of \(width)x\(height) are too large for \(format.rawValue) (at most "
+                                 + "\(Self.largestVideoFrame) pixels, such as 8192x4352)", file: input)
+            }
             let settings = VideoSettings(fps: try fps ?? Self.frameRate(metadata: streamFPS, input: input) ?? 30,
                                          crf: crf, scale: scale, soundtrack: soundtrack)
             let encoder = try writeVideo(video, settings: settings, first: first, frames: frames,

@@ -176,6 +176,8 @@ struct Train: ParsableCommand {
         // --resume is not among the inputs: a continued run is meant to be saved over the checkpoint it resumes.
         try refuseOutputOverInput(outputs: [output ?? "-", checkpoint], inputs: [input ?? "-", initFrom])
         let out = try BinaryOutput(path: output, what: "a checkpoint")
+        // A --checkpoint that cannot be written at all is an error now, not warnings for hours.
+        if let checkpoint { try AtomicFile(path: checkpoint).abandon() }
         if let preview { try makePreviewFolder(preview) }
         let dataset = try readDataset()
         let start = try trainingStart()
@@ -196,6 +198,9 @@ struct Train: ParsableCommand {
         let perception = options.needsFeatureNetwork ? try CoverageObjective.loadFeatureNetwork() : nil
         let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
                                                  architecture: architecture)
+        if case .fresh = start {
+            do { try config.requireTrainableIn() } catch { throw UsageError("--width, --z-dim: \(error)") }
+        }
         let run: TrainingRun
         do {
             run = try TrainingRun(dataset: dataset, config: config, options: options, seed: seed ?? 0, start: start,

@@ -326,4 +326,38 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(try text(dir, "err-one").hasPrefix("ingest: warning: image too large to decode (11585x11585;"))
         XCTAssertTrue(try text(dir, "err-eight").hasSuffix("ingest: no usable image: all 8 files were skipped (8 too large)\n"))
     }
+
+    // 6. A width whose model cannot fit is a usage error naming the memory, not an aborted allocation.
+    func testATrainingWidthPastTheMemoryIsAUsageError() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            synth ocean --n 4 --size 32 -q -o g.tns
+            train g.tns --width 4096 --steps 1 -q -o w.ckpt 2>err-4096; echo "4096 $?"
+            (ulimit -v 2000000; train g.tns --width 1024 --arch dcgan --steps 1 -q -o w.ckpt 2>err-limit; echo "limit $?")
+            ls
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["4096 2", "limit 2", "err-4096", "err-limit", "g.tns"], result.stderr)
+        XCTAssertTrue(try text(dir, "err-4096").hasPrefix(
+            "train: --width, --z-dim: invalid model configuration: width 4096 and z-dim 128 at 32x32 need about 2445589 MB"))
+        XCTAssertTrue(try text(dir, "err-limit").contains("MB to train, more than the 1953 MB this process may use"))
+    }
+
+    // Also looked at: a video frame past H.264's and VP9's highest level is refused before the encoder
+    // takes gigabytes; a --checkpoint that cannot be written is an error at the start, not hours of warnings.
+    func testHopelessOutputsAreRefusedAtTheStart() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            synth ocean --n 1 --size 600 -q -o big.tns
+            for format in mp4 webm gif; do
+                (ulimit -v 2000000; encode big.tns --scale 16 -o big.$format 2>>err; echo "$format $?")
+            done
+            synth ocean --n 4 --size 32 -q | train --steps 1 --checkpoint missing/run.ckpt -o /dev/null 2>>err
+            echo "train $?"
+            ls
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["mp4 1", "webm 1", "gif 1", "train 1", "big.tns", "err"], result.stderr)
+        let errors = try text(dir, "err").split(separator: "\n")
+        XCTAssertEqual(errors.first, "encode: frames of 9600x9600 are too large for mp4 (at most 35651584 pixels, such as 8192x4352): big.tns")
+        XCTAssertEqual(errors.last, "train: cannot write: No such file or directory: missing/run.ckpt")
+    }
 }
