@@ -112,6 +112,9 @@ public protocol ArchitectureDescriptor: Sendable {
     /// A lower bound of the weights G holds, worked out from the config without building anything: a
     /// checkpoint whose config claims a huge model must hold that many (see `Checkpoint.requireGeneratorTensors`).
     func minimumGeneratorWeights(_ config: ModelConfig) -> Int
+    /// The bytes a training run holds per weight of G (weights, gradients, Adam's moments, the average, D),
+    /// measured at 32 pixels: what `ModelConfig.estimatedTrainingBytes` scales.
+    var trainingBytesPerWeight: Int { get }
 }
 
 extension ArchitectureDescriptor {

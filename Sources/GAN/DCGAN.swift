@@ -24,6 +24,8 @@ extension Architecture {
 /// Parameter names are those of the same `nn.Sequential` in PyTorch (G's latent is passed as
 /// N × z × 1 × 1, so there is no leading Unflatten and G's first layer is `0`).
 public struct DCGAN: ArchitectureDescriptor {
+    /// Measured at 32 pixels: the weights, their gradients, Adam's two moments, the average and a D about as large.
+    public var trainingBytesPerWeight: Int { 48 }
     /// How G doubles the size of its maps after the first layer.
     public enum Doubling: Sendable {
         case transposedConvolution, resizeConvolution

@@ -30,6 +30,8 @@ extension Architecture {
 /// tenth of D's cost; FastGAN's are far wider, and an LPIPS network scores them), scored by L1
 /// against the real picture (or that quadrant) averaged down to 32 × 32.
 public struct FastGAN: ArchitectureDescriptor {
+    /// Measured at 32 pixels: D, with its decoders, is several times G.
+    public var trainingBytesPerWeight: Int { 200 }
     /// The side of the decoders' reconstructions.
     public static let reconstructionSize = 32
 

@@ -9,12 +9,7 @@ extension ModelConfig {
     /// fastgan and projected about 200 (width 64: 1.2 GB, width 256: 12.9 GB): D, with its decoders, is
     /// several times G. An estimate, so a run near the bound may still fail; far past it, it cannot work.
     public var estimatedTrainingBytes: Int {
-        let bytesPerWeight: Int
-        switch architecture {
-        case .dcgan, .resize: bytesPerWeight = 48
-        case .fastgan, .projected: bytesPerWeight = 200
-        }
-        return minimumGeneratorWeights * bytesPerWeight + (768 << 20)
+        return minimumGeneratorWeights * architecture.descriptor.trainingBytesPerWeight + (768 << 20)
     }
 
     /// Throws `ModelConfigError.invalidConfig` when the estimate passes `memory` (what this process may

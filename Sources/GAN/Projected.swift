@@ -9,6 +9,8 @@ extension Architecture {
 
 /// fastgan's generator, and `ProjectedDiscriminator`.
 public struct ProjectedGAN: ArchitectureDescriptor {
+    /// Measured at 32 pixels: measured as fastgan's, whose G it shares.
+    public var trainingBytesPerWeight: Int { 200 }
     private let fastgan = FastGAN()
 
     public func defaultWidth(resolution: Int) -> Int { fastgan.defaultWidth(resolution: resolution) }

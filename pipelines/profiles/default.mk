@@ -1,5 +1,5 @@
-# default: all six pieces at 64x64 in about a quarter of an hour on a 2-core CPU; short loops,
-# recognisable themes, soft details.
+# default: all six pieces at 64x64 in about a quarter of an hour on a quiet 2-core CPU; short loops,
+# nameable subjects, soft details.
 SIZE            := 64
 PICTURES        := 150
 PLATO_PICTURES  := 135
@@ -23,4 +23,4 @@ SHEET           := 8x4
 SHEET_SCALE     := 2
 PREVIEW_EVERY   := 25
 TIMELAPSE_FPS   := 8
-PROFILE_NOTE    := 64x64, fastgan, 700 steps each: about 13 minutes for the six pieces on a 2-core CPU
+PROFILE_NOTE    := 64x64, fastgan trained with imle (coverage), 600 steps each: about a quarter of an hour for the six pieces on a quiet 2-core CPU

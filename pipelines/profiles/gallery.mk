@@ -24,4 +24,4 @@ SHEET           := 8x8
 SHEET_SCALE     := 2
 PREVIEW_EVERY   := 50
 TIMELAPSE_FPS   := 8
-PROFILE_NOTE    := 128x128, fastgan, 5000 steps each: about 30 minutes per piece, 3 hours for the six, on a 2-core CPU
+PROFILE_NOTE    := 128x128, fastgan trained with imle (coverage), 2000 steps each: half an hour to an hour per piece on a 2-core CPU
