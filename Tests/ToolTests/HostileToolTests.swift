@@ -6,11 +6,6 @@ import XCTest
 /// FIFOs, huge counts, damaged checkpoints. Every case ends with 0, 1, 2 or 130 (141 only for a
 /// reader that went away), promptly, and with nothing lost.
 final class HostileToolTests: XCTestCase {
-    override class func setUp() {
-        super.setUp()
-        signal(SIGPIPE, SIG_IGN)
-    }
-
     /// Runs `script` in a fresh folder; `timeout` guards every command that could hang.
     func shell(_ script: String, in dir: URL) throws -> ToolResult {
         try ToolRunner.shell(script, directory: dir)

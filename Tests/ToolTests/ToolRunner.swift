@@ -60,8 +60,13 @@ enum ToolRunner {
 
     private final class Collected: @unchecked Sendable { var bytes = Data() }
 
+    /// A tool that stops at its arguments leaves stdin unread: feeding it must fail with EPIPE, not kill the
+    /// test process, whichever suite runs first.
+    private static let pipeSignalIgnored: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     private static func launch(executable: String, arguments: [String], stdin: Data, directory: URL?,
                                environment: [String: String]) throws -> ToolResult {
+        _ = pipeSignalIgnored
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
