@@ -66,7 +66,8 @@ public struct PathListError: Error, CustomStringConvertible {
     public var description: String { "\(what): stdin" }
 }
 
-/// Paths read one at a time from a list of lines (or NUL-separated names); empty lines are skipped.
+/// Paths read one at a time from a list of lines, or of NUL-separated names when its first bytes hold a
+/// NUL (`find -print0`: a name may then hold a line break); empty entries are skipped.
 private final class PathList {
     /// A Linux path is at most PATH_MAX (4096) bytes: a longer line is not a path.
     static let longestLine = Int(PATH_MAX)
@@ -78,6 +79,8 @@ private final class PathList {
     private var line: [UInt8] = []
     private var lineNumber = 0
     private var atEnd = false
+    /// What ends an entry: a line break, or NUL in a NUL-separated list (decided by the first bytes read).
+    private var separator: UInt8?
 
     init(source: ByteSource, shouldStop: @escaping () -> Bool) {
         self.source = source
@@ -101,7 +104,7 @@ private final class PathList {
             }
             let byte = buffer[start]
             start += 1
-            if byte == 0x0A || byte == 0 {
+            if byte == separator {
                 lineNumber += 1
                 return line
             }
@@ -130,6 +133,7 @@ private final class PathList {
             throw PathListError(what: "cannot read the path list: \(error.what)")
         }
         (start, end, atEnd) = (0, got, got == 0)
+        if separator == nil && got > 0 { separator = buffer[0..<got].contains(0) ? 0 : 0x0A }
     }
 }
 

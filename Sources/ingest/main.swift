@@ -12,7 +12,8 @@ struct IngestCommand: ParsableCommand {
         discussion: """
         Every PATH is a file, a folder (read recursively, in sorted order, following links to other \
         folders but not to one that holds it) or - for a list of paths on stdin, one per line or \
-        NUL-separated (find -print0), read as it is needed. Files are recognised by their contents. Unreadable, corrupt and too \
+        NUL-separated (find -print0: then a name may hold a line break), read as it is needed. Files \
+        are recognised by their contents. Unreadable, corrupt and too \
         small files are skipped with one warning each; video files (mp4, webm, mov, mkv, gif) give \
         their frames. Each picture is laid on --background where transparent, made square (--fit) and \
         resized to --size with a Lanczos filter.

@@ -62,9 +62,12 @@ final class IngestionTests: XCTestCase {
         // Arguments keep their order; a missing path is passed on (to be reported as unreadable).
         XCTAssertEqual(try files([path("b"), path("a.png"), path("nope.jpg")]),
                        [path("b/10.png"), path("b/2.png"), path("a.png"), path("nope.jpg")])
-        // `-` reads one path per line (blank lines ignored, or NUL-separated), only once.
-        let listed = try files(["-", path("a.png"), "-"], stdin: "\(path("B.png"))\n\n\(path("b"))\0")
+        // `-` reads one path per line (blank lines ignored), only once.
+        let listed = try files(["-", path("a.png"), "-"], stdin: "\(path("B.png"))\n\n\(path("b"))\n")
         XCTAssertEqual(listed, [path("B.png"), path("b/10.png"), path("b/2.png"), path("a.png")])
+        // A list holding NUL is NUL-separated, and a line break is then part of a name.
+        XCTAssertEqual(try files(["-"], stdin: "\(path("new\nline.png"))\0\(path("b"))\0"),
+                       [path("new\nline.png"), path("b/10.png"), path("b/2.png")])
     }
 
     /// Every file `arguments` name, with `stdin` as the list `-` reads.

@@ -355,4 +355,29 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(errors.first, "encode: frames of 9600x9600 are too large for mp4 (at most 35651584 pixels, such as 8192x4352): big.tns")
         XCTAssertEqual(errors.last, "train: cannot write: No such file or directory: missing/run.ckpt")
     }
+
+    // 15. A file name of any bytes is read by its name, U+10FF80...U+10FFFF included: in a folder, as an
+    // argument, and in a NUL-separated list on stdin.
+    func testFileNamesOfEveryByteAreRead() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            mkdir pictures
+            synth ocean --n 1 --size 32 -q | encode -q -o one.png
+            python3 - <<'PY'
+            import shutil
+            names = [b'p' + bytes([b]) + b'.png' for b in range(1, 256) if b != 0x2F]
+            names += [b'x\\xf4\\x8f\\xbe\\x80.png', b'y\\xf4\\x8f\\xbf\\xbf\\xe9.png']
+            for name in names: shutil.copy(b'one.png', b'pictures/' + name)
+            PY
+            ingest pictures --size 32 -o folder.tns 2>err-folder; echo "folder $?"
+            ingest pictures/* --size 32 -o arguments.tns 2>err-arguments; echo "arguments $?"
+            find pictures -type f -print0 | ingest - --size 32 -o list.tns 2>err-list; echo "list $?"
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["folder 0", "arguments 0", "list 0"], result.stderr)
+        for name in ["folder", "arguments", "list"] {
+            let errors = try text(dir, "err-\(name)")
+            XCTAssertEqual(try StreamReader(path: dir.appendingPathComponent("\(name).tns").path).readAllBytes().count, 256,
+                           errors)
+        }
+    }
 }
