@@ -67,13 +67,7 @@ public final class AudioDecoder {
         format = opened
         guard let format else { throw MediaError("cannot open as sound", file: path) }
         try check(avformat_find_stream_info(format, nil), "cannot read the stream layout", file: path)
-        var codec: UnsafePointer<AVCodec>?
-        let found = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0)
-        guard found >= 0, let codec, let stream = format.pointee.streams[Int(found)],
-              let parameters = stream.pointee.codecpar else {
-            throw MediaError(found == avErrorDecoderNotFound ? "no decoder for its audio codec" : "no audio stream",
-                             file: path)
-        }
+        let (found, codec, stream, parameters) = try bestStream(of: AVMEDIA_TYPE_AUDIO, kind: "audio", in: format, file: path)
         streamIndex = found
         sourceSampleRate = Int(parameters.pointee.sample_rate)
         sourceChannels = Int(parameters.pointee.ch_layout.nb_channels)

@@ -67,3 +67,29 @@ func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
         offset += written
     }
 }
+
+/// The stream of `type` libavformat thinks best in `format`, with its decoder and parameters; throws "no
+/// `kind` stream" or "no decoder for its `kind` codec" naming `file`.
+func bestStream(of type: AVMediaType, kind: String, in format: UnsafeMutablePointer<AVFormatContext>, file: String) throws
+    -> (index: Int32, codec: UnsafePointer<AVCodec>, stream: UnsafeMutablePointer<AVStream>,
+        parameters: UnsafeMutablePointer<AVCodecParameters>) {
+    var codec: UnsafePointer<AVCodec>?
+    let found = av_find_best_stream(format, type, -1, -1, &codec, 0)
+    guard found >= 0, let codec, let stream = format.pointee.streams[Int(found)], let parameters = stream.pointee.codecpar else {
+        throw MediaError(found == avErrorDecoderNotFound ? "no decoder for its \(kind) codec" : "no \(kind) stream", file: file)
+    }
+    return (found, codec, stream, parameters)
+}
+
+/// A new stream in `output` and a context for libavcodec's encoder `name` (not yet opened), naming `file`
+/// when there is no such encoder.
+func newEncodedStream(_ name: String, in output: UnsafeMutablePointer<AVFormatContext>, file: String) throws
+    -> (codec: UnsafePointer<AVCodec>, stream: UnsafeMutablePointer<AVStream>, encoder: UnsafeMutablePointer<AVCodecContext>) {
+    guard let codec = avcodec_find_encoder_by_name(name) else {
+        throw MediaError("this libavcodec has no \(name) encoder", file: file)
+    }
+    guard let stream = avformat_new_stream(output, nil), let encoder = avcodec_alloc_context3(codec) else {
+        throw MediaError("out of memory", file: file)
+    }
+    return (codec, stream, encoder)
+}

@@ -52,12 +52,7 @@ final class Muxer {
         try check(avformat_alloc_output_context2(&output, nil, setup.container, fileName),
                   "libavformat cannot write \(setup.container)", file: file)
         guard let output else { throw MediaError("libavformat cannot write \(setup.container)", file: file) }
-        guard let codec = avcodec_find_encoder_by_name(setup.codec) else {
-            throw MediaError("this libavcodec has no \(setup.codec) encoder", file: file)
-        }
-        guard let stream = avformat_new_stream(output, nil), let encoder = avcodec_alloc_context3(codec) else {
-            throw MediaError("out of memory", file: file)
-        }
+        let (codec, stream, encoder) = try newEncodedStream(setup.codec, in: output, file: file)
         self.stream = stream
         self.encoder = encoder
         encoder.pointee.width = Int32(setup.width)

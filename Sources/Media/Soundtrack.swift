@@ -35,12 +35,7 @@ final class SoundStream {
     let smallLastFrame: Bool
 
     init(_ setup: Setup, in output: UnsafeMutablePointer<AVFormatContext>, file: String) throws {
-        guard let codec = avcodec_find_encoder_by_name(setup.codec) else {
-            throw MediaError("this libavcodec has no \(setup.codec) encoder", file: file)
-        }
-        guard let stream = avformat_new_stream(output, nil), let encoder = avcodec_alloc_context3(codec) else {
-            throw MediaError("out of memory", file: file)
-        }
+        let (codec, stream, encoder) = try newEncodedStream(setup.codec, in: output, file: file)
         self.stream = stream
         self.encoder = encoder
         sampleRate = setup.sampleRate

@@ -55,13 +55,7 @@ private final class DemuxedVideo {
         for index in decoderOptions.indices { av_dict_set_int(&decoderOptions[index], "max_pixels", largestFrame, 0) }
         try check(decoderOptions.withUnsafeMutableBufferPointer { avformat_find_stream_info(format, $0.baseAddress) },
                   "cannot read the stream layout", file: path)
-        var codec: UnsafePointer<AVCodec>?
-        let found = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
-        guard found >= 0, let codec, let stream = format.pointee.streams[Int(found)],
-              let parameters = stream.pointee.codecpar else {
-            throw MediaError(found == avErrorDecoderNotFound ? "no decoder for its video codec" : "no video stream",
-                             file: path)
-        }
+        let (found, codec, stream, parameters) = try bestStream(of: AVMEDIA_TYPE_VIDEO, kind: "video", in: format, file: path)
         streamIndex = found
         orientation = displayOrientation(of: stream)
         decoder = avcodec_alloc_context3(codec)
