@@ -407,14 +407,17 @@ final class GANToolTests: XCTestCase {
         // dcgan: its first updates at this rate already overflow (fastgan's spectral norm holds them longer).
         _ = try trainedModel(in: dir, steps: 2, extra: ["--checkpoint", run, "--arch", "dcgan"])
         let good = try Data(contentsOf: URL(fileURLWithPath: run))
+        // The fine-tuned run saves beside its parent (saving over the checkpoint it starts from is refused).
+        let saves = dir.appendingPathComponent("saves.ckpt").path
+        try good.write(to: URL(fileURLWithPath: saves))
         let output = dir.appendingPathComponent("bad.ckpt").path
         let result = try ToolRunner.run("train", ["--init", run, "--lr", "1e30", "--steps", "20", "--batch", "4",
-                                                  "--checkpoint", run, "--save-every", "1", "-o", output],
+                                                  "--checkpoint", saves, "--save-every", "1", "-o", output],
                                         stdin: try pictureStream())
         XCTAssertEqual(result.status, 1)
         let lastLine = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
         XCTAssertTrue(lastLine.hasPrefix("train: training diverged at step "), result.stderr)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run)), good)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: saves)), good)
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }
 
