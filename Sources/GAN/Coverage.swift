@@ -251,7 +251,7 @@ public final class CoverageObjective {
             let size = 3 * pictures.shape[2] * pictures.shape[3]
             chunk.resize(n, 3, pictures.shape[2], pictures.shape[3])
             chunk.data.update(from: pictures.data + start * size, count: n * size)
-            targets.withUnsafeMutableBufferPointer { embedding.embed(chunk, into: $0.baseAddress! + start * length) }
+            targets.withUnsafeMutableBufferPointer { _ = embedding.embed(chunk, into: $0.baseAddress! + start * length) }
         }
         self.targets = targets
         targetNorms = (0..<pictureCount).map { i in (0..<length).reduce(Float(0)) { $0 + targets[i * length + $1] * targets[i * length + $1] } }

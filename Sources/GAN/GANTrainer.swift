@@ -2,44 +2,6 @@ import Neural
 import Perception
 
 /// Hyper-parameters of a GAN training step.
-public struct GANTrainerOptions: Codable, Equatable, Sendable {
-    /// Images per step (the loop's batch; `step` accepts any batch of real images).
-    public var batch: Int
-    /// Adam learning rate of both nets.
-    public var lr: Float
-    /// Adam β1, β2 of both nets.
-    public var beta1: Float
-    public var beta2: Float
-    public var loss: AdversarialLoss
-    public var augment: AugmentPolicy
-    /// Decay of G's exponential moving average per step, after a warm-up (see `GANTrainer.averageDecay`);
-    /// 0 makes G_ema an exact copy of G.
-    public var emaDecay: Float
-    /// Weight of the LeCam regulariser (0: off).
-    public var lecamWeight: Float
-    /// Seeds the weights and every random choice of training.
-    public var seed: UInt64
-    /// The adversarial term's schedule: off for the first `adversarialStart` steps (0: from the start;
-    /// nil: never, no D step at all), then its weight in G's loss rises linearly to 1 over `adversarialRamp` steps.
-    public var adversarialStart: Int?
-    public var adversarialRamp: Int
-
-    public init(batch: Int = 16, lr: Float = 2e-4, beta1: Float = 0.5, beta2: Float = 0.99,
-                loss: AdversarialLoss = .hinge, augment: AugmentPolicy = .all, emaDecay: Float = 0.999,
-                lecamWeight: Float = 0, seed: UInt64 = 0, adversarialStart: Int? = 0, adversarialRamp: Int = 0) {
-        (self.batch, self.lr, self.beta1, self.beta2) = (batch, lr, beta1, beta2)
-        (self.loss, self.augment, self.emaDecay, self.lecamWeight, self.seed) = (loss, augment, emaDecay, lecamWeight, seed)
-        (self.adversarialStart, self.adversarialRamp) = (adversarialStart, adversarialRamp)
-    }
-
-    /// The adversarial term's weight in the step after `t` steps (0: neither D nor G sees it).
-    public func adversarialWeight(afterSteps t: Int) -> Float {
-        guard let start = adversarialStart, t >= start else { return 0 }
-        guard adversarialRamp > 0 else { return 1 }
-        return min(1, Float(t - start + 1) / Float(adversarialRamp))
-    }
-}
-
 /// What one step measured.
 public struct StepLosses: Equatable, Sendable {
     /// D's loss with its regulariser and self-supervision (0 when the adversarial term is off).
@@ -61,7 +23,9 @@ public struct StepLosses: Equatable, Sendable {
 /// tensors.
 public final class GANTrainer {
     public let config: ModelConfig
-    public let options: GANTrainerOptions
+    public let options: TrainingOptions
+    /// Seeds the weights and every random choice of training.
+    public let seed: UInt64
     public let generator: Layer
     public let discriminator: Discriminator
     public let generatorEMA: Layer
@@ -86,28 +50,30 @@ public final class GANTrainer {
     private let margins = Tensor(shape: [0])
     private let generation = GeneratorBatches()
 
-    /// Builds and initialises (the architecture's scheme, from `options.seed`) the three nets; throws on
-    /// an invalid config, or when the architecture needs the pretrained `features` and has none.
-    public init(config: ModelConfig, options: GANTrainerOptions = GANTrainerOptions(), features: FeaturePyramid? = nil,
-                coverage: CoverageObjective? = nil) throws {
+    /// Builds and initialises (the architecture's scheme, from `seed`) the three nets; throws on an invalid
+    /// config, or when the architecture needs the pretrained `features` and has none.
+    public init(config: ModelConfig, options: TrainingOptions = TrainingOptions(), seed: UInt64 = 0,
+                features: FeaturePyramid? = nil, coverage: CoverageObjective? = nil) throws {
         self.config = config
         self.options = options
+        self.seed = seed
         self.coverage = coverage
-        random = RandomSource(seed: options.seed)
+        random = RandomSource(seed: seed)
         generator = try config.makeGenerator(noise: random, rng: &random.rng)
         discriminator = try config.makeDiscriminator(features: features, rng: &random.rng)
         // The average's own spectral-norm vectors are overwritten by `reset` below: drawn apart, they leave
         // the training stream as it was.
-        var scratch = RNG(seed: options.seed)
+        var scratch = RNG(seed: seed)
         generatorEMA = try config.makeGenerator(noise: random, rng: &scratch)
         config.architecture.initialization.apply(to: generator, rng: &random.rng)
         config.architecture.initialization.apply(to: discriminator, rng: &random.rng)
         average = ExponentialMovingAverage(average: generatorEMA, model: generator)
         average.reset()
-        generatorOptimizer = Adam(parameters: generator.parameters, learningRate: options.lr, beta1: options.beta1, beta2: options.beta2)
-        discriminatorOptimizer = Adam(parameters: discriminator.parameters, learningRate: options.lr, beta1: options.beta1, beta2: options.beta2)
-        augmentForD = DiffAugment(policy: options.augment)
-        augmentForG = DiffAugment(policy: options.augment)
+        let (beta1, beta2) = options.adamBetas
+        generatorOptimizer = Adam(parameters: generator.parameters, learningRate: options.learningRate, beta1: beta1, beta2: beta2)
+        discriminatorOptimizer = Adam(parameters: discriminator.parameters, learningRate: options.learningRate, beta1: beta1, beta2: beta2)
+        augmentForD = DiffAugment(policy: options.augmentPolicy)
+        augmentForG = DiffAugment(policy: options.augmentPolicy)
     }
 
     /// One training step on `real`: N × 3 × R × R in [−1, 1], and with the coverage objective on the
@@ -137,8 +103,8 @@ public final class GANTrainer {
             let realLogits = logits.count / 2
             dLoss = options.loss.discriminatorLoss(logits: logits, realCount: realLogits, gradient: logitGradient,
                                                    margins: drawMargins(logits.count))
-            if options.lecamWeight > 0 {
-                dLoss += lecam.apply(logits: logits, realCount: realLogits, weight: options.lecamWeight, gradient: logitGradient)
+            if options.lecam > 0 {
+                dLoss += lecam.apply(logits: logits, realCount: realLogits, weight: options.lecam, gradient: logitGradient)
             }
             if let reconstruction = discriminator.reconstructionLoss(realCount: n, target: augmented, rng: &random.rng) {
                 dLoss += reconstruction
@@ -208,7 +174,7 @@ public final class GANTrainer {
         let limbs = random.rng.state.flatMap { word in (0..<4).map { Float((word >> (16 * UInt64($0))) & 0xFFFF) } }
         result.append(("rng.state", Tensor(shape: [limbs.count], scalars: limbs)))
         result.append(("trainer.step", Tensor(shape: [1], scalars: [Float(stepCount)])))
-        if options.lecamWeight > 0 {
+        if options.lecam > 0 {
             result.append(("trainer.lecam", Tensor(shape: [2], scalars: [lecam.realAverage, lecam.fakeAverage])))
         }
         if let coverage { result += coverage.stateTensors() }
@@ -231,7 +197,7 @@ public final class GANTrainer {
             throw NeuralError.invalidState("trainer.step")
         }
         var restoredLeCam = LeCam()
-        if options.lecamWeight > 0 {
+        if options.lecam > 0 {
             guard let averages = named["trainer.lecam"], averages.count == 2, averages.scalars.allSatisfy(\.isFinite) else {
                 throw NeuralError.invalidState("trainer.lecam")
             }

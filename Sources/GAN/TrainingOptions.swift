@@ -1,7 +1,7 @@
 import Neural
 
-/// The options of a training run that shape the model it makes, as a checkpoint records them
-/// (readable JSON in its metadata: `{"augment":["color","translation","cutout"],"batch":16,...}`).
+/// The options of a training run: the one type the trainer, the tools and bench-engine share, and what a
+/// checkpoint records (readable JSON in its metadata: `{"augment":["color","translation","cutout"],"batch":16,...}`).
 public struct TrainingOptions: Codable, Equatable, Sendable {
     public typealias Loss = AdversarialLoss
 
@@ -50,7 +50,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var adversarialStart = 1000
     public var adversarialRamp = 500
 
-    public init() {}
+    public init(batch: Int = 16, learningRate: Float = 2e-4, loss: Loss = .hinge, augment: [Augmentation] = Augmentation.allCases,
+                emaDecay: Float = 0.999, lecam: Float = 0, objective: Objective = .gan, coverage: CoverageOptions = CoverageOptions(),
+                adversarialStart: Int = 1000, adversarialRamp: Int = 500) {
+        (self.batch, self.learningRate, self.loss, self.augment) = (batch, learningRate, loss, augment)
+        (self.emaDecay, self.lecam, self.objective, self.coverage) = (emaDecay, lecam, objective, coverage)
+        (self.adversarialStart, self.adversarialRamp) = (adversarialStart, adversarialRamp)
+    }
 
     /// Whether training needs the pretrained feature network for its objective (see `Architecture.needsFeatureNetwork`).
     public var needsFeatureNetwork: Bool { objective.usesCoverage && coverage.perceptualWeight > 0 }
@@ -120,8 +126,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         return Augmentation.allCases.filter(chosen.contains)
     }
 
-    /// The engine's options for a trainer seeded with `seed`.
-    func trainerOptions(seed: UInt64) -> GANTrainerOptions {
+    /// DiffAugment's policy for `augment`.
+    public var augmentPolicy: AugmentPolicy {
         var policy = AugmentPolicy.none
         for augmentation in augment {
             switch augmentation {
@@ -130,17 +136,28 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             case .cutout: policy.insert(.cutout)
             }
         }
-        let start: Int? = switch objective {
+        return policy
+    }
+
+    /// Adam's β1 and β2. Coverage alone is a regression: Adam's usual momentum (0.9, 0.999) rather than a
+    /// GAN's (0.5, 0.99), whose short memory suits an opponent that keeps moving.
+    public var adamBetas: (Float, Float) { objective == .imle ? (0.9, 0.999) : (0.5, 0.99) }
+
+    /// The step from which a discriminator trains (nil: never, with coverage alone).
+    public var discriminatorStart: Int? {
+        switch objective {
         case .gan: 0
         case .imle: nil
         case .imleGAN: adversarialStart
         }
-        // Coverage alone is a regression: Adam's usual momentum (0.9, 0.999) rather than a GAN's (0.5, 0.99),
-        // whose short memory suits an opponent that keeps moving.
-        let (beta1, beta2): (Float, Float) = objective == .imle ? (0.9, 0.999) : (0.5, 0.99)
-        return GANTrainerOptions(batch: batch, lr: learningRate, beta1: beta1, beta2: beta2, loss: loss, augment: policy,
-                                 emaDecay: emaDecay, lecamWeight: lecam, seed: seed, adversarialStart: start,
-                                 adversarialRamp: adversarialRamp)
+    }
+
+    /// The adversarial term's weight in the step after `t` steps (0: neither D nor G sees it): off before
+    /// `discriminatorStart`, then rising linearly to 1 over `adversarialRamp` steps (imle-gan only).
+    public func adversarialWeight(afterSteps t: Int) -> Float {
+        guard let start = discriminatorStart, t >= start else { return 0 }
+        guard objective == .imleGAN, adversarialRamp > 0 else { return 1 }
+        return min(1, Float(t - start + 1) / Float(adversarialRamp))
     }
 }
 

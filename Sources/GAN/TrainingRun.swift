@@ -182,8 +182,7 @@ public final class TrainingRun {
         let coverage = options.objective.usesCoverage
             ? CoverageObjective(options: options.coverage, pictures: dataset.allPictures(), zDim: config.zDim, features: perception)
             : nil
-        trainer = try GANTrainer(config: config, options: options.trainerOptions(seed: seed), features: features,
-                                 coverage: coverage)
+        trainer = try GANTrainer(config: config, options: options, seed: seed, features: features, coverage: coverage)
         step = 0
         dataRNG = RNG(seed: seed ^ 0x6461_7461_7365_7473)  // "datasets": a stream apart from the trainer's
         batch = Tensor(shape: [options.batch, 3, config.resolution, config.resolution])

@@ -58,8 +58,7 @@ let defaults = TrainingOptions(defaultsFor: architecture)
 let batch = isFastGAN ? defaults.batch : 16
 let config = isFastGAN ? ModelConfig.trainingDefault(resolution: 64, architecture: .fastgan)
     : ModelConfig(resolution: 64, width: 64, zDim: 128, architecture: architecture)
-let trainerOptions = GANTrainerOptions(batch: batch, lr: defaults.learningRate, loss: defaults.loss, emaDecay: defaults.emaDecay,
-                                       lecamWeight: defaults.lecam, seed: 1)
+let trainerOptions = { var options = defaults; options.batch = batch; return options }()
 
 func gflops(_ multiplyAdds: Int, _ seconds: Double) -> String { String(format: "%.1f", 2 * Double(multiplyAdds) / seconds / 1e9) }
 func resourceUsage() -> rusage {
@@ -83,7 +82,7 @@ if only == nil {
     print("sgemm \(size)x\(size)x\(size): \(gflops(size * size * size, seconds)) GFLOP/s (the ceiling for the layers below)")
 }
 print("openblas core \(BLAS.coreName), GEMM threading \(BLAS.threading.rawValue), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-let trainer = try GANTrainer(config: config, options: trainerOptions)
+let trainer = try GANTrainer(config: config, options: trainerOptions, seed: 1)
 var rng = RNG(seed: 2)
 let real = Tensor(shape: [batch, 3, 64, 64])
 for i in 0..<real.count { real[i] = rng.uniform() * 2 - 1 }
@@ -118,7 +117,7 @@ if runs("step") {
     let cpuBefore = processorSeconds()
     let stepSeconds = Benchmark.median(runs: steps, warmup: 2) { trainer.step(real: real) }
     let cpuPerStep = (processorSeconds() - cpuBefore) / Double(steps + 2)
-    let label = isFastGAN ? "fastgan R64 W\(config.width) batch \(batch), \(trainerOptions.loss.rawValue), LeCam \(trainerOptions.lecamWeight)"
+    let label = isFastGAN ? "fastgan R64 W\(config.width) batch \(batch), \(trainerOptions.loss.rawValue), LeCam \(trainerOptions.lecam)"
         : "\(architecture == .resize ? "resize " : "")R64 W64 batch \(batch)"
     print("step \(label): median \(ms(stepSeconds)) ms of \(steps) (\(String(format: "%.1f", Double(batch) / stepSeconds)) img/s), \(gflops(stepMACs, stepSeconds)) GFLOP/s effective, cpu \(ms(cpuPerStep)) ms/step")
 
@@ -141,7 +140,7 @@ if runs("step") {
 for resolution in !runs("generate") ? [] : [64, 128] {
     let generatorConfig = isFastGAN ? ModelConfig.trainingDefault(resolution: resolution, architecture: .fastgan)
         : ModelConfig(resolution: resolution, width: 64, zDim: 128, architecture: architecture)
-    let g = try GANTrainer(config: generatorConfig, options: GANTrainerOptions(seed: 3))
+    let g = try GANTrainer(config: generatorConfig, seed: 3)
     let latents = rng.normals(30 * 128)
     let seconds = Benchmark.median(runs: max(3, steps / 2), warmup: 1) { _ = g.generate(latents: latents, count: 30, useEMA: true) }
     print("generate \(architecture == .dcgan ? "" : "\(architecture.rawValue) ")R\(resolution) W\(generatorConfig.width) eval batch 30: \(String(format: "%.1f", 30 / seconds)) frames/s")

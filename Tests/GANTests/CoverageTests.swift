@@ -232,13 +232,12 @@ print(json.dumps(out))
     }
 
     func testTheAdversarialWeightFollowsItsSchedule() {
-        var options = GANTrainerOptions(adversarialStart: 10, adversarialRamp: 4)
+        var options = TrainingOptions(objective: .imleGAN, adversarialStart: 10, adversarialRamp: 4)
         XCTAssertEqual((8...15).map { options.adversarialWeight(afterSteps: $0) }, [0, 0, 0.25, 0.5, 0.75, 1, 1, 1])
-        options.adversarialStart = nil
-        XCTAssertEqual(options.adversarialWeight(afterSteps: 1000), 0)
-        options.adversarialStart = 0
-        options.adversarialRamp = 0
-        XCTAssertEqual(options.adversarialWeight(afterSteps: 0), 1)
+        options.objective = .imle
+        XCTAssertEqual(options.adversarialWeight(afterSteps: 1000), 0, "coverage alone never trains a discriminator")
+        options.objective = .gan
+        XCTAssertEqual(options.adversarialWeight(afterSteps: 0), 1, "a GAN's adversarial term is whole from the first step")
     }
 
     /// Options JSON of a GAN reads as before objectives existed, and a checkpoint without them is a GAN.

@@ -71,7 +71,7 @@ final class FastGANTests: XCTestCase {
             for resolution in ModelConfig.resolutions {
                 let features = architecture.needsFeatureNetwork ? StandInFeatures() : nil
                 let trainer = try GANTrainer(config: ModelConfig(resolution: resolution, width: 2, zDim: 8, architecture: architecture),
-                                             options: GANTrainerOptions(batch: 2, seed: 1), features: features)
+                                             options: TrainingOptions(batch: 2), seed: 1, features: features)
                 for (net, model) in [("G", trainer.generator as Module), ("D", trainer.discriminator)] {
                     let zeroOnPurpose = model.allModules.compactMap { ($0 as? NoiseInjection)?.weight }
                     XCTAssertFalse(model.parameters.isEmpty)
@@ -87,7 +87,7 @@ final class FastGANTests: XCTestCase {
     }
 
     func testWarmedUpStepAllocatesNoTensorStorage() throws {
-        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, loss: .randomHinge, lecamWeight: 0.1, seed: 1))
+        let trainer = try GANTrainer(config: config, options: TrainingOptions(batch: 2, loss: .randomHinge, lecam: 0.1), seed: 1)
         let real = realBatch(2, resolution: 64, seed: 2)
         let latents = { var rng = RNG(seed: 3); return rng.normals(3 * config.zDim) }()
         for _ in 0..<2 { trainer.step(real: real); _ = trainer.generate(latents: latents, count: 3, useEMA: true) }
@@ -99,14 +99,14 @@ final class FastGANTests: XCTestCase {
     /// Noise injection, random margins, the quadrant choice and LeCam's averages all come back with the
     /// state: the resumed trainer's steps equal the uninterrupted one's bit for bit.
     func testResumeFromStateIsBitExact() throws {
-        let options = GANTrainerOptions(batch: 2, loss: .randomHinge, lecamWeight: 0.1, seed: 5)
-        let uninterrupted = try GANTrainer(config: config, options: options)
-        let first = try GANTrainer(config: config, options: options)
+        let options = TrainingOptions(batch: 2, loss: .randomHinge, lecam: 0.1)
+        let uninterrupted = try GANTrainer(config: config, options: options, seed: 5)
+        let first = try GANTrainer(config: config, options: options, seed: 5)
         let real = realBatch(2, resolution: 64, seed: 4)
         for _ in 0..<2 { uninterrupted.step(real: real); first.step(real: real) }
         let saved = Dictionary(uniqueKeysWithValues: first.stateTensors())
         XCTAssertNotNil(saved["trainer.lecam"])
-        let resumed = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, loss: .randomHinge, lecamWeight: 0.1, seed: 77))
+        let resumed = try GANTrainer(config: config, options: options, seed: 77)
         try resumed.loadState(saved)
         for _ in 0..<2 {
             let (a, b) = (uninterrupted.step(real: real), resumed.step(real: real))

@@ -27,7 +27,7 @@ final class ProjectedTests: XCTestCase {
     /// Only the scale discriminators train: the random mixes are buffers (saved with D), and a training
     /// step leaves them as they were drawn.
     func testRandomMixesAreSavedButNeverTrained() throws {
-        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, seed: 3), features: StandInFeatures())
+        let trainer = try GANTrainer(config: config, options: TrainingOptions(batch: 2), seed: 3, features: StandInFeatures())
         let discriminator = trainer.discriminator
         XCTAssertTrue(discriminator.parameters.allSatisfy { $0.name.hasPrefix("disc_") })
         let mixes = discriminator.buffers.filter { $0.name.hasPrefix("mix_") }
@@ -43,13 +43,13 @@ final class ProjectedTests: XCTestCase {
     }
 
     func testWarmedUpStepAllocatesNoTensorStorageAndResumesExactly() throws {
-        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, seed: 5), features: StandInFeatures())
+        let trainer = try GANTrainer(config: config, options: TrainingOptions(batch: 2), seed: 5, features: StandInFeatures())
         let real = randomTensor([2, 3, 32, 32], seed: 6, scale: 0.5)
         for _ in 0..<2 { trainer.step(real: real) }
         let before = Tensor.storageAllocations
         trainer.step(real: real)
         XCTAssertEqual(Tensor.storageAllocations, before)
-        let resumed = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, seed: 77), features: StandInFeatures())
+        let resumed = try GANTrainer(config: config, options: TrainingOptions(batch: 2), seed: 77, features: StandInFeatures())
         try resumed.loadState(Dictionary(uniqueKeysWithValues: trainer.stateTensors()))
         for _ in 0..<2 {
             let (a, b) = (trainer.step(real: real), resumed.step(real: real))

@@ -19,7 +19,7 @@ final class TrainerStepTests: XCTestCase {
     }
 
     func testStepChangesEveryNetAndReturnsFiniteLosses() throws {
-        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 4, seed: 3))
+        let trainer = try GANTrainer(config: config, options: TrainingOptions(batch: 4), seed: 3)
         let before = snapshot(trainer)
         let losses = trainer.step(real: realBatch(4, seed: 1))
         XCTAssertTrue(losses.dLoss.isFinite && losses.gLoss.isFinite)
@@ -36,7 +36,7 @@ final class TrainerStepTests: XCTestCase {
 
     /// Once warmed up (both batch sizes D sees have been through), steps and generation reuse their buffers.
     func testWarmedUpStepAllocatesNoTensorStorage() throws {
-        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 4, seed: 1))
+        let trainer = try GANTrainer(config: config, options: TrainingOptions(batch: 4), seed: 1)
         let real = realBatch(4, seed: 2)
         let latents = { var rng = RNG(seed: 3); return rng.normals(5 * config.zDim) }()
         let fresh = Tensor.storageAllocations
@@ -48,9 +48,9 @@ final class TrainerStepTests: XCTestCase {
     }
 
     func testSameSeedGivesSameSteps() throws {
-        let a = try GANTrainer(config: config, options: GANTrainerOptions(batch: 3, seed: 9))
-        let b = try GANTrainer(config: config, options: GANTrainerOptions(batch: 3, seed: 9))
-        let c = try GANTrainer(config: config, options: GANTrainerOptions(batch: 3, seed: 10))
+        let a = try GANTrainer(config: config, options: TrainingOptions(batch: 3), seed: 9)
+        let b = try GANTrainer(config: config, options: TrainingOptions(batch: 3), seed: 9)
+        let c = try GANTrainer(config: config, options: TrainingOptions(batch: 3), seed: 10)
         let real = realBatch(3, seed: 2)
         for _ in 0..<2 {
             let (la, lb) = (a.step(real: real), b.step(real: real))
@@ -62,13 +62,13 @@ final class TrainerStepTests: XCTestCase {
     }
 
     func testResumeFromStateIsBitExact() throws {
-        let options = GANTrainerOptions(batch: 2, loss: .logistic, emaDecay: 0.9, seed: 5)
-        let uninterrupted = try GANTrainer(config: config, options: options)
-        let first = try GANTrainer(config: config, options: options)
+        let options = TrainingOptions(batch: 2, loss: .logistic, emaDecay: 0.9)
+        let uninterrupted = try GANTrainer(config: config, options: options, seed: 5)
+        let first = try GANTrainer(config: config, options: options, seed: 5)
         let real = realBatch(2, seed: 4)
         for _ in 0..<2 { uninterrupted.step(real: real); first.step(real: real) }
         let saved = Dictionary(uniqueKeysWithValues: first.stateTensors())
-        let resumed = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, loss: .logistic, emaDecay: 0.9, seed: 77))
+        let resumed = try GANTrainer(config: config, options: options, seed: 77)
         try resumed.loadState(saved)
         XCTAssertEqual(resumed.stepCount, 2)
         for _ in 0..<2 {
@@ -82,7 +82,7 @@ final class TrainerStepTests: XCTestCase {
     /// G_ema warms up: after t steps the next one mixes with decay min(emaDecay, (1 + t) / (10 + t));
     /// decay 0 keeps G_ema an exact copy of G.
     func testAverageWarmsUpToItsDecay() throws {
-        let trainer = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, emaDecay: 0.999, seed: 2))
+        let trainer = try GANTrainer(config: config, options: TrainingOptions(batch: 2, emaDecay: 0.999), seed: 2)
         XCTAssertEqual(trainer.averageDecay(afterSteps: 0), 0.1)
         XCTAssertEqual(trainer.averageDecay(afterSteps: 90), 0.91)
         XCTAssertEqual(trainer.averageDecay(afterSteps: 100_000), 0.999)
@@ -94,7 +94,7 @@ final class TrainerStepTests: XCTestCase {
             XCTAssertEqual(average[i], 0.1 * start[i] + 0.9 * weights[i], accuracy: 1e-6, "[\(i)]")
         }
 
-        let plain = try GANTrainer(config: config, options: GANTrainerOptions(batch: 2, emaDecay: 0, seed: 2))
+        let plain = try GANTrainer(config: config, options: TrainingOptions(batch: 2, emaDecay: 0), seed: 2)
         XCTAssertEqual(plain.averageDecay(afterSteps: 0), 0)
         plain.step(real: realBatch(2, seed: 6))
         let state = snapshot(plain)
