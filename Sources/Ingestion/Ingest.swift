@@ -120,11 +120,17 @@ public func ingest(files: InputFiles, options: IngestOptions,
         summary.flips += records.count - 1
         if options.shuffleSeed != nil { held += records } else { try records.forEach(emit) }
     }
-    func offer(_ prepared: PreparedPicture) throws {
-        switch cleaner.admit(prepared) {
-        case .keep: try keep(prepared.image)
-        case .exactDuplicate: summary.exactDuplicates += 1
-        case .nearDuplicate: summary.nearDuplicates += 1
+    // Each dropped duplicate is named, with the picture it repeats.
+    func offer(_ prepared: PreparedPicture, name: String) throws {
+        switch cleaner.admit(prepared, name: name) {
+        case .keep:
+            try keep(prepared.image)
+        case .exactDuplicate(let kept):
+            summary.exactDuplicates += 1
+            warn("dropped as a copy of \(kept): \(name)")
+        case .nearDuplicate(let kept):
+            summary.nearDuplicates += 1
+            warn("dropped as a near duplicate of \(kept): \(name)")
         }
     }
 
@@ -143,7 +149,7 @@ public func ingest(files: InputFiles, options: IngestOptions,
             summary.files += 1
             switch outcome {
             case .picture(let prepared):
-                try offer(prepared)
+                try offer(prepared, name: path)
             case .skipped(let reason, let why):
                 summary.skipped[reason, default: 0] += 1
                 warn("\(why): \(path)")
@@ -159,7 +165,7 @@ public func ingest(files: InputFiles, options: IngestOptions,
                                                                          originalHeight: frame.height),
                                                    options: options)
                         let before = summary.kept
-                        try offer(prepared)
+                        try offer(prepared, name: "\(path) frame \(framesSeen)")
                         summary.videoFrames += summary.kept - before
                     }
                 } catch is StopRequested {
@@ -300,21 +306,25 @@ func fnv1a(_ bytes: [UInt8]) -> UInt64 {
 /// Decides which pictures a data set keeps when deduplicating: the first of each group of equal or
 /// perceptually near pictures, in the order they are offered.
 struct DatasetCleaner {
-    enum Verdict { case keep, exactDuplicate, nearDuplicate }
+    /// A duplicate names the kept picture it repeats.
+    enum Verdict: Equatable { case keep, exactDuplicate(of: String), nearDuplicate(of: String) }
 
     let options: IngestOptions
-    private var exact: Set<UInt64> = []
-    private var perceptual: [PerceptualHash] = []
+    private var exact: [UInt64: String] = [:]
+    private var perceptual: [(hash: PerceptualHash, name: String)] = []
 
     init(options: IngestOptions) { self.options = options }
 
-    mutating func admit(_ picture: PreparedPicture) -> Verdict {
+    /// Whether the picture called `name` (a file, or a video's frame) is kept.
+    mutating func admit(_ picture: PreparedPicture, name: String) -> Verdict {
         guard options.dedupe else { return .keep }
-        if exact.contains(picture.contentHash) { return .exactDuplicate }
+        if let kept = exact[picture.contentHash] { return .exactDuplicate(of: kept) }
         let threshold = options.dedupeThreshold
-        if perceptual.contains(where: { $0.distance(to: picture.perceptualHash) <= threshold }) { return .nearDuplicate }
-        exact.insert(picture.contentHash)
-        perceptual.append(picture.perceptualHash)
+        if let kept = perceptual.first(where: { $0.hash.distance(to: picture.perceptualHash) <= threshold }) {
+            return .nearDuplicate(of: kept.name)
+        }
+        exact[picture.contentHash] = name
+        perceptual.append((picture.perceptualHash, name))
         return .keep
     }
 }

@@ -26,6 +26,12 @@ public struct Grid: Equatable, Sendable {
               (1...1000).contains(columns), (1...1000).contains(rows) else { return nil }
         self.init(columns: columns, rows: rows)
     }
+
+    /// The most nearly square grid that holds `count` cells with no row left empty: 12x12 for 135.
+    public static func fitting(_ count: Int) -> Grid {
+        let columns = max(1, Int(Double(count).squareRoot().rounded(.up)))
+        return Grid(columns: columns, rows: max(1, (count + columns - 1) / columns))
+    }
 }
 
 /// A mistake in the options themselves, found before any frame is read (the tool exits 2).

@@ -6,8 +6,8 @@ import TensorStream
 import ToolSupport
 
 struct IngestCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ingest",
+    static let configuration = CommandConfiguration.tool(
+        "ingest",
         abstract: "Turn folders of pictures (PNG, JPEG) and videos into a cleaned image stream.",
         discussion: """
         Every PATH is a file, a folder (read recursively, in sorted order, following links to other \
@@ -65,11 +65,11 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep one video frame in N.", valueName: "N"))
     var every = 1
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the stream to FILE instead of stdout.", valueName: "FILE"))
-    var output: String?
+    // -q also silences the warnings about skipped files.
+    @OptionGroup var outputOptions: OutputOptions
 
-    @Flag(name: .shortAndLong, help: "No progress, warnings or summary on stderr.")
-    var quiet = false
+    var output: String? { outputOptions.output }
+    var quiet: Bool { outputOptions.quiet }
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("no PATH given (a file, a folder, or - for paths on stdin)") }

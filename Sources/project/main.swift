@@ -6,8 +6,8 @@ import TensorStream
 import ToolSupport
 
 struct Project: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "project",
+    static let configuration = CommandConfiguration.tool(
+        "project",
         abstract: "Find the latent of each picture: where in a model's latent space your own pictures lie.",
         discussion: """
         Reads an image stream at the checkpoint's resolution and writes an f32 stream
@@ -57,11 +57,11 @@ struct Project: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the pictures the latents draw (an image stream) to this file.", valueName: "file"))
     var reconstructions: String?
 
-    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
-    var quiet = false
+    // The latents go to -o or stdout.
+    @OptionGroup var outputOptions: OutputOptions
 
-    @Option(name: .short, help: ArgumentHelp("Output file for the latents (default: stdout).", valueName: "file"))
-    var output: String?
+    var output: String? { outputOptions.output }
+    var quiet: Bool { outputOptions.quiet }
 
     func validate() throws {
         guard Self.stepCounts.contains(steps) else { throw ValidationError("--steps must be from 0 to \(Self.stepCounts.upperBound)") }
@@ -85,8 +85,9 @@ struct Project: ParsableCommand {
         try refuseOutputOverInput(outputs: [output ?? "-", reconstructions], inputs: [checkpoint, pictures ?? "-"])
         let out = try BinaryOutput(path: output, what: "a latent stream")
         let reconstructionFile = try reconstructions.map { try AtomicFile(path: $0) }
+        try requireFile(checkpoint, is: .checkpoint)
         let (generator, features) = try loadModel()
-        let reader = try StreamReader.open(pictures)
+        let reader = try StreamReader.open(pictures, expecting: .imageStream)
         try reader.requireImages()
         let records = try reader.readAllBytes()
         let size = generator.resolution
@@ -152,6 +153,7 @@ struct Project: ParsableCommand {
             "kind": "latent",
             "source": StreamHeader.metadataValue(source),
             "checkpoint": StreamHeader.metadataValue(checkpoint),
+            "checkpoint_crc32": try fileChecksum(path: checkpoint),
             "distances": projections.map { String(format: "%.4f", $0.distance) }.joined(separator: ","),
         ]), to: sink)
         for projection in projections { try writer.write(projection.latent) }

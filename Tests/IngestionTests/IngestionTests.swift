@@ -202,9 +202,11 @@ final class IngestionTests: XCTestCase {
         options.size = 32
         XCTAssertEqual(try run([a, b, aAgain, aJPEG, c], options).records.count, 5)
         options.dedupe = true
-        let (records, _, summary) = try run([a, b, aAgain, aJPEG, c], options)
+        let (records, warnings, summary) = try run([a, b, aAgain, aJPEG, c], options)
         XCTAssertEqual(records.count, 3)
         XCTAssertEqual([summary.exactDuplicates, summary.nearDuplicates], [1, 1])
+        // Each dropped picture is named, with the one it repeats.
+        XCTAssertEqual(warnings, ["dropped as a copy of \(a): \(aAgain)", "dropped as a near duplicate of \(a): \(aJPEG)"])
         let alone = try run([a], options).records[0]
         XCTAssertEqual(records[0], alone)
     }

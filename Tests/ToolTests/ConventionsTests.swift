@@ -53,6 +53,48 @@ final class ConventionsTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["model.ckpt", "pictures.tns"])
     }
 
+    /// The options declared once in ToolSupport: every tool writes to `-o` or `--output`, is silent with `-q`,
+    /// and says the version its checkpoints record.
+    func testEveryToolTakesTheSharedOptions() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let setUp = try ToolRunner.shell("synth ocean --n 4 --size 32 -q -o pictures.tns && "
+            + "train pictures.tns --steps 1 --width 2 --z-dim 4 --batch 2 -q -o model.ckpt && "
+            + "encode pictures.tns -q -o picture.png", directory: dir)
+        XCTAssertEqual(setUp.status, 0, setUp.stderr)
+        let runs = [
+            "ingest": "ingest picture.png", "encode": "encode pictures.tns --format y4m",
+            "train": "train pictures.tns --steps 1 --width 2 --z-dim 4 --batch 2", "sample": "sample model.ckpt --n 2",
+            "walk": "walk model.ckpt --n 2", "synth": "synth ocean --n 1", "score": "score model.ckpt pictures.tns --n 4",
+            "project": "project model.ckpt pictures.tns --steps 1",
+        ]
+        XCTAssertEqual(Set(runs.keys), Set(Self.tools))
+        var versions: Set<String> = []
+        for tool in Self.tools {
+            for (flag, quiet) in [("-o", "-q"), ("--output", "--quiet")] {
+                let out = "\(tool)\(flag).out"
+                let result = try ToolRunner.shell("\(runs[tool]!) \(flag) \(out) \(quiet)", directory: dir)
+                XCTAssertEqual(result.status, 0, "\(tool) \(flag): \(result.stderr)")
+                XCTAssertTrue(result.stdout.isEmpty, "\(tool) \(flag) wrote to stdout")
+                XCTAssertEqual(result.stderr, "", "\(tool) \(quiet) is not quiet")
+                let written = try Data(contentsOf: dir.appendingPathComponent(out))
+                XCTAssertFalse(written.isEmpty, "\(tool) \(flag) wrote nothing")
+            }
+            let version = try ToolRunner.run(tool, ["--version"])
+            XCTAssertEqual(version.status, 0, "\(tool) --version: \(version.stderr)")
+            versions.insert(String(decoding: version.stdout, as: UTF8.self))
+            let help = String(decoding: try ToolRunner.run(tool, ["--help"]).stdout, as: UTF8.self)
+            for option in ["-o, --output <file>", "-q, --quiet", "--version"] {
+                XCTAssertTrue(help.contains(option), "\(tool) --help does not show \(option)")
+            }
+        }
+        // One version, the one a checkpoint records.
+        let checkpoint = [UInt8](try Data(contentsOf: dir.appendingPathComponent("model.ckpt")))
+        let length = Int(checkpoint[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(checkpoint[8..<(8 + length)])) as? [String: Any])
+        let recorded = try XCTUnwrap((header["__metadata__"] as? [String: String])?["tool_version"])
+        XCTAssertEqual(versions, ["mnemosyne \(recorded)\n"])
+    }
+
     func testUnknownOptionIsAOneLineUsageErrorWithExitTwo() throws {
         for tool in Self.tools {
             let result = try ToolRunner.run(tool, ["--no-such-option"])

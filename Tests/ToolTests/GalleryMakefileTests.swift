@@ -49,6 +49,19 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertEqual(try make("ocean ocean.psi=0.5 ocean.scale=3 ocean.steps=12"), [])
     }
 
+    /// `make ocean ocean.psy=0.6` used to build ocean as if the parameter had not been given.
+    func testAMisspelledParameterIsNamed() throws {
+        let (status, output) = try run("-n ocean ocean.psy=0.6 oceam.psi=0.6 ocean.psi=0.6")
+        XCTAssertEqual(status, 0, output)
+        let warnings = output.split(separator: "\n").filter { $0.contains("so it is ignored") }
+        XCTAssertEqual(warnings.count, 2, output)
+        XCTAssertTrue(warnings.contains { $0.contains("ocean.psy: a piece has no parameter 'psy', so it is ignored") }, output)
+        XCTAssertTrue(warnings.contains { $0.contains("oceam.psi: there is no piece 'oceam', so it is ignored") }, output)
+        // Every parameter the pieces set is known.
+        let known = try run("-n ocean ocean.steps=3 ocean.through=2 david.init=x plato.soundtrack=y universe.audio=synth")
+        XCTAssertFalse(known.output.contains("so it is ignored"), known.output)
+    }
+
     func testDavidFineTunesPlatoAndParallelRunsAreSafe() throws {
         let stages = try make("-j2 david butterfly")
         XCTAssertEqual(Set(stages.filter { $0.hasPrefix("plato") }), ["plato: pictures", "plato: training"],

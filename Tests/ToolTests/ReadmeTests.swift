@@ -35,8 +35,10 @@ final class ReadmeTests: XCTestCase {
         // `make -C pipelines` as from the repository's top folder.
         try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("pipelines"),
                                                    withDestinationURL: ToolRunner.packageRoot.appendingPathComponent("pipelines"))
+        // A resumed run must go past the run it continues.
         let reduced = commands.map {
-            $0.replacingOccurrences(of: #"--steps [0-9]+"#, with: "--steps 2", options: .regularExpression)
+            $0.replacingOccurrences(of: #"--steps [0-9]+"#, with: $0.contains("--resume") ? "--steps 3" : "--steps 2",
+                                    options: .regularExpression)
         }
         let script = """
             set -e
@@ -51,11 +53,14 @@ final class ReadmeTests: XCTestCase {
         let files = ["imgs/00001.png", "imgs/00135.png", "plato.ckpt", "grid.png", "out.mp4", "david/00015.png",
                      "david.ckpt", "david.mp4", "david-score.json", "echo.ckpt", "imgs.tns", "named.png", "loop.gif",
                      "my-pictures/ocean/00040.png", "memories.tns", "found.png", "memories.mp4", "song.mp3", "song.mp4",
-                     "song.webm", "song.tsv"]
+                     "song.webm", "song.tsv", "run.ckpt", "longer.ckpt"]
         for file in files {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "no \(file)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("imgs/00136.png").path))
+        // The resume command continues the run it names, from its pictures.
+        let resumed = try String(decoding: Data(contentsOf: dir.appendingPathComponent("longer.ckpt")).prefix(4096), as: UTF8.self)
+        XCTAssertTrue(resumed.contains(#""step":"3""#), "longer.ckpt is not the run resumed to step 3")
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("previews").path).isEmpty)
         XCTAssertEqual(try probe(dir.appendingPathComponent("out.mp4")), "h264,64,64,300")
         XCTAssertEqual(try probe(dir.appendingPathComponent("david.mp4")), "h264,256,256,300")
