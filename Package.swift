@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "synth", targets: ["synth"]),
         .executable(name: "score", targets: ["score"]),
         .executable(name: "project", targets: ["project"]),
+        .executable(name: "inspect", targets: ["inspect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +42,8 @@ let package = Package(
         .target(name: "Sound", dependencies: ["Media"]),
         .target(name: "Metrics", dependencies: ["COpenBLAS", "Neural", "Perception"]),
         .target(name: "Ingestion", dependencies: ["Imaging", "Media", "TensorStream"]),
+        // What a file is and holds, for `inspect`.
+        .target(name: "Inspection", dependencies: ["GAN", "Imaging", "Ingestion", "TensorStream"]),
         .target(name: "ToolSupport", dependencies: [
             "TensorStream", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -54,7 +57,8 @@ let package = Package(
         .executableTarget(name: "synth", dependencies: ["Synth", "Sound", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "project", dependencies: ["GAN", "Perception", "TensorStream", "ToolSupport"]),
         .executableTarget(name: "score", dependencies: ["Metrics", "GAN", "Perception", "TensorStream", "ToolSupport"]),
-        .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural", "Perception"]),
+        .executableTarget(name: "inspect", dependencies: ["Inspection", "ToolSupport"]),
+        .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural", "Perception", "ToolSupport"]),
 
         .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
@@ -72,6 +76,7 @@ let package = Package(
         // Synth's butterflies: one centred, mirror-symmetric subject, the layout the layout measure must see.
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural", "Perception", "GradientChecking", "Synth", "Imaging"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
+        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "TensorStream", "GAN", "Imaging", "Safetensors"]),
         // End-to-end tests of the release binaries (built by scripts/setup).
         .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging", "Perception"]),
     ],

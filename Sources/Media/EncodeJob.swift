@@ -73,6 +73,13 @@ public struct EncodeJob {
     public let soundtrack: Soundtrack?
     private let sequence: FramePattern?
 
+    /// The folder a numbered PNG sequence goes into (nil for one file or stdout; `.` stands for none).
+    public var sequenceFolder: String? {
+        guard sequence != nil, let output else { return nil }
+        let folder = (output as NSString).deletingLastPathComponent
+        return folder.isEmpty ? nil : folder
+    }
+
     /// The largest contact sheet, in pixels (about 800 MB of RGB while it is built and encoded).
     static let largestSheet = 256_000_000
     /// The largest frame of a compressed video: H.264's and VP9's highest levels (6.2) stop at 8192x4352

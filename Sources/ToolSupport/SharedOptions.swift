@@ -73,11 +73,6 @@ extension CommandConfiguration {
     public static var versionLine: String { "mnemosyne \(mnemosyneVersion)" }
 }
 
-/// `1 frame`, `2 frames`: a count and its noun, singular for one. `plural` defaults to `singular` + s.
-public func counted(_ count: Int, _ singular: String, plural: String? = nil) -> String {
-    "\(count) " + (count == 1 ? singular : plural ?? singular + "s")
-}
-
 /// Writes a text output (a table, a report) to `path`, atomically, or to stdout for nil or `-`.
 public func writeText(_ text: String, to path: String?) throws {
     guard let path, path != "-" else {

@@ -78,6 +78,9 @@ struct Encode: ParsableCommand {
         }
         try refuseOutputOverInput(outputs: [job.output ?? "-"], inputs: [input ?? "-"])
         let reader = try StreamReader.open(input, expecting: .imageStream)
+        // A numbered sequence's folder (frames/%05d.png) is made, as train makes its preview folder; a single
+        // file's folder must exist, as for a shell's redirection.
+        if let folder = job.sequenceFolder { try makeFolder(folder, called: "the folder of the frames") }
         try reader.requireImages()
         let height = reader.header.shape[0], width = reader.header.shape[1]
         let progress = Progress(total: 0, unit: "frames", quiet: outputOptions.quiet)
@@ -91,9 +94,6 @@ struct Encode: ParsableCommand {
             writeFile: { path, body in
                 // A numbered sequence's names are known only frame by frame.
                 try refuseOutputOverInput(outputs: [path], inputs: [input ?? "-"])
-                // A sequence's folder (frames/%05d.png) is made as train makes its preview folder.
-                let folder = (path as NSString).deletingLastPathComponent
-                if !folder.isEmpty { try makeFolder(folder, called: "the output folder") }
                 let file = try AtomicFile(path: path)
                 try body(file.writePath)
                 try file.finishWriting()

@@ -97,7 +97,7 @@ struct IngestCommand: ParsableCommand {
         // From here a stop writes the records so far; before, a signal ends ingest at once, as there is
         // nothing to save.
         StopSignal.saveOnStop()
-        let writer = try StreamWriter(header: ingestHeader(inputs: paths, options: options), to: destination.sink)
+        let writer = IngestStreamWriter(inputs: paths, options: options, to: destination.sink)
         let progress = Progress(total: files.count ?? 0, unit: "files", quiet: quiet)
         let summary = try ingest(
             files: files, options: options, into: writer,
@@ -111,8 +111,11 @@ struct IngestCommand: ParsableCommand {
         if summary.interrupted && summary.records == 0 {
             throw Interrupted("interrupted after \(read), before any picture was kept: nothing written")
         }
-        if summary.interrupted { try writer.writeHeader() }  // a valid stream even when cut short
+        try writer.finish()  // the header naming every record's source, and the records it held for it
         try destination.commit()
+        if !writer.namesEverySource && !quiet {
+            ToolSupport.warn("too many pictures to name each one's source in the stream's header: it names the first input")
+        }
         progress.finish(summary.description + String(format: " in %.1fs", progress.elapsed))
         if summary.interrupted { throw Interrupted("interrupted after \(read); the pictures kept are written") }
     }

@@ -115,7 +115,8 @@ struct Project: ParsableCommand {
         }
         let source = reader.header.metadata["source"] ?? reader.sourceName
         try StopSignal.whileSaving {
-            try writeLatents(projections, zDim: generator.zDim, source: source, to: out.sink)
+            try writeLatents(projections, zDim: generator.zDim, source: source,
+                             sources: reader.header.metadata["sources"], to: out.sink)
             if let reconstructionFile {
                 try writeReconstructions(projections, generator: generator, source: source, to: reconstructionFile.sink)
                 try reconstructionFile.commit()
@@ -148,14 +149,21 @@ struct Project: ParsableCommand {
     }
 
     /// The latents, one f32 record each, with the pictures' reconstruction distances in the metadata.
-    func writeLatents(_ projections: [Projection], zDim: Int, source: String, to sink: ByteSink) throws {
-        let writer = try StreamWriter(header: StreamHeader(dtype: .f32, shape: [zDim], metadata: [
+    /// `sources`, ingest's list of every picture's source, is passed on for the pictures projected.
+    func writeLatents(_ projections: [Projection], zDim: Int, source: String, sources: String?, to sink: ByteSink) throws {
+        var metadata = [
             "kind": "latent",
             "source": StreamHeader.metadataValue(source),
             "checkpoint": StreamHeader.metadataValue(checkpoint),
             "checkpoint_crc32": try fileChecksum(path: checkpoint),
             "distances": projections.map { String(format: "%.4f", $0.distance) }.joined(separator: ","),
-        ]), to: sink)
+        ]
+        if let sources, let list = try? JSONSerialization.jsonObject(with: Data(sources.utf8)) as? [String],
+           let kept = try? JSONSerialization.data(withJSONObject: Array(list.prefix(projections.count)),
+                                                  options: [.withoutEscapingSlashes]) {
+            metadata["sources"] = String(decoding: kept, as: UTF8.self)
+        }
+        let writer = try StreamWriter(header: StreamHeader(dtype: .f32, shape: [zDim], metadata: metadata), to: sink)
         for projection in projections { try writer.write(projection.latent) }
         try writer.writeHeader()
     }

@@ -4,7 +4,7 @@ import XCTest
 /// What every tool promises (../shared/design.md): --help with an example pipeline and exit 0,
 /// usage mistakes as one line and exit 2, runtime errors as one line naming the input and exit 1.
 final class ConventionsTests: XCTestCase {
-    static let tools = ["ingest", "encode", "train", "sample", "walk", "synth", "score", "project"]
+    static let tools = ["ingest", "encode", "train", "sample", "walk", "synth", "score", "project", "inspect"]
 
     func testHelpShowsAnExamplePipelineAndExitsZero() throws {
         for tool in Self.tools {
@@ -65,7 +65,7 @@ final class ConventionsTests: XCTestCase {
             "ingest": "ingest picture.png", "encode": "encode pictures.tns --format y4m",
             "train": "train pictures.tns --steps 1 --width 2 --z-dim 4 --batch 2", "sample": "sample model.ckpt --n 2",
             "walk": "walk model.ckpt --n 2", "synth": "synth ocean --n 1", "score": "score model.ckpt pictures.tns --n 4",
-            "project": "project model.ckpt pictures.tns --steps 1",
+            "project": "project model.ckpt pictures.tns --steps 1", "inspect": "inspect model.ckpt pictures.tns",
         ]
         XCTAssertEqual(Set(runs.keys), Set(Self.tools))
         var versions: Set<String> = []

@@ -1,4 +1,5 @@
 import Foundation
+import TensorStream
 import XCTest
 
 /// Issue 21: options that say the same thing in every tool, files of the wrong kind named with the fix, and
@@ -127,15 +128,56 @@ final class MannersTests: XCTestCase {
                                                            + "(m.ckpt), not in other.ckpt: "), text(dir, "err-other"))
     }
 
-    /// `encode -o frames/%05d.png` makes the folder, as `train --preview` does.
+    /// `encode -o frames/%05d.png` makes the folder, as `train --preview` does (one file's folder must exist).
     func testEncodeMakesTheFolderOfItsOutput() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
         let result = try shell("""
             synth plato --n 3 --size 16 -q | encode -q -o frames/new/%05d.png && ls frames/new
+            synth plato --n 1 --size 16 -q | encode -q -o missing/one.png 2>/dev/null; echo "one $?"
             touch file
             synth plato --n 1 --size 16 -q | encode -q -o file/%05d.png 2>err; echo "file $?"
             """, in: dir)
-        XCTAssertEqual(lines(result), ["00001.png", "00002.png", "00003.png", "file 1"], result.stderr)
-        XCTAssertEqual(text(dir, "err"), "encode: cannot use the output folder: Not a directory: file\n")
+        XCTAssertEqual(lines(result), ["00001.png", "00002.png", "00003.png", "one 1", "file 1"], result.stderr)
+        XCTAssertEqual(text(dir, "err"), "encode: cannot use the folder of the frames: Not a directory: file\n")
+    }
+
+    /// `ingest a.png b.png` names both pictures, one per record, and `--dedupe` names what it dropped.
+    func testIngestNamesEverySourceAndEveryDuplicate() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let result = try shell("""
+            synth plato --n 2 --size 32 -q | encode -q -o 'p%d.png'
+            cp p1.png again.png
+            ingest p1.png p2.png again.png --dedupe --size 16 -o s.tns 2>err
+            """, in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let header = try StreamReader(path: dir.appendingPathComponent("s.tns").path).header
+        let sources = try JSONSerialization.jsonObject(with: Data((header.metadata["sources"] ?? "").utf8)) as? [String]
+        XCTAssertEqual(sources, ["p1.png", "p2.png"])
+        XCTAssertTrue(text(dir, "err").hasPrefix("ingest: warning: dropped as a copy of p1.png: again.png\n"), text(dir, "err"))
+    }
+
+    /// `inspect` on every kind of file, as a table and as JSON; a file it cannot read is exit 1.
+    func testInspectSaysWhatEachFileIs() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        try setUp(in: dir)
+        let result = try shell("""
+            project m.ckpt imgs.tns --steps 1 -q -o z.tns
+            echo hello > notes.txt
+            inspect --json m.ckpt imgs.tns z.tns grid.png notes.txt > all.json
+            inspect m.ckpt > m.txt
+            synth plato --n 3 --size 32 -q | inspect - > stdin.txt
+            inspect m.ckpt missing.tns > /dev/null 2>err-missing; echo "missing $?"
+            """, in: dir)
+        XCTAssertEqual(lines(result), ["missing 1"], result.stderr)
+        let all = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text(dir, "all.json").utf8)) as? [[String: Any]])
+        XCTAssertEqual(all.map { $0["kind"] as? String }, ["checkpoint", "image-stream", "latent-stream", "picture", "unknown"])
+        XCTAssertEqual(all[0]["steps"] as? Int, 2)
+        XCTAssertEqual(all[0]["architecture"] as? String, "fastgan")
+        XCTAssertEqual(all[1]["records"] as? Int, 8)
+        XCTAssertEqual(all[2]["checkpoint"] as? String, "m.ckpt (the same file)")
+        XCTAssertTrue((all[3]["ingest"] as? String)?.hasPrefix("1 picture of 64x64") ?? false, "\(all[3])")
+        XCTAssertTrue(text(dir, "m.txt").hasPrefix("m.ckpt: a checkpoint\n  architecture  fastgan\n"), text(dir, "m.txt"))
+        XCTAssertTrue(text(dir, "stdin.txt").hasPrefix("stdin: an image stream\n  records   3\n"), text(dir, "stdin.txt"))
+        XCTAssertTrue(text(dir, "err-missing").hasPrefix("inspect: No such file or directory: missing.tns"), text(dir, "err-missing"))
     }
 }

@@ -85,7 +85,7 @@ final class ReadmeTests: XCTestCase {
 
     func testEveryToolIsShownInTheTour() throws {
         let commands = blocks("sh", in: try readme).flatMap { $0 }.joined(separator: "\n")
-        for tool in ["ingest", "synth", "train", "sample", "walk", "encode", "score", "project", "make -C pipelines"] {
+        for tool in ["ingest", "synth", "train", "sample", "walk", "encode", "score", "project", "inspect", "make -C pipelines"] {
             XCTAssertTrue(commands.contains(tool), "no example of \(tool)")
         }
         // The two pipelines of the design card, verbatim.
