@@ -95,6 +95,14 @@ final class ConventionsTests: XCTestCase {
         XCTAssertEqual(versions, ["mnemosyne \(recorded)\n"])
     }
 
+    /// A tool that is not built fails the test that needs it: a suite that skipped them all would pass having
+    /// tested nothing.
+    func testAMissingToolFailsRatherThanSkips() {
+        XCTAssertThrowsError(try ToolRunner.path(of: "no-such-tool")) { error in
+            XCTAssertTrue(error is ToolRunner.BinaryProblem, "\(error)")
+        }
+    }
+
     func testUnknownOptionIsAOneLineUsageErrorWithExitTwo() throws {
         for tool in Self.tools {
             let result = try ToolRunner.run(tool, ["--no-such-option"])

@@ -125,6 +125,38 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertTrue(missing.output.contains("DATA: no such folder: not-there"), missing.output)
     }
 
+    /// `DATA=d` where `d/ocean` is a link to a folder, or a folder of links to pictures: the listing follows
+    /// them (it used to hash an empty listing, d41d8cd98f00b204, so a new picture rebuilt nothing).
+    func testLinkedPicturesAreListedSoANewOneRebuilds() throws {
+        let caller = try ToolRunner.temporaryDirectory(self)
+        let made = try ToolRunner.shell("""
+            mkdir -p real/ocean files/ocean linked
+            synth ocean --n 3 --size 40 -q | encode -q -o real/ocean/p%d.png
+            ln -s "$PWD/real/ocean" linked/ocean
+            for f in real/ocean/*.png; do ln -s "$PWD/$f" files/ocean/; done
+            """, directory: caller)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        func listing(_ data: String) throws -> String {
+            let (status, output) = try run("-s DATA=\(data) print-PROFILE", from: caller)
+            XCTAssertEqual(status, 0, output)
+            let params = try String(contentsOf: out.appendingPathComponent("ocean/pictures.params"), encoding: .utf8)
+            return params.components(separatedBy: "listing=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+        let before = try listing("real")
+        for data in ["linked", "files"] {
+            let before = try listing(data)
+            XCTAssertNotEqual(before, "d41d8cd98f00b204", "\(data): an empty listing")
+            XCTAssertEqual(before, try listing("real"), "\(data): the same pictures, the same listing")
+        }
+        let added = try ToolRunner.shell("synth ocean --n 1 --size 40 --seed 9 -q | encode -q -o real/ocean/new.png && "
+            + "ln -s \"$PWD/real/ocean/new.png\" files/ocean/", directory: caller)
+        XCTAssertEqual(added.status, 0, added.stderr)
+        let afterLinked = try listing("linked"), afterFiles = try listing("files")
+        XCTAssertEqual(afterLinked, afterFiles)
+        XCTAssertEqual(afterLinked, try listing("real"), "a new picture changes every listing alike")
+        XCTAssertNotEqual(afterLinked, before, "a new picture is a new listing")
+    }
+
     func testTheTimelapseHasOneFramePerPreviewInStepOrder() throws {
         _ = try make("ocean ocean.steps=30")  // previews every 5 steps in the tiny profile: 0, 5, ... 30
         let previewFolder = out.appendingPathComponent("ocean/preview")
