@@ -157,6 +157,16 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertNotEqual(afterLinked, before, "a new picture is a new listing")
     }
 
+    /// A page of nothing built says how to build a piece into it, with the profile and folder it was made with,
+    /// and claims no room it does not show.
+    func testAnEmptyPageGivesTheCommandItWasBuiltWith() throws {
+        XCTAssertEqual(try make("site"), ["site: page"])
+        let page = try String(contentsOf: out.appendingPathComponent("site/index.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("<code>make -C pipelines PROFILE=tiny OUT=\(out.path) ocean site</code>"), page)
+        XCTAssertFalse(page.contains("Plato and David"), "the page has no Plato room")
+        XCTAssertFalse(page.contains("Six pieces"), "nor six pieces")
+    }
+
     func testTheTimelapseHasOneFramePerPreviewInStepOrder() throws {
         _ = try make("ocean ocean.steps=30")  // previews every 5 steps in the tiny profile: 0, 5, ... 30
         let previewFolder = out.appendingPathComponent("ocean/preview")
