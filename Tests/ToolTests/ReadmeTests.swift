@@ -1,4 +1,5 @@
 import Foundation
+import Perception
 import XCTest
 
 /// The README is a test: every ```sh block runs, in order, in one empty folder with the release binaries
@@ -45,9 +46,16 @@ final class ReadmeTests: XCTestCase {
             export PROFILE=tiny OUT="$PWD/gallery-out" MNEMOSYNE_BIN='\(ToolRunner.binDirectory.path)'
             \(reduced.joined(separator: "\n"))
             """
-        let result = try ToolRunner.shell(script, directory: dir)
+        // The tour goes to ~/mnemosyne-tour: a home of its own here, with the feature network's weights where
+        // the tools would find them at home.
+        let checkoutBefore = try checkoutStatus()
+        let weights = URL(fileURLWithPath: EfficientNetLite0.defaultWeightsPath()).deletingLastPathComponent().path
+        let result = try ToolRunner.shell(script, directory: dir, environment: [
+            "HOME": dir.path, "MNEMOSYNE_DATA": ProcessInfo.processInfo.environment["MNEMOSYNE_DATA"] ?? weights])
         XCTAssertEqual(result.status, 0, "README commands failed:\n\(result.stderr.suffix(3000))")
         guard result.status == 0 else { return }
+        XCTAssertEqual(try checkoutStatus(), checkoutBefore, "the README's commands wrote into the checkout")
+        let tour = dir.appendingPathComponent("mnemosyne-tour")
 
         // PNG sequences count from 1, as ffmpeg's do.
         let files = ["imgs/00001.png", "imgs/00135.png", "plato.ckpt", "grid.png", "out.mp4", "david/00015.png",
@@ -55,21 +63,21 @@ final class ReadmeTests: XCTestCase {
                      "my-pictures/ocean/00040.png", "memories.tns", "found.png", "memories.mp4", "song.mp3", "song.mp4",
                      "song.webm", "song.tsv", "run.ckpt", "longer.ckpt"]
         for file in files {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "no \(file)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: tour.appendingPathComponent(file).path), "no \(file)")
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("imgs/00136.png").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tour.appendingPathComponent("imgs/00136.png").path))
         // The resume command continues the run it names, from its pictures.
-        let resumed = try String(decoding: Data(contentsOf: dir.appendingPathComponent("longer.ckpt")).prefix(4096), as: UTF8.self)
+        let resumed = try String(decoding: Data(contentsOf: tour.appendingPathComponent("longer.ckpt")).prefix(4096), as: UTF8.self)
         XCTAssertTrue(resumed.contains(#""step":"3""#), "longer.ckpt is not the run resumed to step 3")
-        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("previews").path).isEmpty)
-        XCTAssertEqual(try probe(dir.appendingPathComponent("out.mp4")), "h264,256,256,300", "the first video is upscaled")
-        XCTAssertEqual(try probe(dir.appendingPathComponent("david.mp4")), "h264,256,256,300")
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: tour.appendingPathComponent("previews").path).isEmpty)
+        XCTAssertEqual(try probe(tour.appendingPathComponent("out.mp4")), "h264,256,256,300", "the first video is upscaled")
+        XCTAssertEqual(try probe(tour.appendingPathComponent("david.mp4")), "h264,256,256,300")
         // 12 seconds of sound at 30 fps, with the sound beside the frames.
-        XCTAssertEqual(try probe(dir.appendingPathComponent("song.mp4")), "h264,64,64,360")
+        XCTAssertEqual(try probe(tour.appendingPathComponent("song.mp4")), "h264,64,64,360")
         let expected: [(String, [String])] = [("song.mp4", ["h264", "aac"]), ("song.webm", ["vp9", "opus"])]
         for (video, codecs) in expected {
             let streams = try ToolRunner.shell("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 \(video)",
-                                               directory: dir)
+                                               directory: tour)
             XCTAssertEqual(String(decoding: streams.stdout, as: UTF8.self).split(separator: "\n").map(String.init), codecs)
         }
         // The last block cleans the gallery's outputs away.
@@ -94,6 +102,12 @@ final class ReadmeTests: XCTestCase {
         XCTAssertTrue(commands.contains("ingest imgs/ | train --steps 2000 > plato.ckpt"))
         XCTAssertTrue(commands.contains("walk plato.ckpt --n 300 | encode --scale 4 > out.mp4"))
         XCTAssertTrue(commands.contains("walk plato.ckpt --audio song.mp3 --fps 30 | encode --audio song.mp3 -o song.mp4"))
+    }
+
+    /// What git sees in the checkout, ignored files included: the README's commands must leave it as it was.
+    private func checkoutStatus() throws -> String {
+        let result = try ToolRunner.shell("git -C '\(ToolRunner.packageRoot.path)' status --porcelain --ignored")
+        return String(decoding: result.stdout, as: UTF8.self)
     }
 
     /// `codec,width,height,frames` of a video's first stream.
