@@ -60,19 +60,22 @@ let package = Package(
         .executableTarget(name: "inspect", dependencies: ["Inspection", "ToolSupport"]),
         .executableTarget(name: "bench-engine", dependencies: ["GAN", "Neural", "Perception", "ToolSupport"]),
 
-        .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream"]),
+        .testTarget(name: "TensorStreamTests", dependencies: ["TensorStream", "PythonReference"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Imaging", "TensorStream"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
         // The finite-difference gradient check every layer's and model's test uses, and the numpy reference runner.
-        .target(name: "GradientChecking", dependencies: ["Neural"], path: "Tests/GradientChecking"),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural", "GradientChecking"]),
+        .target(name: "GradientChecking", dependencies: ["Neural", "PythonReference"], path: "Tests/GradientChecking"),
+        // The one way tests launch Python (numpy references, readers written in Python).
+        .target(name: "PythonReference", path: "Tests/PythonReference"),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "GradientChecking", "PythonReference"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "Neural"]),
-        .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "Safetensors", "GradientChecking"]),
+        .testTarget(name: "GANTests", dependencies: ["GAN", "Neural", "Safetensors", "GradientChecking", "PythonReference"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Imaging"]),
         .testTarget(name: "SoundTests", dependencies: ["Sound", "Media"]),
         // Needs the EfficientNet-Lite0 weights that scripts/setup fetches (skips without them).
-        .testTarget(name: "PerceptionTests", dependencies: ["Perception", "Neural", "GradientChecking"], exclude: ["Fixtures"]),
+        .testTarget(name: "PerceptionTests", dependencies: ["Perception", "Neural", "GradientChecking", "PythonReference"],
+                    exclude: ["Fixtures"]),
         // Synth's butterflies: one centred, mirror-symmetric subject, the layout the layout measure must see.
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Neural", "Perception", "GradientChecking", "Synth", "Imaging"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
