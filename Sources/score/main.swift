@@ -18,8 +18,9 @@ struct ScoreTool: ParsableCommand {
         16x16 thumbnails, beside the training pictures' own), near-copies of training
         pictures and how varied the samples are; with the feature network, also the
         Fréchet distance, KID, precision and recall and near-copies in its features.
-        --json prints the same figures for scripts. The same arguments always give the
-        same figures.
+        --json prints the same figures for scripts (-o writes them to a file). --seed
+        also seeds the measures' random choices, so the same arguments always give the
+        same figures; --seeds a,b,c scores the pictures of those seeds.
 
         Examples:
           score plato.ckpt imgs.tns
