@@ -53,7 +53,8 @@ public final class Progress {
     /// Seconds since the progress began.
     public var elapsed: Double { Date().timeIntervalSince(started) }
 
-    func line(_ done: Int, now: Date, status: String, bar: Bool) -> String {
+    /// The line `update` shows for `done` units at `now`: with the bar (a terminal) or without (a log).
+    public func line(_ done: Int, now: Date, status: String, bar: Bool) -> String {
         let seconds = now.timeIntervalSince(started)
         let rate = seconds > 0 ? Double(done - start) / seconds : 0
         var parts: [String] = []

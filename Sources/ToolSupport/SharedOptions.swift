@@ -88,7 +88,7 @@ public func writeText(_ text: String, to path: String?) throws {
 /// Command-line arguments with a negative number after a long option joined to it (`--steps -5` as
 /// `--steps=-5`), so the option's own check reports the value instead of argument-parser's
 /// "Missing value" (it takes `-5` for an option).
-func joiningNegativeValues(_ arguments: [String]) -> [String] {
+public func joiningNegativeValues(_ arguments: [String]) -> [String] {
     var joined: [String] = []
     var index = 0
     while index < arguments.count {

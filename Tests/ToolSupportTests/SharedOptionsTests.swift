@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import TensorStream
-@testable import ToolSupport
+import ToolSupport
 import XCTest
 
 /// The options every tool declares through ToolSupport, and the messages they share.
