@@ -19,12 +19,28 @@ import struct
 import sys
 
 PAGE_TITLE = "Remembered by a machine"
-INTRODUCTION = (
-    "Each piece is a small generative adversarial network, trained on an ordinary CPU from a modest pile of "
-    "pictures, then filmed as a slow walk through what it learned: every frame is a picture that never "
-    "existed, drifting from one remembered shape to the next. Six pieces go from the scale of nebulae to the "
-    "scale of a wing; the last room repeats an experiment with Plato and David. Beside each video are the "
-    "pictures the model learned from, pictures it makes, and its training as a timelapse.")
+NUMBERS = ["no", "one", "two", "three", "four", "five", "six"]
+
+
+def introduction(rooms):
+    """The page's opening, saying only what the page shows: the gallery's pieces and the Plato room if built."""
+    gallery = sum(len(shown) for group, _, _, shown in rooms if group == "gallery")
+    portraits = any(group == "plato-david" for group, _, _, _ in rooms)
+    rooms_text = []
+    if gallery == 6:
+        rooms_text.append("Six pieces go from the scale of nebulae to the scale of a wing")
+    elif gallery:
+        count = NUMBERS[gallery] if gallery < len(NUMBERS) else str(gallery)
+        rooms_text.append(f"{count.capitalize()} of the gallery's six pieces {'is' if gallery == 1 else 'are'} built so far")
+    if portraits:
+        rooms_text.append(("the last room" if gallery else "this room") + " repeats an experiment with Plato and David")
+    middle = "; ".join(rooms_text)
+    return ("Each piece is a small generative adversarial network, trained on an ordinary CPU from a modest pile of "
+            "pictures, then filmed as a slow walk through what it learned: every frame is a picture that never "
+            "existed, drifting from one remembered shape to the next. "
+            + (middle[0].upper() + middle[1:] + ". " if middle else "")
+            + "Beside each video are the pictures the model learned from, pictures it makes, and its training as a "
+            "timelapse.")
 GROUPS = {
     "gallery": ("The gallery", None),
     "plato-david": ("Plato → David: an imitation of an imitation", (
@@ -45,6 +61,9 @@ def main():
     manifest = os.path.abspath(sys.argv[1])
     out = os.path.dirname(manifest)
     profile, note, pieces = read_manifest(manifest)
+    # The command that builds a piece into this page, with the profile and folder it was made with.
+    settings = ([f"PROFILE={profile}"] if profile != "default" else []) + (
+        [f"OUT={out}"] if out != os.path.join(os.path.dirname(os.path.abspath(__file__)), "out", profile) else [])
     site, part = os.path.join(out, "site"), os.path.join(out, "site.part")
     shutil.rmtree(part, ignore_errors=True)
     os.makedirs(part)
@@ -55,7 +74,7 @@ def main():
             if shown:
                 rooms.append((group, heading, text, shown))
         with open(os.path.join(part, "index.html"), "w", encoding="utf-8") as page:
-            page.write(render(rooms, profile, note))
+            page.write(render(rooms, profile, note, " ".join(["make -C pipelines"] + settings + ["ocean site"])))
     except BaseException:
         shutil.rmtree(part, ignore_errors=True)
         raise
@@ -258,7 +277,7 @@ def render_piece(piece, heading_level):
 </article>"""
 
 
-def render(rooms, profile, note):
+def render(rooms, profile, note, build_one):
     nav = "\n".join(f'<li><a href="#{p["name"]}">{e(p["title"])}</a></li>' for _, _, _, shown in rooms for p in shown)
     sections = []
     for group, heading, text, shown in rooms:
@@ -271,7 +290,7 @@ def render(rooms, profile, note):
   {pieces}
 </section>""")
     if not sections:
-        sections.append('<p class="empty">No piece is built yet: <code>make -C pipelines ocean site</code> '
+        sections.append(f'<p class="empty">No piece is built yet: <code>{e(build_one)}</code> '
                         "builds one and shows it here.</p>")
     return f"""<!doctype html>
 <html lang="en">
@@ -287,7 +306,7 @@ def render(rooms, profile, note):
 <header class="masthead">
   <p class="kicker">mnemosyne · data videos</p>
   <h1>{e(PAGE_TITLE)}</h1>
-  <p class="lede">{e(INTRODUCTION)}</p>
+  <p class="lede">{e(introduction(rooms))}</p>
   <nav aria-label="Pieces"><ul>{nav}</ul></nav>
 </header>
 <main id="main">

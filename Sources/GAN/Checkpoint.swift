@@ -3,9 +3,6 @@ import Neural
 import Safetensors
 import TensorStream
 
-/// The version of the tools that writes into checkpoints.
-public let mnemosyneVersion = "0.1.0"
-
 /// What a checkpoint says about itself, kept as strings in the safetensors `__metadata__` (see
 /// docs/checkpoint.md): the model to build, how far it was trained, and with what options.
 public struct CheckpointInfo: Equatable, Sendable {
@@ -18,6 +15,7 @@ public struct CheckpointInfo: Equatable, Sendable {
     public var step: Int
     public var seed: UInt64
     public var datasetSize: Int
+    /// The version of the tools that wrote it (`mnemosyneVersion`, from TensorStream).
     public var toolVersion = mnemosyneVersion
     public var training: TrainingOptions
 

@@ -226,18 +226,27 @@ public enum Latents {
         return indices[0..<count].sorted()
     }
 
-    /// A comma-separated seed list, `3,17,42`.
-    public static func seeds(from text: String) throws -> [UInt64] {
-        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
-            guard let seed = UInt64(item.trimmingCharacters(in: .whitespaces)) else {
-                throw SeedListError(item: String(item))
-            }
-            return seed
+    /// The latents of a run of pictures, in order, truncated by `psi`: picture i is seed i's latent when
+    /// `seeds` are given, else the i-th random latent from `seed`. What `sample` draws and `score` measures,
+    /// a batch at a time.
+    public struct Drawn {
+        private let seeds: [UInt64]?
+        private var random: RandomLatents
+        private let zDim: Int
+        private let psi: Float
+
+        public init(seeds: [UInt64]?, seed: UInt64, psi: Float, zDim: Int) {
+            self.seeds = seeds
+            random = RandomLatents(seed: seed, zDim: zDim)
+            self.zDim = zDim
+            self.psi = psi
+        }
+
+        /// The latents of pictures `range` (which must follow the previous range), back to back.
+        public mutating func next(_ range: Range<Int>) -> [Float] {
+            let zDim = self.zDim
+            return truncate(seeds.map { list in range.flatMap { Latents.forSeed(list[$0], zDim: zDim) } }
+                                ?? random.next(range.count), psi: psi)
         }
     }
-}
-
-public struct SeedListError: Error, Equatable, CustomStringConvertible {
-    public var item: String
-    public var description: String { "'\(item)' is not a seed (a whole number from 0)" }
 }

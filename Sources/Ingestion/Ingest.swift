@@ -111,20 +111,39 @@ public func ingest(files: InputFiles, options: IngestOptions,
                    warn: (String) -> Void = { _ in },
                    progress: (Int, Int) -> Void = { _, _ in },
                    shouldStop: () -> Bool = { false }) throws -> IngestSummary {
+    try ingest(files: files, options: options, emitNamed: { image, _ in try emit(image) }, check: check, warn: warn,
+               progress: progress, shouldStop: shouldStop)
+}
+
+/// `ingest(files:...)` handing each record over with its source: the file (`a.jpg`), a video's frame
+/// (`clip.mp4 frame 12`, counted from 1) or a mirrored copy (`a.jpg mirrored`).
+@discardableResult
+public func ingest(files: InputFiles, options: IngestOptions,
+                   emitNamed emit: (Image, String) throws -> Void,
+                   check: (String) throws -> Void = { _ in },
+                   warn: (String) -> Void = { _ in },
+                   progress: (Int, Int) -> Void = { _, _ in },
+                   shouldStop: () -> Bool = { false }) throws -> IngestSummary {
     var summary = IngestSummary()
     var cleaner = DatasetCleaner(options: options)
-    var held: [Image] = []  // only when shuffling
-    func keep(_ picture: Image) throws {
-        let records = options.flip ? [picture, picture.flippedHorizontally()] : [picture]
+    var held: [(Image, String)] = []  // only when shuffling
+    func keep(_ picture: Image, name: String) throws {
+        let records = options.flip ? [(picture, name), (picture.flippedHorizontally(), name + " mirrored")] : [(picture, name)]
         summary.kept += 1
         summary.flips += records.count - 1
         if options.shuffleSeed != nil { held += records } else { try records.forEach(emit) }
     }
-    func offer(_ prepared: PreparedPicture) throws {
-        switch cleaner.admit(prepared) {
-        case .keep: try keep(prepared.image)
-        case .exactDuplicate: summary.exactDuplicates += 1
-        case .nearDuplicate: summary.nearDuplicates += 1
+    // Each dropped duplicate is named, with the picture it repeats.
+    func offer(_ prepared: PreparedPicture, name: String) throws {
+        switch cleaner.admit(prepared, name: name) {
+        case .keep:
+            try keep(prepared.image, name: name)
+        case .exactDuplicate(let kept):
+            summary.exactDuplicates += 1
+            warn("dropped as a copy of \(kept): \(name)")
+        case .nearDuplicate(let kept):
+            summary.nearDuplicates += 1
+            warn("dropped as a near duplicate of \(kept): \(name)")
         }
     }
 
@@ -143,7 +162,7 @@ public func ingest(files: InputFiles, options: IngestOptions,
             summary.files += 1
             switch outcome {
             case .picture(let prepared):
-                try offer(prepared)
+                try offer(prepared, name: path)
             case .skipped(let reason, let why):
                 summary.skipped[reason, default: 0] += 1
                 warn("\(why): \(path)")
@@ -159,7 +178,7 @@ public func ingest(files: InputFiles, options: IngestOptions,
                                                                          originalHeight: frame.height),
                                                    options: options)
                         let before = summary.kept
-                        try offer(prepared)
+                        try offer(prepared, name: "\(path) frame \(framesSeen)")
                         summary.videoFrames += summary.kept - before
                     }
                 } catch is StopRequested {
@@ -194,15 +213,68 @@ public func ingest(files: InputFiles, options: IngestOptions,
     return summary
 }
 
-/// `ingest(files:...)` writing every record to `writer`.
+/// `ingest(files:...)` writing every record, with its source, to `writer` (which the caller finishes).
 @discardableResult
-public func ingest(files: InputFiles, options: IngestOptions, into writer: StreamWriter,
+public func ingest(files: InputFiles, options: IngestOptions, into writer: IngestStreamWriter,
                    check: (String) throws -> Void = { _ in },
                    warn: (String) -> Void = { _ in },
                    progress: (Int, Int) -> Void = { _, _ in },
                    shouldStop: () -> Bool = { false }) throws -> IngestSummary {
-    try ingest(files: files, options: options, emit: { try writer.write($0.pixels) }, check: check,
+    try ingest(files: files, options: options, emitNamed: { try writer.write($0, source: $1) }, check: check,
                warn: warn, progress: progress, shouldStop: shouldStop)
+}
+
+/// The stream `ingest` writes, whose header names the source of every record (`sources`: a JSON array,
+/// record i's source at place i), so "record i" can be traced to its file. The header comes before the
+/// records, so they are held until `finish()`, up to `holding` bytes: a larger run streams on as it goes,
+/// its header naming only its first input (`namesEverySource` is then false, and the tool says so).
+public final class IngestStreamWriter {
+    private let sink: ByteSink
+    private var header: StreamHeader
+    private let holding: Int
+    private var held: [[UInt8]] = []
+    private var heldBytes = 0
+    private var sources: [String] = []
+    private var writer: StreamWriter?
+    /// Records written so far (held or not).
+    public private(set) var records = 0
+
+    public init(inputs: [String], options: IngestOptions, to sink: ByteSink, holding: Int = 256 << 20) {
+        self.sink = sink
+        header = ingestHeader(inputs: inputs, options: options)
+        self.holding = holding
+    }
+
+    /// Whether the header names every record's source (false once the records passed `holding` bytes).
+    public var namesEverySource: Bool { writer == nil || header.metadata["sources"] != nil }
+
+    public func write(_ image: Image, source: String) throws {
+        records += 1
+        if let writer { return try writer.write(image.pixels) }
+        held.append(image.pixels)
+        heldBytes += image.pixels.count
+        sources.append(source)
+        if heldBytes > holding { try start(namingSources: false) }
+    }
+
+    /// Writes the header (naming the sources, when every record was held) and the held records.
+    public func finish() throws {
+        if writer == nil { try start(namingSources: true) }
+        try writer!.writeHeader()
+    }
+
+    private func start(namingSources: Bool) throws {
+        // Metadata holds at most 1 MB: a list longer than half of it is not written.
+        if namingSources, let data = try? JSONSerialization.data(withJSONObject: sources, options: [.withoutEscapingSlashes]),
+           data.count <= 512 << 10 {
+            header.metadata["sources"] = String(decoding: data, as: UTF8.self)
+        }
+        let writer = try StreamWriter(header: header, to: sink)
+        for record in held { try writer.write(record) }
+        held = []
+        sources = []
+        self.writer = writer
+    }
 }
 
 /// A record ready to be kept, with what deduplication compares.
@@ -300,21 +372,25 @@ func fnv1a(_ bytes: [UInt8]) -> UInt64 {
 /// Decides which pictures a data set keeps when deduplicating: the first of each group of equal or
 /// perceptually near pictures, in the order they are offered.
 struct DatasetCleaner {
-    enum Verdict { case keep, exactDuplicate, nearDuplicate }
+    /// A duplicate names the kept picture it repeats.
+    enum Verdict: Equatable { case keep, exactDuplicate(of: String), nearDuplicate(of: String) }
 
     let options: IngestOptions
-    private var exact: Set<UInt64> = []
-    private var perceptual: [PerceptualHash] = []
+    private var exact: [UInt64: String] = [:]
+    private var perceptual: [(hash: PerceptualHash, name: String)] = []
 
     init(options: IngestOptions) { self.options = options }
 
-    mutating func admit(_ picture: PreparedPicture) -> Verdict {
+    /// Whether the picture called `name` (a file, or a video's frame) is kept.
+    mutating func admit(_ picture: PreparedPicture, name: String) -> Verdict {
         guard options.dedupe else { return .keep }
-        if exact.contains(picture.contentHash) { return .exactDuplicate }
+        if let kept = exact[picture.contentHash] { return .exactDuplicate(of: kept) }
         let threshold = options.dedupeThreshold
-        if perceptual.contains(where: { $0.distance(to: picture.perceptualHash) <= threshold }) { return .nearDuplicate }
-        exact.insert(picture.contentHash)
-        perceptual.append(picture.perceptualHash)
+        if let kept = perceptual.first(where: { $0.hash.distance(to: picture.perceptualHash) <= threshold }) {
+            return .nearDuplicate(of: kept.name)
+        }
+        exact[picture.contentHash] = name
+        perceptual.append((picture.perceptualHash, name))
         return .keep
     }
 }

@@ -26,6 +26,12 @@ public struct Grid: Equatable, Sendable {
               (1...1000).contains(columns), (1...1000).contains(rows) else { return nil }
         self.init(columns: columns, rows: rows)
     }
+
+    /// The most nearly square grid that holds `count` cells with no row left empty: 12x12 for 135.
+    public static func fitting(_ count: Int) -> Grid {
+        let columns = max(1, Int(Double(count).squareRoot().rounded(.up)))
+        return Grid(columns: columns, rows: max(1, (count + columns - 1) / columns))
+    }
 }
 
 /// A mistake in the options themselves, found before any frame is read (the tool exits 2).
@@ -66,6 +72,13 @@ public struct EncodeJob {
     /// The sound to put beside the frames.
     public let soundtrack: Soundtrack?
     private let sequence: FramePattern?
+
+    /// The folder a numbered PNG sequence goes into (nil for one file or stdout; `.` stands for none).
+    public var sequenceFolder: String? {
+        guard sequence != nil, let output else { return nil }
+        let folder = (output as NSString).deletingLastPathComponent
+        return folder.isEmpty ? nil : folder
+    }
 
     /// The largest contact sheet, in pixels (about 800 MB of RGB while it is built and encoded).
     static let largestSheet = 256_000_000

@@ -11,6 +11,10 @@ public struct FeatureScore: Codable, Sendable, Equatable {
     public var length: Int
     /// Lower is closer; biased upwards for small sets, so compare it at equal sample counts only.
     public var frechetDistance: Double
+    /// Between the two halves of the training pictures of KID's first halving: their own figure, which runs
+    /// higher than the samples' would at the same closeness (half as many pictures on each side). Nil when
+    /// a half has fewer than two pictures.
+    public var trainingFrechetDistance: Double?
     public var kernelInceptionDistance: KernelInceptionDistance
     /// Between two halves of the training pictures, drawn anew for each subset.
     public var trainingKernelInceptionDistance: KernelInceptionDistance
@@ -65,6 +69,10 @@ public struct FeatureScore: Codable, Sendable, Equatable {
         (trainingPrecision, trainingRecall) = (manifolds.trainingPrecision, manifolds.trainingRecall)
         length = training.length
         frechetDistance = FrechetDistance.between(training, samples)
+        trainingFrechetDistance = halvings.first.flatMap { halving in
+            halving.first.count < 2 ? nil
+                : FrechetDistance.between(training.subset(halving.first), training.subset(halving.second))
+        }
         self.neighbours = neighbours
         self.memorisation = memorisation
     }

@@ -10,6 +10,12 @@ public struct FeatureVectors: Sendable {
     public let length: Int
     public let values: [Float]
 
+    /// The vectors at `indices`, in that order.
+    func subset(_ indices: [Int]) -> FeatureVectors {
+        FeatureVectors(count: indices.count, length: length,
+                       values: indices.flatMap { values[($0 * length)..<(($0 + 1) * length)] })
+    }
+
     public init(count: Int, length: Int, values: [Float]) {
         precondition(count >= 0 && length > 0 && values.count == count * length,
                      "\(values.count) values are not \(count) vectors of \(length)")

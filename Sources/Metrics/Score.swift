@@ -164,7 +164,7 @@ public struct Score: Codable, Sendable, Equatable {
         let k = "k = \(features.neighbours)"
         lines += [
             row("in features (\(features.length) per picture)", "samples", "training pictures among themselves"),
-            row("  Fréchet distance", figure(features.frechetDistance)),
+            row("  Fréchet distance", figure(features.frechetDistance), features.trainingFrechetDistance.map(figure) ?? "-"),
             row("  KID x1000", kid(features.kernelInceptionDistance), kid(features.trainingKernelInceptionDistance)),
             row("  precision (\(k))", figure(features.precision), features.trainingPrecision.map(figure) ?? "-"),
             row("  recall (\(k))", figure(features.recall), features.trainingRecall.map(figure) ?? "-"),

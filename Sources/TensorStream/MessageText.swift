@@ -52,3 +52,8 @@ public enum MessageText {
         return digits.count % 2 == 0 ? digits : "0" + digits
     }
 }
+
+/// `1 frame`, `2 frames`: a count and its noun, singular for one. `plural` defaults to `singular` + s.
+public func counted(_ count: Int, _ singular: String, plural: String? = nil) -> String {
+    "\(count) " + (count == 1 ? singular : plural ?? singular + "s")
+}

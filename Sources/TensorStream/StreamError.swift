@@ -25,16 +25,21 @@ public struct StreamError: Error, Equatable, CustomStringConvertible, Sendable {
     public var location: Location
     /// The file name, or `stdin`/`stdout`; empty when unknown.
     public var source: String
+    /// For `notAStream`: what the bytes are instead, when they show it (a checkpoint, a PNG picture).
+    public var foundKind: FileKind?
 
-    public init(_ reason: Reason, at location: Location, source: String = "") {
+    public init(_ reason: Reason, at location: Location, source: String = "", foundKind: FileKind? = nil) {
         self.reason = reason
         self.location = location
         self.source = source
+        self.foundKind = foundKind
     }
 
     public var what: String {
         switch reason {
-        case .notAStream: return "not a tensor stream (bad magic)"
+        case .notAStream:
+            if let foundKind, foundKind != .unknown { return "\(foundKind.name), not a tensor stream" }
+            return "not a tensor stream (bad magic)"
         case .unsupportedVersion(let v): return "unsupported stream version \(v)"
         case .badHeader(let why): return "bad stream header: \(why)"
         case .truncatedHeader: return "stream header is truncated"

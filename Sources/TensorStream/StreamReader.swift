@@ -125,7 +125,11 @@ public final class StreamReader {
         if got == 0 && firstInStream { return nil }
         guard got == fixed.count else { throw fail(.truncatedHeader) }
         if firstInStream {
-            guard Array(fixed[0..<4]) == StreamHeader.magic else { throw fail(.notAStream) }
+            guard Array(fixed[0..<4]) == StreamHeader.magic else {
+                // What the bytes are instead: the first read is still in the buffer.
+                let seen = end >= fixed.count ? Array(buffer[0..<end]) : fixed
+                throw StreamError(.notAStream, at: place, source: sourceName, foundKind: FileKind.sniff(seen))
+            }
             fixed.removeFirst(4)
         }
         guard fixed[0] == StreamHeader.version else { throw fail(.unsupportedVersion(fixed[0])) }

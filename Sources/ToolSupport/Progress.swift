@@ -12,12 +12,20 @@ public final class Progress {
     private let started = Date()
     private var lastDraw = Date.distantPast
     private var plainLines = PlainLineSchedule()
+    /// Where the count starts: a resumed run counts on from its own step (`150/200 steps`), and its rate
+    /// and ETA come from the units done since.
+    public let start: Int
+    /// Seconds the work may take at most (`train --minutes`): the ETA is never later than that.
+    public let timeLimit: Double?
 
-    /// `total` units of work (0 when unknown), named `unit` (`images`, `steps`, `frames`).
-    public init(total: Int, unit: String, quiet: Bool = false) {
+    /// `total` units of work (0 when unknown), named `unit` (`images`, `steps`, `frames`), counted from
+    /// `start`, to be done within `timeLimit` seconds if given.
+    public init(total: Int, unit: String, quiet: Bool = false, start: Int = 0, timeLimit: Double? = nil) {
         self.total = total
         self.unit = unit
         self.quiet = quiet
+        self.start = start
+        self.timeLimit = timeLimit
         live = isTerminal(STDERR_FILENO)
     }
 
@@ -30,7 +38,7 @@ public final class Progress {
             lastDraw = now
             write("\r\u{1B}[K" + MessageText.escaped(line(done, now: now, status: status, bar: true)))
         } else {
-            guard plainLines.due(done, of: total, at: now.timeIntervalSince(started)) else { return }
+            guard plainLines.due(done - start, of: total - start, at: now.timeIntervalSince(started)) else { return }
             report(line(done, now: now, status: status, bar: false))
         }
     }
@@ -45,24 +53,33 @@ public final class Progress {
     /// Seconds since the progress began.
     public var elapsed: Double { Date().timeIntervalSince(started) }
 
-    func line(_ done: Int, now: Date, status: String, bar: Bool) -> String {
+    /// The line `update` shows for `done` units at `now`: with the bar (a terminal) or without (a log).
+    public func line(_ done: Int, now: Date, status: String, bar: Bool) -> String {
         let seconds = now.timeIntervalSince(started)
-        let rate = seconds > 0 ? Double(done) / seconds : 0
+        let rate = seconds > 0 ? Double(done - start) / seconds : 0
         var parts: [String] = []
         if total > 0 {
-            let fraction = min(1, Double(done) / Double(total))
+            let fraction = max(0, min(1, Double(done) / Double(total)))
             if bar {
                 let width = 24, filled = Int(fraction * Double(width))
                 parts.append("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
             }
-            parts.append("\(done)/\(total) \(unit)")
-            if rate > 0 && done < total { parts.append("ETA " + Self.duration(Double(total - done) / rate)) }
+            parts.append("\(done)/\(total) \(unit(for: total))")
+            if rate > 0 && done < total {
+                let remaining = min(Double(total - done) / rate, timeLimit.map { max(0, $0 - seconds) } ?? .infinity)
+                parts.append("ETA " + Self.duration(remaining))
+            }
         } else {
-            parts.append("\(done) \(unit)")
+            parts.append("\(done) \(unit(for: done))")
         }
         parts.append(String(format: "%.1f %@/s", rate, unit))
         if !status.isEmpty { parts.append(status) }
         return parts.joined(separator: "  ")
+    }
+
+    /// The unit for `count` of it: `frame` for one, `frames` otherwise (units are named in the plural).
+    func unit(for count: Int) -> String {
+        count == 1 && unit.hasSuffix("s") ? String(unit.dropLast()) : unit
     }
 
     /// `1h02m`, `3m05s`, `12s`.

@@ -59,7 +59,17 @@ extension ParsableCommand {
         do {
             // `--help` can surface here or from run() (as argument parser's help command), so both go
             // through the same mapping.
-            var command = try parseAsRoot(FileSystemPath.commandLineArguments())
+            let arguments = FileSystemPath.commandLineArguments()
+            var command: ParsableCommand
+            do {
+                command = try parseAsRoot(arguments)
+            } catch {
+                // `--steps -5`: argument-parser reads -5 as an option and says "Missing value"; parsed as
+                // `--steps=-5`, the option's own check says what is wrong with the value.
+                let joined = joiningNegativeValues(arguments)
+                guard joined != arguments else { throw error }
+                command = try parseAsRoot(joined)
+            }
             try command.run()
             Foundation.exit(ToolExit.ok)
         } catch {

@@ -6,8 +6,8 @@ import TensorStream
 import ToolSupport
 
 struct Encode: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "encode",
+    static let configuration = CommandConfiguration.tool(
+        "encode",
         abstract: "Turn an image stream into a video, a GIF, a contact sheet or numbered PNG frames.",
         discussion: """
         Examples:
@@ -35,9 +35,6 @@ struct Encode: ParsableCommand {
     @Argument(help: "Image stream to read (u8 H x W x 3 records); '-' or nothing reads stdin.")
     var input: String?
 
-    @Option(name: .short, help: "Output file: out.mp4, out.webm, out.gif, out.png, out.y4m, or frames/%05d.png.")
-    var output: String?
-
     @Option(help: "Output format when -o does not say it: mp4, webm, gif, png, y4m.")
     var format: String?
 
@@ -63,8 +60,10 @@ struct Encode: ParsableCommand {
                                + "video starts).", valueName: "seconds"))
     var audioOffset: Double?
 
-    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
-    var quiet = false
+    // -o out.mp4, out.webm, out.gif, out.png, out.y4m, or frames/%05d.png.
+    @OptionGroup var outputOptions: OutputOptions
+
+    var output: String? { outputOptions.output == "-" ? nil : outputOptions.output }
 
     func run() throws {
         let job: EncodeJob
@@ -78,10 +77,13 @@ struct Encode: ParsableCommand {
             throw UsageError("refusing to write \(job.format.rawValue) to a terminal; redirect stdout or use -o FILE")
         }
         try refuseOutputOverInput(outputs: [job.output ?? "-"], inputs: [input ?? "-"])
-        let reader = try StreamReader.open(input)
+        let reader = try StreamReader.open(input, expecting: .imageStream)
+        // A numbered sequence's folder (frames/%05d.png) is made, as train makes its preview folder; a single
+        // file's folder must exist, as for a shell's redirection.
+        if let folder = job.sequenceFolder { try makeFolder(folder, called: "the folder of the frames") }
         try reader.requireImages()
         let height = reader.header.shape[0], width = reader.header.shape[1]
-        let progress = Progress(total: 0, unit: "frames", quiet: quiet)
+        let progress = Progress(total: 0, unit: "frames", quiet: outputOptions.quiet)
         var payload: [UInt8] = []
         let summary = try job.run(
             input: reader.sourceName, streamFPS: reader.header.metadata["fps"],
@@ -103,6 +105,13 @@ struct Encode: ParsableCommand {
         if let audio { line += " with the sound of \(audio)" }
         if let damage = summary.soundDamage { warn("\(damage): \(audio ?? "")") }
         if summary.framesRead != summary.framesWritten { line += " (read \(summary.framesRead))" }
+        if let grid = job.grid, summary.framesWritten < grid.columns * grid.rows {
+            let empty = grid.columns * grid.rows - summary.framesWritten
+            let fitting = Grid.fitting(summary.framesWritten)
+            warn("--grid \(grid.columns)x\(grid.rows) has \(grid.columns * grid.rows) cells and the stream "
+                 + "\(counted(summary.framesWritten, "frame")): \(counted(empty, "cell")) left empty "
+                 + "(--grid \(fitting.columns)x\(fitting.rows) holds them)")
+        }
         progress.finish(line + String(format: " in %.1fs", progress.elapsed))
     }
 }

@@ -6,8 +6,8 @@ import TensorStream
 import ToolSupport
 
 struct IngestCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ingest",
+    static let configuration = CommandConfiguration.tool(
+        "ingest",
         abstract: "Turn folders of pictures (PNG, JPEG) and videos into a cleaned image stream.",
         discussion: """
         Every PATH is a file, a folder (read recursively, in sorted order, following links to other \
@@ -65,11 +65,11 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep one video frame in N.", valueName: "N"))
     var every = 1
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the stream to FILE instead of stdout.", valueName: "FILE"))
-    var output: String?
+    // -q also silences the warnings about skipped files.
+    @OptionGroup var outputOptions: OutputOptions
 
-    @Flag(name: .shortAndLong, help: "No progress, warnings or summary on stderr.")
-    var quiet = false
+    var output: String? { outputOptions.output }
+    var quiet: Bool { outputOptions.quiet }
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("no PATH given (a file, a folder, or - for paths on stdin)") }
@@ -97,7 +97,7 @@ struct IngestCommand: ParsableCommand {
         // From here a stop writes the records so far; before, a signal ends ingest at once, as there is
         // nothing to save.
         StopSignal.saveOnStop()
-        let writer = try StreamWriter(header: ingestHeader(inputs: paths, options: options), to: destination.sink)
+        let writer = IngestStreamWriter(inputs: paths, options: options, to: destination.sink)
         let progress = Progress(total: files.count ?? 0, unit: "files", quiet: quiet)
         let summary = try ingest(
             files: files, options: options, into: writer,
@@ -111,8 +111,11 @@ struct IngestCommand: ParsableCommand {
         if summary.interrupted && summary.records == 0 {
             throw Interrupted("interrupted after \(read), before any picture was kept: nothing written")
         }
-        if summary.interrupted { try writer.writeHeader() }  // a valid stream even when cut short
+        try writer.finish()  // the header naming every record's source, and the records it held for it
         try destination.commit()
+        if !writer.namesEverySource && !quiet {
+            ToolSupport.warn("too many pictures to name each one's source in the stream's header: it names the first input")
+        }
         progress.finish(summary.description + String(format: " in %.1fs", progress.elapsed))
         if summary.interrupted { throw Interrupted("interrupted after \(read); the pictures kept are written") }
     }

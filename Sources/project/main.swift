@@ -6,8 +6,8 @@ import TensorStream
 import ToolSupport
 
 struct Project: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "project",
+    static let configuration = CommandConfiguration.tool(
+        "project",
         abstract: "Find the latent of each picture: where in a model's latent space your own pictures lie.",
         discussion: """
         Reads an image stream at the checkpoint's resolution and writes an f32 stream
@@ -57,11 +57,11 @@ struct Project: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the pictures the latents draw (an image stream) to this file.", valueName: "file"))
     var reconstructions: String?
 
-    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
-    var quiet = false
+    // The latents go to -o or stdout.
+    @OptionGroup var outputOptions: OutputOptions
 
-    @Option(name: .short, help: ArgumentHelp("Output file for the latents (default: stdout).", valueName: "file"))
-    var output: String?
+    var output: String? { outputOptions.output }
+    var quiet: Bool { outputOptions.quiet }
 
     func validate() throws {
         guard Self.stepCounts.contains(steps) else { throw ValidationError("--steps must be from 0 to \(Self.stepCounts.upperBound)") }
@@ -85,8 +85,9 @@ struct Project: ParsableCommand {
         try refuseOutputOverInput(outputs: [output ?? "-", reconstructions], inputs: [checkpoint, pictures ?? "-"])
         let out = try BinaryOutput(path: output, what: "a latent stream")
         let reconstructionFile = try reconstructions.map { try AtomicFile(path: $0) }
+        try requireFile(checkpoint, is: .checkpoint)
         let (generator, features) = try loadModel()
-        let reader = try StreamReader.open(pictures)
+        let reader = try StreamReader.open(pictures, expecting: .imageStream)
         try reader.requireImages()
         let records = try reader.readAllBytes()
         let size = generator.resolution
@@ -114,7 +115,8 @@ struct Project: ParsableCommand {
         }
         let source = reader.header.metadata["source"] ?? reader.sourceName
         try StopSignal.whileSaving {
-            try writeLatents(projections, zDim: generator.zDim, source: source, to: out.sink)
+            try writeLatents(projections, zDim: generator.zDim, source: source,
+                             sources: reader.header.metadata["sources"], to: out.sink)
             if let reconstructionFile {
                 try writeReconstructions(projections, generator: generator, source: source, to: reconstructionFile.sink)
                 try reconstructionFile.commit()
@@ -147,13 +149,21 @@ struct Project: ParsableCommand {
     }
 
     /// The latents, one f32 record each, with the pictures' reconstruction distances in the metadata.
-    func writeLatents(_ projections: [Projection], zDim: Int, source: String, to sink: ByteSink) throws {
-        let writer = try StreamWriter(header: StreamHeader(dtype: .f32, shape: [zDim], metadata: [
+    /// `sources`, ingest's list of every picture's source, is passed on for the pictures projected.
+    func writeLatents(_ projections: [Projection], zDim: Int, source: String, sources: String?, to sink: ByteSink) throws {
+        var metadata = [
             "kind": "latent",
             "source": StreamHeader.metadataValue(source),
             "checkpoint": StreamHeader.metadataValue(checkpoint),
+            "checkpoint_crc32": try fileChecksum(path: checkpoint),
             "distances": projections.map { String(format: "%.4f", $0.distance) }.joined(separator: ","),
-        ]), to: sink)
+        ]
+        if let sources, let list = try? JSONSerialization.jsonObject(with: Data(sources.utf8)) as? [String],
+           let kept = try? JSONSerialization.data(withJSONObject: Array(list.prefix(projections.count)),
+                                                  options: [.withoutEscapingSlashes]) {
+            metadata["sources"] = String(decoding: kept, as: UTF8.self)
+        }
+        let writer = try StreamWriter(header: StreamHeader(dtype: .f32, shape: [zDim], metadata: metadata), to: sink)
         for projection in projections { try writer.write(projection.latent) }
         try writer.writeHeader()
     }

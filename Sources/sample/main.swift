@@ -5,8 +5,8 @@ import TensorStream
 import ToolSupport
 
 struct Sample: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sample",
+    static let configuration = CommandConfiguration.tool(
+        "sample",
         abstract: "Draw pictures from a trained checkpoint as an image stream.",
         discussion: """
         The pictures come from the checkpoint's EMA generator. Picture i of `--n N
@@ -28,48 +28,34 @@ struct Sample: ParsableCommand {
     @Option(name: .customLong("n"), help: "How many pictures (ignored with --seeds).")
     var count: Int = 16
 
-    @Option(help: "Seed of the random latents.")
-    var seed: UInt64 = 0
+    @OptionGroup var latents: LatentOptions
 
-    @Option(help: "Comma-separated seeds, one picture each (e.g. 3,17,42).")
-    var seeds: String?
-
-    // Unconditional, so a negative value (`--psi -1`, a mirror through the mean) is not taken for an option.
-    @Option(parsing: .unconditional, help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
-    var psi: Float = 1
-
-    @Option(name: .short, help: ArgumentHelp("Output file (default: stdout).", valueName: "file"))
-    var output: String?
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--n must be at least 1") }
-        guard psi.isFinite else { throw ValidationError("--psi must be a number") }
-    }
-
-    func seedList(_ text: String) throws -> [UInt64] {
-        do { return try Latents.seeds(from: text) } catch { throw UsageError("--seeds: \(error)") }
     }
 
     func run() throws {
-        try refuseOutputOverInput(outputs: [output ?? "-"], inputs: [checkpoint])
-        let seedList = try seeds.map(seedList)
-        let out = try BinaryOutput(path: output, what: "an image stream")
+        try refuseOutputOverInput(outputs: [output.destination], inputs: [checkpoint])
+        let out = try BinaryOutput(path: output.output, what: "an image stream")
+        try requireFile(checkpoint, is: .checkpoint)
         let generator = try ImageGenerator(contentsOf: checkpoint)
-        let zDim = generator.zDim
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
                             metadata: ["source": StreamHeader.metadataValue(checkpoint)]),
             to: out.sink)
+        let total = latents.seeds?.count ?? count
+        let progress = Progress(total: total, unit: "pictures", quiet: output.quiet)
         // Latents are drawn a batch at a time, so --n only costs time.
-        var randomLatents = Latents.RandomLatents(seed: seed, zDim: zDim)
-        try generator.forEachImage(
-            count: seedList?.count ?? count,
-            latents: { range in
-                truncate(seedList.map { list in range.flatMap { Latents.forSeed(list[$0], zDim: zDim) } }
-                             ?? randomLatents.next(range.count), psi: psi)
-            },
-            body: { try writer.write($0) })
+        var drawn = Latents.Drawn(seeds: latents.seeds, seed: latents.seed, psi: latents.psi, zDim: generator.zDim)
+        try generator.forEachImage(count: total, latents: { drawn.next($0) }) {
+            try writer.write($0)
+            progress.update(writer.recordsWritten)
+        }
         try out.commit()
+        progress.finish("\(counted(total, "picture")) of \(generator.resolution)x\(generator.resolution) to \(out.name) in "
+                        + Progress.duration(progress.elapsed))
     }
 }
 

@@ -7,8 +7,8 @@ import TensorStream
 import ToolSupport
 
 struct ScoreTool: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "score",
+    static let configuration = CommandConfiguration.tool(
+        "score",
         abstract: "Measure a model's pictures against the pictures it was trained on.",
         discussion: """
         Draws --n samples from the checkpoint (the pictures `sample CKPT --n N --seed
@@ -18,8 +18,9 @@ struct ScoreTool: ParsableCommand {
         16x16 thumbnails, beside the training pictures' own), near-copies of training
         pictures and how varied the samples are; with the feature network, also the
         Fréchet distance, KID, precision and recall and near-copies in its features.
-        --json prints the same figures for scripts. The same arguments always give the
-        same figures.
+        --json prints the same figures for scripts (-o writes them to a file). --seed
+        also seeds the measures' random choices, so the same arguments always give the
+        same figures; --seeds a,b,c scores the pictures of those seeds.
 
         Examples:
           score plato.ckpt imgs.tns
@@ -46,23 +47,23 @@ struct ScoreTool: ParsableCommand {
     @Option(name: .customLong("n"), help: "How many samples to draw from the checkpoint (default: 256; at least 4).")
     var count: Int?
 
-    @Option(help: "Seed of the samples' latents and of the measures' random choices.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Truncation of the samples' latents, as in sample (1 = none).")
-    var psi: Float = 1
+    // --seed is also the seed of the measures' random choices; --seeds scores the pictures of those seeds.
+    @OptionGroup var latents: LatentOptions
 
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
-    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
-    var quiet = false
+    @OptionGroup var output: OutputOptions
+
+    var seed: UInt64 { latents.seed }
 
     func validate() throws {
         if real != nil || fake != nil {
             guard real != nil, fake != nil else { throw ValidationError("--real and --fake go together") }
             guard checkpoint == nil else { throw ValidationError("give a checkpoint or --real and --fake, not both") }
-            guard count == nil, psi == 1 else { throw ValidationError("--n and --psi draw from a checkpoint; --fake gives the samples") }
+            guard count == nil, latents.psi == 1, latents.seeds == nil else {
+                throw ValidationError("--n, --seeds and --psi draw from a checkpoint; --fake gives the samples")
+            }
             guard real != "-" || fake != "-" else { throw ValidationError("only one of --real and --fake can be stdin") }
         } else {
             guard checkpoint != nil else { throw ValidationError("give a checkpoint, or --real and --fake") }
@@ -70,7 +71,9 @@ struct ScoreTool: ParsableCommand {
         if let count, !Self.sampleCounts.contains(count) {
             throw ValidationError("--n must be from \(Self.sampleCounts.lowerBound) to \(Self.sampleCounts.upperBound)")
         }
-        guard psi.isFinite else { throw ValidationError("--psi must be a number") }
+        if let seeds = latents.seeds, !Self.sampleCounts.contains(seeds.count) {
+            throw ValidationError("--seeds must name from \(Self.sampleCounts.lowerBound) to \(Self.sampleCounts.upperBound) seeds")
+        }
     }
 
     /// Every sample is compared with every other and measured in the feature network: 4096 samples of
@@ -81,8 +84,9 @@ struct ScoreTool: ParsableCommand {
     static let samplePixels = 4096 * 64 * 64
 
     func run() throws {
-        try refuseOutputOverInput(outputs: ["-"], inputs: [checkpoint, real ?? training ?? "-", fake])
-        let trainingReader = try StreamReader.open(real ?? training)
+        try refuseOutputOverInput(outputs: [output.destination], inputs: [checkpoint, real ?? training ?? "-", fake])
+        try requireFile(checkpoint, is: .checkpoint)
+        let trainingReader = try StreamReader.open(real ?? training, expecting: .imageStream)
         try trainingReader.requireImages()
         let trainingPictures: PictureSet
         var samples: PictureSet
@@ -96,28 +100,28 @@ struct ScoreTool: ParsableCommand {
                 throw ToolFailure("the checkpoint draws \(size)x\(size) pictures, the training pictures are "
                                   + "\(trainingReader.header.shape[1])x\(trainingReader.header.shape[0]): \(trainingReader.sourceName)")
             }
-            let total = count ?? 256
+            let total = latents.seeds?.count ?? count ?? 256
             guard total * size * size <= Self.samplePixels else {
                 throw UsageError("--n \(total) samples of \(size)x\(size) are too many to hold: at most "
                                  + "\(Self.samplePixels / (size * size)) at that size")
             }
             trainingPictures = try readPictures(trainingReader)
             // Drawn a batch at a time, as sample draws them, and kept only as the measures' planes.
-            var latents = Latents.RandomLatents(seed: seed, zDim: generator.zDim)
-            progress = Progress(total: total, unit: "samples", quiet: quiet)
+            var drawn = Latents.Drawn(seeds: latents.seeds, seed: seed, psi: latents.psi, zDim: generator.zDim)
+            progress = Progress(total: total, unit: "samples", quiet: output.quiet)
             samples = PictureSet(count: 0, height: size, width: size, values: [])
-            try generator.forEachImage(count: total, latents: { truncate(latents.next($0.count), psi: psi) }) {
+            try generator.forEachImage(count: total, latents: { drawn.next($0) }) {
                 samples.append(record: $0)
                 progress.update(samples.count)
             }
             samplesName = checkpoint
         } else {
             trainingPictures = try readPictures(trainingReader)
-            let fakeReader = try StreamReader.open(fake)
+            let fakeReader = try StreamReader.open(fake, expecting: .imageStream)
             try fakeReader.requireImages()
             samples = try readPictures(fakeReader)
             samplesName = fakeReader.sourceName
-            progress = Progress(total: 0, unit: "samples", quiet: quiet)
+            progress = Progress(total: 0, unit: "samples", quiet: output.quiet)
         }
         // The feature measures need EfficientNet-Lite0; without it the table says how to fetch it.
         let featureNetwork = try EfficientNetLite0.loadIfInstalled(height: trainingPictures.height, width: trainingPictures.width)
@@ -129,8 +133,9 @@ struct ScoreTool: ParsableCommand {
                 ?? "\(trainingReader.sourceName), \(samplesName)"
             throw ToolFailure("\(error): \(names)")
         }
-        print(json ? try score.json() : score.table(samplesName: MessageText.escaped(samplesName), trainingName: MessageText.escaped(trainingReader.sourceName)),
-              terminator: "")
+        try writeText(json ? try score.json() : score.table(samplesName: MessageText.escaped(samplesName),
+                                                            trainingName: MessageText.escaped(trainingReader.sourceName)),
+                      to: output.output)
         progress.finish("scored \(samples.count) samples against \(trainingPictures.count) training pictures in "
                         + Progress.duration(progress.elapsed))
     }

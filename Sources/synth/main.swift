@@ -6,8 +6,8 @@ import TensorStream
 import ToolSupport
 
 struct SynthCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "synth",
+    static let configuration = CommandConfiguration.tool(
+        "synth",
         abstract: "Render a synthetic, themed sample image set as an image stream, or the gallery's sound.",
         discussion: """
         The gallery's default data: procedural pictures (not photographs), one set per piece, \
@@ -39,14 +39,13 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Length of the sound, in seconds (synth sound).")
     var seconds: Double?
 
-    @Option(name: .shortAndLong, help: "Write the stream to FILE instead of stdout.")
-    var output: String?
-
     @Flag(help: "List the sets and what they show.")
     var list = false
 
-    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
-    var quiet = false
+    @OptionGroup var outputOptions: OutputOptions
+
+    var output: String? { outputOptions.output }
+    var quiet: Bool { outputOptions.quiet }
 
     func validate() throws {
         if list { return }

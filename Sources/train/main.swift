@@ -10,8 +10,8 @@ extension Architecture: ExpressibleByArgument {}
 extension TrainingOptions.Objective: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "train",
+    static let configuration = CommandConfiguration.tool(
+        "train",
         abstract: "Train a GAN on a stream of pictures and write its checkpoint.",
         discussion: """
         Reads an image stream (stdin or a file) of square 32, 64, 128 or 256 pixel
@@ -68,7 +68,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 128).")
     var zDim: Int?
 
-    @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid) fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; the default) or projected (fastgan's generator against a discriminator that looks through the pretrained EfficientNet-Lite0, which scripts/setup fetches; 64 pixels and up).")
+    @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid), fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; the default) or projected (fastgan's generator against a discriminator that looks through the pretrained EfficientNet-Lite0, which scripts/setup fetches; 64 pixels and up).")
     var arch: Architecture?
 
     @Option(help: "What the generator learns from: imle (coverage: every training picture is pulled into the model, no discriminator; the default for fastgan), gan (a discriminator; the default for the other architectures) or imle-gan (imle, then a discriminator joins at --adversarial-start).")
@@ -92,10 +92,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("adversarial-ramp"), help: "imle-gan: steps over which the discriminator's weight rises to 1 (default 500).")
     var adversarialRamp: Int?
 
-    @Option(help: "Loss: hinge, logistic or random-hinge (default random-hinge; dcgan: hinge).")
+    @Option(help: ArgumentHelp("Loss of the gan objective: hinge, logistic or random-hinge (default: \(Train.defaults(\.loss.rawValue))).", valueName: "loss"))
     var loss: String?
 
-    @Option(help: "Weight of the LeCam regulariser on the discriminator (default 0.1; dcgan: 0).")
+    @Option(help: "Weight of the LeCam regulariser on the discriminator (default: \(Train.defaults { String(format: "%g", $0.lecam) })).")
     var lecam: Float?
 
     @Option(help: "Differentiable augmentation: a list of color, translation, cutout, or none (default: all three).")
@@ -122,14 +122,16 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("preview-every"), help: "Steps between previews (default 100).")
     var previewEvery: Int?
 
-    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
-    var quiet = false
+    // The final checkpoint goes to -o or stdout.
+    @OptionGroup var outputOptions: OutputOptions
 
-    @Option(name: .short, help: ArgumentHelp("Output file for the final checkpoint (default: stdout).", valueName: "file"))
-    var output: String?
+    var output: String? { outputOptions.output }
+    var quiet: Bool { outputOptions.quiet }
 
     func validate() throws {
-        guard steps >= 0 else { throw ValidationError("--steps must be 0 or more") }
+        guard steps >= 1 else {
+            throw ValidationError("--steps must be at least 1\(resume == nil ? "" : " (with --resume: the run's total, counting the steps already done)")")
+        }
         if let minutes, !(minutes > 0 && minutes.isFinite) { throw ValidationError("--minutes must be a positive number") }
         if let width, width < 1 { throw ValidationError("--width must be at least 1") }
         if let zDim, zDim < 1 { throw ValidationError("--z-dim must be at least 1") }
@@ -178,9 +180,13 @@ struct Train: ParsableCommand {
         let out = try BinaryOutput(path: output, what: "a checkpoint")
         // A --checkpoint that cannot be written at all is an error now, not warnings for hours.
         if let checkpoint { try AtomicFile(path: checkpoint).abandon() }
-        if let preview { try makePreviewFolder(preview) }
+        if let preview { try makeFolder(preview, called: "the preview folder") }
         let dataset = try readDataset()
         let start = try trainingStart()
+        if case .resume(let saved) = start, saved.info.step >= steps {
+            throw UsageError("\(resume!) is already trained to step \(saved.info.step), and --steps is the run's total "
+                             + "(counting the steps done): give more than \(saved.info.step) steps to continue it")
+        }
         // A fine-tuned model keeps its architecture, and so takes that architecture's defaults.
         var architecture = arch ?? .fastgan
         if case .initialize(let checkpoint) = start { architecture = checkpoint.info.config.architecture }
@@ -216,7 +222,9 @@ struct Train: ParsableCommand {
         // From here a stop saves the run; before, there was nothing to save and a signal ends train at once.
         StopSignal.saveOnStop()
         let firstStep = run.step
-        let progress = Progress(total: max(0, steps - firstStep), unit: "steps", quiet: quiet)
+        // A resumed run counts on from its own step; --minutes bounds the ETA.
+        let progress = Progress(total: steps, unit: "steps", quiet: quiet, start: firstStep,
+                                timeLimit: minutes.map { $0 * 60 })
         let batchSize = run.options.batch
         let outcome = try run.run(
             to: steps, timeLimit: minutes.map { $0 * 60 }, saveEvery: checkpoint == nil ? 0 : saveEvery ?? 100,
@@ -230,7 +238,7 @@ struct Train: ParsableCommand {
                 let coverage = run.options.objective.usesCoverage ? String(format: "  cover %.4f", losses.coverage) : ""
                 let adversarial = run.trainer.options.adversarialWeight(afterSteps: step - 1) > 0
                     ? String(format: "  D %.3f  G %.3f", losses.dLoss, losses.gLoss) : ""
-                progress.update(done, status: adversarial + coverage + String(format: "  %.1f img/s", imagesPerSecond))
+                progress.update(step, status: adversarial + coverage + String(format: "  %.1f img/s", imagesPerSecond))
             case .checkpoint(let saved):
                 // A periodic save that fails (a full disk) costs that save, not the run and its final output.
                 saveWarningOnFailure(saved, to: checkpoint!)
@@ -255,6 +263,20 @@ struct Train: ParsableCommand {
         progress.finish((outcome == .outOfTime ? "time is up: trained to " : "trained to ") + summary)
     }
 
+    /// An option's default for each architecture, as its help shows it: `random-hinge; dcgan, resize: hinge`.
+    /// Taken from the defaults a run takes, so the help cannot drift from them.
+    static func defaults(_ value: (TrainingOptions) -> String) -> String {
+        func valueFor(_ architecture: Architecture) -> String {
+            value(TrainingOptions(defaultsFor: architecture, objective: .gan))
+        }
+        let usual = valueFor(.fastgan)
+        let others = Dictionary(grouping: Architecture.allCases.filter { valueFor($0) != usual }, by: valueFor)
+        let exceptions = others.keys.sorted().map { key in
+            others[key]!.map(\.rawValue).joined(separator: ", ") + ": " + key
+        }
+        return ([usual] + exceptions).joined(separator: "; ")
+    }
+
     func trainingOptions(for architecture: Architecture) -> TrainingOptions {
         var options = TrainingOptions(defaultsFor: architecture, objective: objective ?? .default(for: architecture))
         if let batch { options.batch = batch }
@@ -274,7 +296,7 @@ struct Train: ParsableCommand {
     }
 
     func readDataset() throws -> ImageDataset {
-        let reader = try StreamReader.open(input)
+        let reader = try StreamReader.open(input, expecting: .imageStream)
         try reader.requireImages()
         do {
             return try ImageDataset(height: reader.header.shape[0], width: reader.header.shape[1],
@@ -285,6 +307,7 @@ struct Train: ParsableCommand {
     }
 
     func trainingStart() throws -> TrainingStart {
+        try requireFile(initFrom ?? resume, is: .checkpoint)
         if let initFrom { return .initialize(try Checkpoint(contentsOf: initFrom)) }
         if let resume { return .resume(try Checkpoint(contentsOf: resume)) }
         return .fresh
@@ -295,28 +318,6 @@ struct Train: ParsableCommand {
         let file = try AtomicFile(path: path)
         try checkpoint.write { try file.sink.write($0) }
         try file.commit()
-    }
-
-    /// Creates the preview folder (and its parents) before training, so that a file in the way or a
-    /// folder we may not write into is a one-line error now, not hours later.
-    func makePreviewFolder(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            // Foundation's error is a multi-line dump; the system's reason is in its underlying error.
-            let reason: String
-            if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
-               underlying.domain == NSPOSIXErrorDomain {
-                reason = String(cString: strerror(Int32(underlying.code)))
-            } else {
-                var info = stat()
-                reason = stat(path, &info) == 0 ? "Not a directory" : "cannot create it"
-            }
-            throw ToolFailure("cannot use the preview folder: \(reason): \(path)")
-        }
-        guard access(path, W_OK) == 0 else {
-            throw ToolFailure("cannot use the preview folder: \(String(cString: strerror(errno))): \(path)")
-        }
     }
 
     /// Saves the run to --checkpoint, only warning when that fails.

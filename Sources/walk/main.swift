@@ -7,8 +7,8 @@ import ToolSupport
 extension Interpolation: ExpressibleByArgument {}
 
 struct Walk: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "walk",
+    static let configuration = CommandConfiguration.tool(
+        "walk",
         abstract: "Walk smoothly through a checkpoint's latent space: a stream of video frames.",
         discussion: """
         Keyframes are --keys K random latents (from --seed; the same latents as `sample
@@ -45,14 +45,14 @@ struct Walk: ParsableCommand {
     @Option(help: "Frames per second, written into the stream for encode.")
     var fps: Double = 30
 
-    @Option(help: "Number of random keyframes (from --seed).")
+    @Option(help: "Number of random keyframes, from --seed (default: 4).")
     var keys: Int?
-
-    @Option(help: "Keyframes from these seeds (comma-separated, e.g. 3,17,42).")
-    var seeds: String?
 
     @Option(help: ArgumentHelp("Keyframes from an f32 stream of latent vectors (records of z-dim values; - for stdin).", valueName: "file"))
     var latents: String?
+
+    @Flag(help: "Walk through --latents projected in another checkpoint all the same.")
+    var force = false
 
     @Option(help: ArgumentHelp("Walk through N of the --latents keys, chosen by --seed, in the order they came.",
                                valueName: "N"))
@@ -70,18 +70,10 @@ struct Walk: ParsableCommand {
     @Flag(help: "Return to the first keyframe at the end, seamlessly.")
     var loop = false
 
-    // Unconditional, so a negative value (`--psi -1`, a mirror through the mean) is not taken for an option.
-    @Option(parsing: .unconditional, help: "Truncation toward the mean latent: 1 = none, smaller = more typical, less varied.")
-    var psi: Float = 1
+    // --seed also chooses the keys --through picks; --seeds names the keyframes.
+    @OptionGroup var latentOptions: LatentOptions
 
-    @Option(help: "Seed of the random keyframes, or of the keys --through picks.")
-    var seed: UInt64 = 0
-
-    @Flag(name: .shortAndLong, help: "No progress or summary on stderr.")
-    var quiet = false
-
-    @Option(name: .short, help: ArgumentHelp("Output file (default: stdout).", valueName: "file"))
-    var output: String?
+    @OptionGroup var output: OutputOptions
 
     @OptionGroup(title: "Following a sound")
     var sound: SoundOptions
@@ -91,8 +83,7 @@ struct Walk: ParsableCommand {
         guard StreamHeader.frameRates.contains(fps) else {
             throw ValidationError("--fps must be from \(StreamHeader.frameRates.lowerBound) to \(StreamHeader.frameRates.upperBound)")
         }
-        guard psi.isFinite else { throw ValidationError("--psi must be a number") }
-        let sources = [keys != nil, seeds != nil, latents != nil].filter { $0 }.count
+        let sources = [keys != nil, latentOptions.seeds != nil, latents != nil].filter { $0 }.count
         guard sources <= 1 else { throw ValidationError("use one of --keys, --seeds, --latents") }
         if let keys, !Self.keyCounts.contains(keys) {
             throw ValidationError("--keys must be from 1 to \(Self.keyCounts.upperBound)")
@@ -104,54 +95,60 @@ struct Walk: ParsableCommand {
             }
         }
         guard hold >= 1 else { throw ValidationError("--hold must be at least 1") }
+        // A walk shorter than its keys would pass some of them by without showing them.
+        let keyCount = keys.map { ("--keys \($0)", $0) } ?? latentOptions.seeds.map { ("--seeds (\(counted($0.count, "seed")))", $0.count) }
+            ?? through.map { ("--through \($0)", $0) }
+        if let frames, let (named, count) = keyCount, count > frames {
+            throw ValidationError("\(named) needs at least \(count) frames, and --n \(frames) would skip some keys: "
+                                  + "give --n \(count) or more, or fewer keys")
+        }
     }
 
     /// Every keyframe is held in memory; a walk through more keys than this would show each for an instant.
     static let keyCounts = 1...100_000
 
     func run() throws {
-        try refuseOutputOverInput(outputs: [output ?? "-"], inputs: [checkpoint, latents])
-        let out = try BinaryOutput(path: output, what: "an image stream")
+        try refuseOutputOverInput(outputs: [output.destination], inputs: [checkpoint, latents])
+        let out = try BinaryOutput(path: output.output, what: "an image stream")
+        try requireFile(checkpoint, is: .checkpoint)
         let generator = try ImageGenerator(contentsOf: checkpoint)
         let zDim = generator.zDim
         let keyframes: [[Float]]
-        if let seeds {
-            let list: [UInt64]
-            do { list = try Latents.seeds(from: seeds) } catch { throw UsageError("--seeds: \(error)") }
-            keyframes = list.map { Latents.forSeed($0, zDim: zDim) }
+        if let seeds = latentOptions.seeds {
+            keyframes = seeds.map { Latents.forSeed($0, zDim: zDim) }
         } else if let latents {
             let all = try readLatents(latents, zDim: zDim)
-            keyframes = through.map { Latents.pick($0, of: all.count, seed: seed).map { all[$0] } } ?? all
+            keyframes = through.map { Latents.pick($0, of: all.count, seed: latentOptions.seed).map { all[$0] } } ?? all
         } else {
             let count = keys ?? 4
-            let values = Latents.random(count: count, zDim: zDim, seed: seed)
+            let values = Latents.random(count: count, zDim: zDim, seed: latentOptions.seed)
             keyframes = (0..<count).map { Array(values[($0 * zDim)..<(($0 + 1) * zDim)]) }
         }
-        let sound = try self.sound.analyse(fps: fps, frames: self.frames, quiet: quiet)
+        let sound = try self.sound.analyse(fps: fps, frames: self.frames, quiet: output.quiet)
         let frames = self.frames ?? sound?.frameCount ?? 300
         var walk: LatentWalk
         do {
             walk = try LatentWalk(keys: keyframes, frames: frames, interpolation: interp, ease: ease,
-                                  loop: loop, hold: hold, psi: psi)
+                                  loop: loop, hold: hold, psi: latentOptions.psi)
         } catch let error as LatentWalkError {
             // Only --hold with too few --n for the keys gets here: the other checks are done.
             throw UsageError("\(error)")
         }
-        let commitFeatures = try sound.map { try self.sound.follow($0, walk: &walk, seed: seed) }
+        let commitFeatures = try sound.map { try self.sound.follow($0, walk: &walk, seed: latentOptions.seed) }
         var metadata = ["fps": fpsText, "source": StreamHeader.metadataValue(checkpoint)]
         if let audio = self.sound.audio { metadata["audio"] = StreamHeader.metadataValue(audio) }
         let writer = try StreamWriter(
             header: .images(height: generator.resolution, width: generator.resolution,
                             metadata: metadata),
             to: out.sink)
-        let progress = Progress(total: frames, unit: "frames", quiet: quiet)
+        let progress = Progress(total: frames, unit: "frames", quiet: output.quiet)
         try generator.forEachImage(count: frames, latents: { walk.latents(frames: $0) }) { record in
             try writer.write(record)
             progress.update(writer.recordsWritten)
         }
         try out.commit()
         try commitFeatures?()
-        progress.finish("\(frames) frames of \(generator.resolution)x\(generator.resolution) in "
+        progress.finish("\(counted(frames, "frame")) of \(generator.resolution)x\(generator.resolution) in "
                         + Progress.duration(progress.elapsed))
     }
 
@@ -160,10 +157,13 @@ struct Walk: ParsableCommand {
 
     /// Every record of an f32 latent stream, each of `zDim` values.
     func readLatents(_ path: String, zDim: Int) throws -> [[Float]] {
-        let reader = try StreamReader.open(path)
+        let reader = try StreamReader.open(path, expecting: .latentStream)
         guard reader.header.dtype == .f32, reader.header.elementCount == zDim else {
             throw ToolFailure("expected latent vectors of \(zDim) f32 values (the checkpoint's z-dim), "
                               + "found \(reader.header.shapeDescription) records: \(reader.sourceName)")
+        }
+        if let message = try latentsOfAnotherModel(reader.header, latents: reader.sourceName, checkpoint: checkpoint), !force {
+            throw ToolFailure(message + ", or give --force to walk through them all the same")
         }
         var keys: [[Float]] = []
         while let record = try reader.nextFloats() {

@@ -2,6 +2,7 @@ import Foundation
 import GAN
 import Neural
 import Safetensors
+import PythonReference
 import XCTest
 
 final class CheckpointTests: XCTestCase {
@@ -165,16 +166,7 @@ final class CheckpointTests: XCTestCase {
         print('sum', repr(float(tensors['G_ema.12.weight'].astype('float64').sum())))
         print('rng', ','.join(str(int(v)) for v in tensors['rng.data']))
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        process.currentDirectoryURL = dir
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        let printed = try runPython(["-c", script], directory: dir).output
 
         var read: [String: String] = [:]
         var sum = "", rng = ""

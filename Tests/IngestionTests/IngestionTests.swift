@@ -202,9 +202,11 @@ final class IngestionTests: XCTestCase {
         options.size = 32
         XCTAssertEqual(try run([a, b, aAgain, aJPEG, c], options).records.count, 5)
         options.dedupe = true
-        let (records, _, summary) = try run([a, b, aAgain, aJPEG, c], options)
+        let (records, warnings, summary) = try run([a, b, aAgain, aJPEG, c], options)
         XCTAssertEqual(records.count, 3)
         XCTAssertEqual([summary.exactDuplicates, summary.nearDuplicates], [1, 1])
+        // Each dropped picture is named, with the one it repeats.
+        XCTAssertEqual(warnings, ["dropped as a copy of \(a): \(aAgain)", "dropped as a near duplicate of \(a): \(aJPEG)"])
         let alone = try run([a], options).records[0]
         XCTAssertEqual(records[0], alone)
     }
@@ -262,14 +264,44 @@ final class IngestionTests: XCTestCase {
         var options = IngestOptions()
         options.size = 24
         let sink = MemorySink()
-        let writer = try StreamWriter(header: ingestHeader(inputs: [folder.path], options: options), to: sink)
+        let writer = IngestStreamWriter(inputs: [folder.path], options: options, to: sink)
         let summary = try ingest(files: InputFiles(arguments: files), options: options, into: writer)
+        try writer.finish()
         XCTAssertEqual(summary.records, 2)
         let reader = try StreamReader(from: MemorySource(sink.bytes))
         XCTAssertEqual(reader.header.shape, [24, 24, 3])
         XCTAssertEqual(reader.header.metadata["source"], folder.path)
         XCTAssertEqual(reader.header.metadata["kind"], "image")
         XCTAssertEqual(try reader.readAllBytes().count, 2)
+    }
+
+    /// `ingest a.png b.png` used to name only a.png: record i's source is at place i of `sources`, through
+    /// skipped files and mirrored copies.
+    func testEveryRecordNamesItsSource() throws {
+        let a = try file("a.png", try encodePNG(pattern(0)))
+        let broken = try file("broken.png", [0x89, 0x50, 0x4E, 0x47])
+        let c = try file("c.png", try encodePNG(pattern(2)))
+        var options = IngestOptions()
+        options.size = 16
+        options.flip = true
+        let sink = MemorySink()
+        let writer = IngestStreamWriter(inputs: [a, broken, c], options: options, to: sink)
+        try ingest(files: InputFiles(arguments: [a, broken, c]), options: options, into: writer)
+        try writer.finish()
+        XCTAssertTrue(writer.namesEverySource)
+        let header = try StreamReader(from: MemorySource(sink.bytes)).header
+        let sources = try JSONSerialization.jsonObject(with: Data((header.metadata["sources"] ?? "").utf8)) as? [String]
+        XCTAssertEqual(sources, [a, a + " mirrored", c, c + " mirrored"])
+
+        // Past what the writer holds, the stream goes on without the list (and says so).
+        let large = MemorySink()
+        let streaming = IngestStreamWriter(inputs: [a], options: options, to: large, holding: 1000)
+        try ingest(files: InputFiles(arguments: [a, c]), options: options, into: streaming)
+        try streaming.finish()
+        XCTAssertFalse(streaming.namesEverySource)
+        let reader = try StreamReader(from: MemorySource(large.bytes))
+        XCTAssertNil(reader.header.metadata["sources"])
+        XCTAssertEqual(try reader.readAllBytes().count, 4)
     }
 
     func testNoFilesIsAnError() {

@@ -317,6 +317,15 @@ final class FeatureWiringTests: XCTestCase {
                                             features.kernelInceptionDistance.deviation)), table)
         XCTAssertEqual(table.components(separatedBy: "  near-copies ").count, 3, "pixel and feature near-copies")
         XCTAssertTrue(try score.json().contains("\"frechetDistance\""))
+        // The Fréchet distance has the training pictures' own figure beside it, as every feature row does.
+        let own = try XCTUnwrap(features.trainingFrechetDistance)
+        XCTAssertGreaterThan(own, 0)
+        let figure = { (value: Double) in String(format: "%.2f", value) }
+        let samplesCell = figure(features.frechetDistance)
+        XCTAssertTrue(table.contains("  Fréchet distance".padding(toLength: 36, withPad: " ", startingAt: 0)
+                                     + samplesCell.padding(toLength: max(14, samplesCell.count + 2), withPad: " ", startingAt: 0)
+                                     + figure(own) + "\n"), table)
+        XCTAssertTrue(try score.json().contains("\"trainingFrechetDistance\""))
 
         let without = try Score(training: training, samples: fresh, seed: 3)
         XCTAssertNil(without.features)

@@ -1,5 +1,6 @@
 import Foundation
 import Neural
+import PythonReference
 import XCTest
 
 final class RNGTests: XCTestCase {
@@ -37,16 +38,7 @@ final class RNGTests: XCTestCase {
             normal = math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
             print(*words, repr(uniform), repr(normal))
         """#
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 127 { throw XCTSkip("python3 is not available") }
-        XCTAssertEqual(process.terminationStatus, 0)
+        let printed = try runPython(["-c", script]).output
         let lines = printed.split(separator: "\n")
         XCTAssertEqual(lines.count, 4)
         for (seed, line) in zip([0, 7, 42, 1 << 63 + 5] as [UInt64], lines) {

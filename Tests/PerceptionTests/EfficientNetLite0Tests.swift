@@ -2,6 +2,7 @@ import Foundation
 import Neural
 import Perception
 import Safetensors
+import PythonReference
 import XCTest
 
 /// The engine's EfficientNet-Lite0 with the real weights against PyTorch in float64: the same network written
@@ -153,16 +154,8 @@ final class EfficientNetLite0Tests: XCTestCase {
     /// The weights converter's own tests (scripts/test_lite0_weights.py), among them that its unpickler
     /// refuses a pickle naming a foreign global: CI runs them through this test.
     func testWeightsConverterRefusesForeignGlobals() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.packageRoot.appendingPathComponent("scripts/test_lite0_weights.py").path]
-        let output = Pipe()
-        process.standardError = output
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("Ran 5 tests"), text)
+        let run = try runPython([Self.packageRoot.appendingPathComponent("scripts/test_lite0_weights.py").path])
+        // unittest reports on stderr.
+        XCTAssertTrue((run.output + run.errors).contains("Ran 5 tests"), run.errors + run.output)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import TensorStream
+import PythonReference
 import XCTest
 
 final class StreamTests: XCTestCase {
@@ -179,16 +180,7 @@ final class StreamTests: XCTestCase {
         assert records.shape == (3, 4, 5, 3), records.shape
         print(int(records.astype('int64').sum()), int(records[2, 3, 4, 2]))
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", check]
-        process.currentDirectoryURL = dir
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        let printed = try runPython(["-c", check], directory: dir).output
         let sum: Int = records.joined().reduce(0) { $0 + Int($1) }
         XCTAssertEqual(printed.trimmingCharacters(in: .whitespacesAndNewlines), "\(sum) \(records[2][(3 * 5 + 4) * 3 + 2])")
     }

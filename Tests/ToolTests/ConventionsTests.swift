@@ -4,7 +4,7 @@ import XCTest
 /// What every tool promises (../shared/design.md): --help with an example pipeline and exit 0,
 /// usage mistakes as one line and exit 2, runtime errors as one line naming the input and exit 1.
 final class ConventionsTests: XCTestCase {
-    static let tools = ["ingest", "encode", "train", "sample", "walk", "synth", "score", "project"]
+    static let tools = ["ingest", "encode", "train", "sample", "walk", "synth", "score", "project", "inspect"]
 
     func testHelpShowsAnExamplePipelineAndExitsZero() throws {
         for tool in Self.tools {
@@ -51,6 +51,56 @@ final class ConventionsTests: XCTestCase {
             XCTAssertEqual(screen.split(separator: "\n").count, 1, "\(command): \(screen.debugDescription)")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["model.ckpt", "pictures.tns"])
+    }
+
+    /// The options declared once in ToolSupport: every tool writes to `-o` or `--output`, is silent with `-q`,
+    /// and says the version its checkpoints record.
+    func testEveryToolTakesTheSharedOptions() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let setUp = try ToolRunner.shell("synth ocean --n 4 --size 32 -q -o pictures.tns && "
+            + "train pictures.tns --steps 1 --width 2 --z-dim 4 --batch 2 -q -o model.ckpt && "
+            + "encode pictures.tns -q -o picture.png", directory: dir)
+        XCTAssertEqual(setUp.status, 0, setUp.stderr)
+        let runs = [
+            "ingest": "ingest picture.png", "encode": "encode pictures.tns --format y4m",
+            "train": "train pictures.tns --steps 1 --width 2 --z-dim 4 --batch 2", "sample": "sample model.ckpt --n 2",
+            "walk": "walk model.ckpt --n 2", "synth": "synth ocean --n 1", "score": "score model.ckpt pictures.tns --n 4",
+            "project": "project model.ckpt pictures.tns --steps 1", "inspect": "inspect model.ckpt pictures.tns",
+        ]
+        XCTAssertEqual(Set(runs.keys), Set(Self.tools))
+        var versions: Set<String> = []
+        for tool in Self.tools {
+            for (flag, quiet) in [("-o", "-q"), ("--output", "--quiet")] {
+                let out = "\(tool)\(flag).out"
+                let result = try ToolRunner.shell("\(runs[tool]!) \(flag) \(out) \(quiet)", directory: dir)
+                XCTAssertEqual(result.status, 0, "\(tool) \(flag): \(result.stderr)")
+                XCTAssertTrue(result.stdout.isEmpty, "\(tool) \(flag) wrote to stdout")
+                XCTAssertEqual(result.stderr, "", "\(tool) \(quiet) is not quiet")
+                let written = try Data(contentsOf: dir.appendingPathComponent(out))
+                XCTAssertFalse(written.isEmpty, "\(tool) \(flag) wrote nothing")
+            }
+            let version = try ToolRunner.run(tool, ["--version"])
+            XCTAssertEqual(version.status, 0, "\(tool) --version: \(version.stderr)")
+            versions.insert(String(decoding: version.stdout, as: UTF8.self))
+            let help = String(decoding: try ToolRunner.run(tool, ["--help"]).stdout, as: UTF8.self)
+            for option in ["-o, --output <file>", "-q, --quiet", "--version"] {
+                XCTAssertTrue(help.contains(option), "\(tool) --help does not show \(option)")
+            }
+        }
+        // One version, the one a checkpoint records.
+        let checkpoint = [UInt8](try Data(contentsOf: dir.appendingPathComponent("model.ckpt")))
+        let length = Int(checkpoint[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(checkpoint[8..<(8 + length)])) as? [String: Any])
+        let recorded = try XCTUnwrap((header["__metadata__"] as? [String: String])?["tool_version"])
+        XCTAssertEqual(versions, ["mnemosyne \(recorded)\n"])
+    }
+
+    /// A tool that is not built fails the test that needs it: a suite that skipped them all would pass having
+    /// tested nothing.
+    func testAMissingToolFailsRatherThanSkips() {
+        XCTAssertThrowsError(try ToolRunner.path(of: "no-such-tool")) { error in
+            XCTAssertTrue(error is ToolRunner.BinaryProblem, "\(error)")
+        }
     }
 
     func testUnknownOptionIsAOneLineUsageErrorWithExitTwo() throws {

@@ -49,6 +49,19 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertEqual(try make("ocean ocean.psi=0.5 ocean.scale=3 ocean.steps=12"), [])
     }
 
+    /// `make ocean ocean.psy=0.6` used to build ocean as if the parameter had not been given.
+    func testAMisspelledParameterIsNamed() throws {
+        let (status, output) = try run("-n ocean ocean.psy=0.6 oceam.psi=0.6 ocean.psi=0.6")
+        XCTAssertEqual(status, 0, output)
+        let warnings = output.split(separator: "\n").filter { $0.contains("so it is ignored") }
+        XCTAssertEqual(warnings.count, 2, output)
+        XCTAssertTrue(warnings.contains { $0.contains("ocean.psy: a piece has no parameter 'psy', so it is ignored") }, output)
+        XCTAssertTrue(warnings.contains { $0.contains("oceam.psi: there is no piece 'oceam', so it is ignored") }, output)
+        // Every parameter the pieces set is known.
+        let known = try run("-n ocean ocean.steps=3 ocean.through=2 david.init=x plato.soundtrack=y universe.audio=synth")
+        XCTAssertFalse(known.output.contains("so it is ignored"), known.output)
+    }
+
     func testDavidFineTunesPlatoAndParallelRunsAreSafe() throws {
         let stages = try make("-j2 david butterfly")
         XCTAssertEqual(Set(stages.filter { $0.hasPrefix("plato") }), ["plato: pictures", "plato: training"],
@@ -110,6 +123,48 @@ final class GalleryMakefileTests: XCTestCase {
         let missing = try run("ocean DATA=not-there", from: caller)
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.output.contains("DATA: no such folder: not-there"), missing.output)
+    }
+
+    /// `DATA=d` where `d/ocean` is a link to a folder, or a folder of links to pictures: the listing follows
+    /// them (it used to hash an empty listing, d41d8cd98f00b204, so a new picture rebuilt nothing).
+    func testLinkedPicturesAreListedSoANewOneRebuilds() throws {
+        let caller = try ToolRunner.temporaryDirectory(self)
+        let made = try ToolRunner.shell("""
+            mkdir -p real/ocean files/ocean linked
+            synth ocean --n 3 --size 40 -q | encode -q -o real/ocean/p%d.png
+            ln -s "$PWD/real/ocean" linked/ocean
+            for f in real/ocean/*.png; do ln -s "$PWD/$f" files/ocean/; done
+            """, directory: caller)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        func listing(_ data: String) throws -> String {
+            let (status, output) = try run("-s DATA=\(data) print-PROFILE", from: caller)
+            XCTAssertEqual(status, 0, output)
+            let params = try String(contentsOf: out.appendingPathComponent("ocean/pictures.params"), encoding: .utf8)
+            return params.components(separatedBy: "listing=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+        let before = try listing("real")
+        for data in ["linked", "files"] {
+            let before = try listing(data)
+            XCTAssertNotEqual(before, "d41d8cd98f00b204", "\(data): an empty listing")
+            XCTAssertEqual(before, try listing("real"), "\(data): the same pictures, the same listing")
+        }
+        let added = try ToolRunner.shell("synth ocean --n 1 --size 40 --seed 9 -q | encode -q -o real/ocean/new.png && "
+            + "ln -s \"$PWD/real/ocean/new.png\" files/ocean/", directory: caller)
+        XCTAssertEqual(added.status, 0, added.stderr)
+        let afterLinked = try listing("linked"), afterFiles = try listing("files")
+        XCTAssertEqual(afterLinked, afterFiles)
+        XCTAssertEqual(afterLinked, try listing("real"), "a new picture changes every listing alike")
+        XCTAssertNotEqual(afterLinked, before, "a new picture is a new listing")
+    }
+
+    /// A page of nothing built says how to build a piece into it, with the profile and folder it was made with,
+    /// and claims no room it does not show.
+    func testAnEmptyPageGivesTheCommandItWasBuiltWith() throws {
+        XCTAssertEqual(try make("site"), ["site: page"])
+        let page = try String(contentsOf: out.appendingPathComponent("site/index.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("<code>make -C pipelines PROFILE=tiny OUT=\(out.path) ocean site</code>"), page)
+        XCTAssertFalse(page.contains("Plato and David"), "the page has no Plato room")
+        XCTAssertFalse(page.contains("Six pieces"), "nor six pieces")
     }
 
     func testTheTimelapseHasOneFramePerPreviewInStepOrder() throws {

@@ -139,7 +139,7 @@ final class ProjectToolTests: XCTestCase {
         let cases: [([String], Int32, String)] = [
             (["m.ckpt", "big.tns"], 1, "project: the checkpoint draws 32x32 pictures, the stream holds 64x64x3 u8 (ingest --size 32): big.tns"),
             (["m.ckpt", "empty.tns"], 1, "project: no pictures: empty.tns"),
-            (["m.ckpt", "lat.tns"], 1, "project: expected an image stream (H x W x 3 u8), got 16 f32: lat.tns header"),
+            (["m.ckpt", "lat.tns"], 1, "project: lat.tns is a latent stream, not an image stream: walk through it"),
             (["bad.ckpt", "real.tns"], 1, "project: "),
             (["m.ckpt", "real.tns", "--candidates", "0"], 2, "project: --candidates must be from 1 to"),
             (["m.ckpt", "real.tns", "--reconstructions", "-"], 2, "project: --reconstructions needs a file of its own"),

@@ -157,7 +157,7 @@ final class ScoreToolTests: XCTestCase {
             (["--real", "real.tns"], 2, "score: --real and --fake go together (see 'score --help')"),
             (["m.ckpt", "real.tns", "--fake", "real.tns"], 2, "score: --real and --fake go together (see 'score --help')"),
             (["--real", "real.tns", "--fake", "real.tns", "--n", "9"], 2,
-             "score: --n and --psi draw from a checkpoint; --fake gives the samples (see 'score --help')"),
+             "score: --n, --seeds and --psi draw from a checkpoint; --fake gives the samples (see 'score --help')"),
             (["m.ckpt", "real.tns", "--n", "3"], 2, "score: --n must be from 4 to 4096 (see 'score --help')"),
             (["real.tns", "real.tns"], 1, ""),
         ]

@@ -32,13 +32,48 @@ enum ToolRunner {
         }
     }
 
-    /// Path of a tool's binary; fails the test (rather than trapping) when it has not been built.
+    /// A tool that cannot be tested: missing, or older than the sources it is built from.
+    struct BinaryProblem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Path of a tool's binary. A test fails (it is not skipped: a suite that tested nothing must not pass) when
+    /// the binary is missing or, for this checkout's own release build, when a file of `Sources/` or
+    /// `Package.swift` changed after the last build: it would test stale code. `MNEMOSYNE_BIN` names binaries
+    /// to take as they are.
     static func path(of tool: String) throws -> String {
         let url = binDirectory.appendingPathComponent(tool)
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw XCTSkip("\(tool) is not built at \(url.path): run scripts/setup")
+            throw BinaryProblem(description: "\(tool) is not built at \(url.path): run scripts/setup (or swift build -c release)")
+        }
+        if ProcessInfo.processInfo.environment["MNEMOSYNE_BIN"] == nil, let (source, changed) = newestSource,
+           let built = newestBinary, built < changed {
+            throw BinaryProblem(description: "the release build is older than \(source): rebuild it (swift build -c release)")
         }
         return url.path
+    }
+
+    /// When the last release build linked a tool. A build relinks only the tools a change reaches, so the
+    /// newest of them tells whether the checkout was built since its last change.
+    static var newestBinary: Date? {
+        ["ingest", "encode", "train", "sample", "walk", "synth", "score", "project", "inspect", "bench-engine"]
+            .compactMap { modificationDate(binDirectory.appendingPathComponent($0).path) }.max()
+    }
+
+    /// The most recently changed file the tools are built from, and when.
+    static let newestSource: (String, Date)? = {
+        let root = packageRoot.path
+        var newest: (String, Date)? = modificationDate(root + "/Package.swift").map { ("Package.swift", $0) }
+        let files = FileManager.default.enumerator(atPath: root + "/Sources")
+        while let file = files?.nextObject() as? String {
+            guard let date = modificationDate(root + "/Sources/" + file) else { continue }
+            if newest == nil || date > newest!.1 { newest = ("Sources/" + file, date) }
+        }
+        return newest
+    }()
+
+    private static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
     /// Runs `tool args...` with `stdin` (nil: an empty stdin), in `directory` if given.
