@@ -17,12 +17,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         (self.resolution, self.width, self.zDim, self.architecture) = (resolution, width, zDim, architecture)
     }
 
-    /// The model `train` builds for pictures of `resolution` unless told otherwise: z of 128 and the
-    /// architecture's default width.
+    /// The model `train` builds for pictures of `resolution` unless told otherwise: the objective's latent
+    /// size and the architecture's default width.
     public static func trainingDefault(resolution: Int, width: Int? = nil, zDim: Int? = nil,
-                                       architecture: Architecture = .dcgan) -> ModelConfig {
+                                       architecture: Architecture = .dcgan,
+                                       objective: TrainingOptions.Objective = .gan) -> ModelConfig {
         ModelConfig(resolution: resolution, width: width ?? architecture.descriptor.defaultWidth(resolution: resolution),
-                    zDim: zDim ?? 128, architecture: architecture)
+                    zDim: zDim ?? objective.defaultLatentSize, architecture: architecture)
     }
 
     /// Throws `ModelConfigError.invalidConfig` unless the resolution is supported and width, zDim are positive.

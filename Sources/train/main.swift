@@ -65,7 +65,7 @@ struct Train: ParsableCommand {
     @Option(help: "Width of the networks (fastgan: the generator's channels at 32x32, default 16; dcgan: channels of the widest layer / 8, default 64, 32 from 128 pixels up).")
     var width: Int?
 
-    @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 128).")
+    @Option(name: .customLong("z-dim"), help: "Size of the latent vector (default 16 with --objective imle, else 128).")
     var zDim: Int?
 
     @Option(help: "Model: dcgan (transposed convolutions, the reference), resize (dcgan with nearest upsampling + 3x3 convolutions, no checkerboard grid), fastgan (the few-shot model: skip-layer excitation, a self-supervised discriminator; the default) or projected (fastgan's generator against a discriminator that looks through the pretrained EfficientNet-Lite0, which scripts/setup fetches; 64 pixels and up).")
@@ -203,7 +203,7 @@ struct Train: ParsableCommand {
             ? try ProjectedDiscriminator.loadFeatureNetwork(resolution: dataset.resolution) : nil
         let perception = options.needsFeatureNetwork ? try CoverageObjective.loadFeatureNetwork() : nil
         let config = ModelConfig.trainingDefault(resolution: dataset.resolution, width: width, zDim: zDim,
-                                                 architecture: architecture)
+                                                 architecture: architecture, objective: options.objective)
         if case .fresh = start {
             do { try config.requireTrainableIn() } catch { throw UsageError("--width, --z-dim: \(error)") }
         }

@@ -330,7 +330,7 @@ final class HostileInputTests: XCTestCase {
         let dir = try ToolRunner.temporaryDirectory(self)
         let result = try shell("""
             synth ocean --n 4 --size 32 -q -o g.tns
-            train g.tns --width 4096 --steps 1 -q -o w.ckpt 2>err-4096; echo "4096 $?"
+            train g.tns --width 4096 --z-dim 128 --steps 1 -q -o w.ckpt 2>err-4096; echo "4096 $?"
             (ulimit -v 2000000; train g.tns --width 1024 --arch dcgan --steps 1 -q -o w.ckpt 2>err-limit; echo "limit $?")
             ls
             """, in: dir)
