@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TensorStream"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "TensorStream", "GAN", "Imaging", "Safetensors"]),
         // End-to-end tests of the release binaries (built by scripts/setup).
-        .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging", "Perception"]),
+        .testTarget(name: "ToolTests", dependencies: ["TensorStream", "Imaging", "Perception", "PythonReference"]),
     ],
     // Swift 5 language mode, for now: the engine's tuning switches (ConvolutionTuning, BLAS.threading,
     // DirectConvolution.kernels) are process-global mutable statics, which Swift 6's data-race checking

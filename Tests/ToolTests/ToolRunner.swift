@@ -1,4 +1,5 @@
 import Foundation
+import PythonReference
 import Perception
 import XCTest
 
@@ -38,9 +39,10 @@ enum ToolRunner {
     }
 
     /// Path of a tool's binary. A test fails (it is not skipped: a suite that tested nothing must not pass) when
-    /// the binary is missing or, for this checkout's own release build, when a file of `Sources/` or
-    /// `Package.swift` changed after the last build: it would test stale code. `MNEMOSYNE_BIN` names binaries
-    /// to take as they are.
+    /// the binary is missing or, for this checkout's own release build, when a file of `Sources/` changed
+    /// after the last build: it would test stale code. (Not `Package.swift`: a change to the test targets
+    /// relinks no tool, so the build would stay "older" for good.) `MNEMOSYNE_BIN` names binaries to take as
+    /// they are.
     static func path(of tool: String) throws -> String {
         let url = binDirectory.appendingPathComponent(tool)
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
@@ -63,7 +65,7 @@ enum ToolRunner {
     /// The most recently changed file the tools are built from, and when.
     static let newestSource: (String, Date)? = {
         let root = packageRoot.path
-        var newest: (String, Date)? = modificationDate(root + "/Package.swift").map { ("Package.swift", $0) }
+        var newest: (String, Date)?
         let files = FileManager.default.enumerator(atPath: root + "/Sources")
         while let file = files?.nextObject() as? String {
             guard let date = modificationDate(root + "/Sources/" + file) else { continue }
@@ -93,8 +95,6 @@ enum ToolRunner {
                           directory: directory, environment: environment.merging(["PATH": path]) { a, _ in a })
     }
 
-    private final class Collected: @unchecked Sendable { var bytes = Data() }
-
     /// A tool that stops at its arguments leaves stdin unread: feeding it must fail with EPIPE, not kill the
     /// test process, whichever suite runs first.
     private static let pipeSignalIgnored: Void = { signal(SIGPIPE, SIG_IGN) }()
@@ -107,26 +107,8 @@ enum ToolRunner {
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // stdin is fed and stderr drained on their own threads, so a tool that writes a lot
-        // before it reads cannot deadlock the test.
-        let writer = Thread {
-            try? input.fileHandleForWriting.write(contentsOf: stdin)
-            try? input.fileHandleForWriting.close()
-        }
-        writer.start()
-        let errorBytes = Collected()
-        let errorReader = Thread { errorBytes.bytes = errors.fileHandleForReading.readDataToEndOfFile() }
-        errorReader.start()
-        let outBytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errorReader.isFinished { usleep(1000) }
-        return ToolResult(status: process.terminationStatus, stdout: outBytes,
-                          stderr: String(decoding: errorBytes.bytes, as: UTF8.self))
+        let run = try runCollectingOutput(process, input: stdin)
+        return ToolResult(status: run.status, stdout: run.stdout, stderr: String(decoding: run.stderr, as: UTF8.self))
     }
 
     /// A fresh temporary folder, removed when the test ends.
