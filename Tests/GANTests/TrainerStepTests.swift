@@ -225,6 +225,10 @@ final class TrainerStepTests: XCTestCase {
         XCTAssertEqual(ModelConfig.trainingDefault(resolution: 64), ModelConfig(resolution: 64, width: 64, zDim: 128))
         XCTAssertEqual(ModelConfig.trainingDefault(resolution: 128), ModelConfig(resolution: 128, width: 32, zDim: 128))
         XCTAssertEqual(ModelConfig.trainingDefault(resolution: 256, width: 8, zDim: 16), ModelConfig(resolution: 256, width: 8, zDim: 16))
+        // Coverage alone gets a latent of 16 (random latents then land near the selected ones); the GANs keep 128.
+        XCTAssertEqual(ModelConfig.trainingDefault(resolution: 64, architecture: .fastgan, objective: .imle).zDim, 16)
+        XCTAssertEqual(ModelConfig.trainingDefault(resolution: 64, architecture: .fastgan, objective: .imleGAN).zDim, 128)
+        XCTAssertEqual(ModelConfig.trainingDefault(resolution: 64, zDim: 32, architecture: .fastgan, objective: .imle).zDim, 32)
         let json = try JSONEncoder().encode(config)
         XCTAssertEqual(try JSONDecoder().decode(ModelConfig.self, from: json), config)
     }
