@@ -6,8 +6,8 @@ import XCTest
 /// The reference DCGAN against PyTorch: one training-mode forward and backward of G and D (BatchNorm
 /// with batch statistics, hinge losses for D and for G, no augmentation) at 32 × 32, width 2, z 8,
 /// batch 4, with weights and inputs every language can rebuild exactly (`hashed`). The reference
-/// numbers were computed by PyTorch 2.x (CPU, float64) from the `nn.Sequential` definitions of
-/// /work/shared/peers/torch_dcgan_step.py with the same weights; the script is at the end of this file.
+/// numbers were computed by PyTorch 2.x (CPU, float64) with the same nets and weights by
+/// `scripts/torch_dcgan.py crosscheck`, which prints the table; rerun it to regenerate them.
 /// The run goes through the 4 × 4 stride-2 im2col/col2im fast paths, once with the whole batch in one
 /// GEMM and once split into one-sample chunks. The `resize` generator (Upsample + Conv2d 3 × 3) is
 /// checked the same way.
@@ -155,67 +155,5 @@ final class CrossCheckTests: XCTestCase {
     ]
 }
 
-/* The reference script (PyTorch, run from the repository's parent with /work/shared/peers on the path):
-
-# Generates the reference numbers of Tests/GANTests/CrossCheckTests.swift with PyTorch (float64).
-import copy, math, sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-sys.path.insert(0, '/work/shared/peers'); import torch_dcgan_step as peer
-torch.set_default_dtype(torch.float64)
-R, W, Z, N = 32, 2, 8, 4
-g = nn.Sequential(*list(peer.G(R, z=Z, ngf=W))[1:]); d = peer.D(R, ndf=W)
-def wave(count, scale, offset, key):
-    # uniform in [offset - scale, offset + scale) from a multiplicative hash of (index, key): exact in any language
-    i = np.arange(count, dtype=np.uint64)
-    h = (i * np.uint64(2654435761) + np.uint64(key) * np.uint64(40503)) % np.uint64(1 << 32)
-    return (h.astype(np.float64) / 2.0**32 * 2 - 1) * scale + offset
-for net in (g, d):
-    for k, (name, p) in enumerate(net.named_parameters()):
-        scale, offset = ((0.2, 1.0) if p.dim() == 1 and name.endswith("weight") else (0.05, 0.0) if p.dim() == 1 else (0.15, 0.0))
-        p.data = torch.from_numpy(wave(p.numel(), scale, offset, k + (0 if net is g else 100)).reshape(p.shape))
-z = torch.from_numpy(wave(N * Z, 1.5, 0, 200).reshape(N, Z, 1, 1))
-real = torch.from_numpy(wave(N * 3 * R * R, 0.9, 0, 300).reshape(N, 3, R, R))
-g.train(); d.train()
-out = {}
-def CrossCheck.strided(t, n=24):
-    f = t.detach().reshape(-1).numpy(); return [float(f[(i * 97) % f.size]) for i in range(n)]
-def CrossCheck.summary(t):
-    f = t.detach().reshape(-1).numpy(); i = np.arange(f.size)
-    return [float((f * np.cos(0.5 * i)).sum()), float(np.abs(f).sum()), float(f[f.size // 3]), float(f[2 * f.size // 3])]
-fake = g(z)
-out["fake"] = CrossCheck.strided(fake)
-out["running"] = [float(m.running_mean.sum()) for m in g if isinstance(m, nn.BatchNorm2d)] + \
-                 [float(m.running_var.sum()) for m in g if isinstance(m, nn.BatchNorm2d)]
-logits = d(torch.cat([real, fake.detach()]))
-out["logits"] = logits.detach().reshape(-1).tolist()
-lossD = F.relu(1 - logits[:N]).mean() + F.relu(1 + logits[N:]).mean()
-lossD.backward()
-for name, p in d.named_parameters(): out["D." + name] = CrossCheck.summary(p.grad)
-g.zero_grad()
-fake2 = g(z); fake2.retain_grad()
-for p in d.parameters(): p.requires_grad_(False)
-lossG = -d(fake2).mean(); lossG.backward()
-out["losses"] = [float(lossD.detach()), float(lossG.detach())]
-out["dx"] = CrossCheck.strided(fake2.grad)
-out["D.input"] = CrossCheck.summary(fake2.grad)
-for name, p in g.named_parameters(): out["G." + name] = CrossCheck.summary(p.grad)
-# The resize generator: every ConvTranspose2d(4, 2, 1) becomes Upsample(2) + Conv2d(3, 1, 1); same D.
-layers = []
-for m in g:
-    if isinstance(m, nn.ConvTranspose2d) and m.stride[0] == 2:
-        layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(m.in_channels, m.out_channels, 3, 1, 1, bias=m.bias is not None)]
-    else: layers.append(copy.deepcopy(m))  # fresh modules: g's hold gradients already
-gr = nn.Sequential(*layers)
-for k, (name, p) in enumerate(gr.named_parameters()):
-    scale, offset = ((0.2, 1.0) if p.dim() == 1 and name.endswith("weight") else (0.05, 0.0) if p.dim() == 1 else (0.15, 0.0))
-    p.data = torch.from_numpy(wave(p.numel(), scale, offset, k).reshape(p.shape))
-gr.train()
-fakeR = gr(z)
-out["resize.fake"] = CrossCheck.strided(fakeR)
-lossR = -d(fakeR).mean(); lossR.backward()
-out["resize.loss"] = [float(lossR.detach())]
-for name, p in gr.named_parameters(): out["resize.G." + name] = CrossCheck.summary(p.grad)
-print("    static let reference: [String: [Double]] = [")
-for k, v in out.items(): print(f'        "{k}": [' + ", ".join(f"{x:.9g}" for x in v) + "],")
-print("    ]")
-print("values:", sum(len(v) for v in out.values()), file=sys.stderr)
-*/
+// The reference table is printed by `PYTHON scripts/torch_dcgan.py crosscheck` (PYTHON: an interpreter with
+// torch, outside the repository); paste its output over `reference` above.
