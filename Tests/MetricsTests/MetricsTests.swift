@@ -186,6 +186,40 @@ final class ScoreTests: XCTestCase {
         XCTAssertEqual(score.slicedWassersteinAverage, 0, accuracy: 1e-9)
     }
 
+    /// Blends of training pictures sit close to each of them, closer than half the typical distance
+    /// between two pictures of a set this alike, but they copy none of them.
+    func testBlendsOfTrainingPicturesAreNotNearCopies() throws {
+        let set = butterflies(count: 40, size: 32, seed: 1)
+        func blend(_ indices: [Int]) -> [Float] {
+            let size = set.pictureSize
+            return (0..<size).map { k in indices.reduce(Float(0)) { $0 + set.values[$1 * size + k] } / Float(indices.count) }
+        }
+        var random = RNG(seed: 3)
+        let fours = (0..<30).map { _ in (0..<4).map { _ in random.integer(below: 40) } }
+        let blends = PictureSet(count: 31, height: 32, width: 32, values: fours.flatMap(blend) + blend(Array(0..<40)))
+        let score = try Score(training: set, samples: joined(blends, noised(picking([5, 9], from: set), sigma: 0.02)), seed: 0)
+        XCTAssertEqual(score.memorisation.nearCopies.map(\.sample), [31, 32], "only the two noisy copies")
+        XCTAssertEqual(score.memorisation.nearCopies.map(\.training), [5, 9])
+        // The rule of half the median distance alone called about a third of them copies (9 of 31).
+        let median = score.memorisation.medianTrainingDistance
+        let compared = PictureDistances.compared(blends), training = PictureDistances.compared(set)
+        let distances = PictureDistances.between(compared, training)
+        let nearest = (0..<31).map { distances[($0 * 40)..<(($0 + 1) * 40)].min()! }
+        XCTAssertGreaterThan(nearest.filter { Double($0) / median < 0.5 }.count, 5)
+    }
+
+    /// A training picture counts against the set's own share when it nearly copies another one: a pair of
+    /// near-duplicates counts twice; a crowd of three does not (a copy of one is as near the others).
+    func testTheSetsOwnNearCopiesArePairsOfNearDuplicates() throws {
+        let distinct = scenes(count: 30, seed: 6)
+        let pair = noised(picking([2], from: distinct), sigma: 0.01, seed: 5)
+        let crowd = joined(noised(picking([7], from: distinct), sigma: 0.01, seed: 6), noised(picking([7], from: distinct), sigma: 0.01, seed: 7))
+        let training = joined(joined(distinct, pair), crowd)
+        let score = try Score(training: training, samples: scenes(count: 10, seed: 8), seed: 0)
+        XCTAssertEqual(score.memorisation.trainingNearCopyShare, 2.0 / 33, accuracy: 1e-12)
+        XCTAssertEqual(score.memorisation.nearCopies.count, 0)
+    }
+
     func testACollapsedSetHasNoDiversity() throws {
         let fresh = scenes(count: 40, seed: 3)
         let collapsed = picking([Int](repeating: 7, count: 40), from: fresh)
