@@ -178,8 +178,10 @@ public struct CoverageOptions: Codable, Equatable, Sendable {
     /// Weight of the pixel part of the distance (block averages: colour and layout).
     public var pixelWeight: Float = 1
     /// Weight of the perceptual part (EfficientNet-Lite0's unit-normalised maps: edges and parts); 0 needs
-    /// no feature network.
-    public var perceptualWeight: Float = 0.1
+    /// no feature network. At 0.1 the perceptual part outweighed the pixels in choosing each picture's
+    /// latent and the samples kept to muted grounds: in 600 steps, 0.03 raised 8×8 layout recall from 0.11
+    /// to 0.38 on `synth butterfly`, 0.19 to 0.32 on `synth tectonics` and 0.79 to 0.86 on `synth plato`.
+    public var perceptualWeight: Float = 0.03
     /// Random latents drawn per training picture at each selection (a shared pool of candidates × pictures).
     public var candidates: Int = 16
     /// Steps between two selections.

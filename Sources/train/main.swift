@@ -74,7 +74,7 @@ struct Train: ParsableCommand {
     @Option(help: "What the generator learns from: imle (coverage: every training picture is pulled into the model, no discriminator; the default for fastgan), gan (a discriminator; the default for the other architectures) or imle-gan (imle, then a discriminator joins at --adversarial-start).")
     var objective: TrainingOptions.Objective?
 
-    @Option(name: .customLong("perceptual"), help: "imle: weight of the perceptual distance (EfficientNet-Lite0's maps: edges and parts) beside the pixel one (colour and layout) (default 0.1; 0 needs no feature network).")
+    @Option(name: .customLong("perceptual"), help: "imle: weight of the perceptual distance (EfficientNet-Lite0's maps: edges and parts) beside the pixel one (colour and layout) (default 0.03; 0 needs no feature network).")
     var perceptualWeight: Float?
 
     @Option(help: "imle: random latents drawn per training picture when the nearest are chosen (default 16).")
