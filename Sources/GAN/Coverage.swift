@@ -291,7 +291,7 @@ public final class CoverageObjective {
             let n = min(32, total - start)
             candidateInput.resize(n, zDim, 1, 1)
             rng.fillNormal(candidateInput.buffer)
-            let images = generator.forward(candidateInput, training: false)
+            let images = generator.infer(candidateInput)
             candidateRows.resize(to: [n, length])
             embedding.embed(images, into: candidateRows.data)
             products.resize(to: [pictureCount, n])

@@ -119,6 +119,13 @@ public final class SkipLayerExcitation: Module {
         return output
     }
 
+    // The eval forward for drawing only (see `Layer.infer`): nothing kept for a backward.
+    public func infer(small: Tensor, big: Tensor) -> Tensor {
+        (self.big, gateValues) = (nil, nil)
+        output.multiply(big, byChannelGate: gate.infer(small))
+        return output
+    }
+
     // dy: N × b × H × W → (d small: N × a × h × w, d big: N × b × H × W)
     public func backward(_ outputGradient: Tensor, needsParameterGradients: Bool) -> (small: Tensor, big: Tensor) {
         guard let big, let gateValues else { preconditionFailure("SkipLayerExcitation: backward before forward") }
@@ -173,15 +180,26 @@ public final class FastGANGenerator: Layer {
 
     // z: N × z × 1 × 1 → feature levels 4 … R → x: N × 3 × R × R
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        run(input, { $0.forward($1, training: training) }, excite: { $0.forward(small: $1, big: $2, training: training) })
+    }
+
+    // The same in eval with every part's `infer`.
+    public func infer(_ input: Tensor) -> Tensor {
+        run(input, { $0.infer($1) }, excite: { $0.infer(small: $1, big: $2) })
+    }
+
+    /// The levels with `apply` running each part and `excite` each skip-layer excitation.
+    private func run(_ input: Tensor, _ apply: (Layer, Tensor) -> Tensor,
+                     excite: (SkipLayerExcitation, _ small: Tensor, _ big: Tensor) -> Tensor) -> Tensor {
         features.removeAll(keepingCapacity: true)
-        features.append(initial.forward(input, training: training))
+        features.append(apply(initial, input))
         for (index, block) in blocks.enumerated() {
             let level = index + 1
-            var x = block.forward(features[index], training: training)
-            if let excitation = excitations[level] { x = excitation.forward(small: features[level - 4], big: x, training: training) }
+            var x = apply(block, features[index])
+            if let excitation = excitations[level] { x = excite(excitation, features[level - 4], x) }
             features.append(x)
         }
-        return toImage.forward(features.last!, training: training)
+        return apply(toImage, features.last!)
     }
 
     // dx: N × 3 × R × R → dz: N × z × 1 × 1 (each level's gradient: its block's, plus an excitation's

@@ -71,7 +71,7 @@ final class GeneratorBatches {
                 let n = min(32, count - start)
                 input.resize(n, z, 1, 1)
                 latents.withUnsafeBufferPointer { input.data.update(from: $0.baseAddress! + start * z, count: n * z) }
-                let images = generator.forward(input, training: false)
+                let images = generator.infer(input)
                 (buffer.baseAddress! + start * imageSize).initialize(from: images.data, count: n * imageSize)
                 start += n
             }

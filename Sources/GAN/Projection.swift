@@ -135,7 +135,7 @@ public final class Projector {
             let n = min(options.batchSize, candidateCount - first)
             input.resize(n, zDim, 1, 1)
             candidates.withUnsafeBufferPointer { input.data.update(from: $0.baseAddress! + first * zDim, count: n * zDim) }
-            let images = network.forward(input, training: false)
+            let images = network.infer(input)
             let maps = features.features(images)
             for picture in 0..<count {
                 for candidate in 0..<n {

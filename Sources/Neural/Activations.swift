@@ -167,10 +167,17 @@ public final class Upsample: Layer {
         self.scale = scale
     }
 
+    // x: N × C × H × W → y: N × C × sH × sW, y[.., i, j] = x[.., i / s, j / s]
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4, "Upsample got \(input.shape)")
         inputShape = input.shape
-        let (planes, h, w, s) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3], scale)
+        Upsample.nearest(input, scale: scale, into: output)
+        return output
+    }
+
+    /// `output` = `input` (N × C × H × W) up-sampled by `scale`: N × C × sH × sW.
+    static func nearest(_ input: Tensor, scale s: Int, into output: Tensor) {
+        let (planes, h, w) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
         output.resize(input.shape[0], input.shape[1], h * s, w * s)
         let (x, y) = (UnsafePointer(input.data), output.data)
         Parallel.chunks(planes, cost: h * w * s * s) { range in
@@ -182,7 +189,6 @@ public final class Upsample: Layer {
                 }
             }
         }
-        return output
     }
 
     // dy: N × C × sH × sW → dx: N × C × H × W, each input pixel the sum of its s × s copies' gradients
@@ -217,20 +223,30 @@ public final class GLU: Layer {
     public init() {}
 
     // x: N × 2C × … → y = a ⊙ σ(b): N × C × …, with a = x[:, ..<C], b = x[:, C...]
-    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+    public func forward(_ input: Tensor, training: Bool) -> Tensor { run(input, keepingGate: true) }
+
+    // The same without keeping σ(b) for a backward.
+    public func infer(_ input: Tensor) -> Tensor { run(input, keepingGate: false) }
+
+    private func run(_ input: Tensor, keepingGate: Bool) -> Tensor {
         precondition(input.shape.count >= 2 && input.shape[1] % 2 == 0, "GLU needs an even channel count, got \(input.shape)")
-        self.input = input
+        self.input = keepingGate ? input : nil
         resizeHalvingChannels(output, input.shape)
-        resizeHalvingChannels(gate, input.shape)
+        if keepingGate { resizeHalvingChannels(gate, input.shape) }
         let (x, y, g) = (UnsafePointer(input.data), output.data, gate.data)
         let half = output.count / input.shape[0]   // C · H · W: a and b of one sample are this far apart
         forEachSpan(samples: input.shape[0], half: half) { sample, range in
             let (a, b) = (x + 2 * sample * half, x + (2 * sample + 1) * half)
-            let (out, gateOut) = (y + sample * half, g + sample * half)
-            for e in range {
-                let s = fastSigmoid(b[e])
-                gateOut[e] = s
-                out[e] = a[e] * s
+            let out = y + sample * half
+            if keepingGate {
+                let gateOut = g + sample * half
+                for e in range {
+                    let s = fastSigmoid(b[e])
+                    gateOut[e] = s
+                    out[e] = a[e] * s
+                }
+            } else {
+                for e in range { out[e] = a[e] * fastSigmoid(b[e]) }
             }
         }
         return output

@@ -1,8 +1,9 @@
 /// PyTorch's `nn.BatchNorm2d` (affine, momentum 0.1, eps 1e-5).
 ///
 /// Training: normalises with the batch's mean and biased variance per channel and moves the running
-/// mean and the (unbiased) running variance towards them. Eval: uses the running statistics.
-public final class BatchNorm2d: Layer {
+/// mean and the (unbiased) running variance towards them. Eval: uses the running statistics, a per-channel
+/// affine map that a convolution before it applies in `Sequential.infer`.
+public final class BatchNorm2d: ChannelAffineInEval {
     public let channels: Int
     public let momentum: Float
     public let epsilon: Float
@@ -86,6 +87,17 @@ public final class BatchNorm2d: Layer {
             }
         }
         return output
+    }
+
+    /// y = γ (x − μ_running)/σ_running + β as scale · x + shift, the eval forward's own numbers.
+    public func composeEvalMap(scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>, channels: Int) {
+        precondition(channels == self.channels, "BatchNorm2d(\(self.channels)) after \(channels) channels")
+        let (gamma, beta, mean, variance) = (weight.value.data, bias.value.data, runningMean.data, runningVar.data)
+        for c in 0..<channels {
+            let inv = 1 / (variance[c] + epsilon).squareRoot()
+            let (a, b) = (gamma[c] * inv, beta[c] - gamma[c] * inv * mean[c])
+            (scale[c], shift[c]) = (a * scale[c], a * shift[c] + b)
+        }
     }
 
     // dy: N × C × H × W → dx: N × C × H × W; dγ, dβ: C (batch statistics: dx also flows through mean and variance)

@@ -49,7 +49,7 @@ public enum ConvolutionTuning {
 /// output channels g·out/G ..< (g+1)·out/G. Lowered to one GEMM per group over chunks of the batch via
 /// im2col; depthwise (groups == in == out) runs the direct kernels of `DepthwiseConvolution` instead,
 /// and dense 3 × 3 at stride 1 and 4 × 4 at stride 2 those of `DirectConvolution` (see `ConvolutionTuning`).
-public final class Conv2d: Layer {
+public final class Conv2d: ChannelAffineFusing {
     public let inChannels, outChannels, kernel, stride, padding, groups: Int
     public let weight: Parameter
     public let bias: Parameter?
@@ -68,6 +68,9 @@ public final class Conv2d: Layer {
     private let paddedGradient = Tensor(shape: [0])
     private let packedWeights = Tensor(shape: [0])
     private let gradientPhases = Tensor(shape: [0])
+    // `infer`'s buffers: the bias with a fused affine map, the up-sampled input where the kernels cannot up-sample.
+    private let fusedBias = Tensor(shape: [0])
+    private let upsampledInput = Tensor(shape: [0])
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 groups: Int = 1) {
@@ -100,11 +103,37 @@ public final class Conv2d: Layer {
     public private(set) var lastForwardMultiplyAdds = 0
 
     // x: N × in × H × W → y: N × out × Ho × Wo, Ho = (H + 2p − k)/s + 1
-    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+    public func forward(_ input: Tensor, training: Bool) -> Tensor { run(input, upsampling: 1, affine: nil) }
+
+    public var fusesInEval: Bool { true }
+    public var fusesUpsampling: Bool { true }
+    public var outputChannels: Int { outChannels }
+
+    // x: N × in × H × W → y = scale[o] · conv(upsample_u(x))[o] + shift[o]: N × out × Ho × Wo of the uH × uW input.
+    // The direct 3 × 3 kernels up-sample while padding and apply the map with the bias as they write y; other paths
+    // up-sample first and map y in one more pass.
+    public func infer(_ input: Tensor, upsampling: Int, outputScale: UnsafePointer<Float>, outputShift: UnsafePointer<Float>) -> Tensor {
+        precondition(input.shape.count == 4 && upsampling >= 1, "Conv2d infer: \(input.shape) up-sampled by \(upsampling)")
+        var (source, factor) = (input, upsampling)
+        let upsampled = ConvGeometry(channels: inChannels, height: input.shape[2] * upsampling, width: input.shape[3] * upsampling,
+                                     kernel: kernel, stride: stride, padding: padding)
+        let depthwise = groups == inChannels && groups == outChannels && ConvolutionTuning.directDepthwise
+        if upsampling > 1 && (depthwise || DirectConvolution.shape(of: upsampled, groups: groups) != .kernel3) {
+            Upsample.nearest(input, scale: upsampling, into: upsampledInput)
+            (source, factor) = (upsampledInput, 1)
+        }
+        defer { self.input = nil }   // no backward after this
+        return run(source, upsampling: factor, affine: (outputScale, outputShift))
+    }
+
+    // x: N × in × H × W → y: N × out × Ho × Wo of x up-sampled by `upsampling` (only the direct 3 × 3 kernels take
+    // more than 1), then scale[o] · y + shift[o] when an affine map is given
+    private func run(_ input: Tensor, upsampling: Int,
+                     affine: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)?) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == inChannels, "Conv2d(\(inChannels)→\(outChannels)) got \(input.shape)")
         self.input = input
         batch = input.shape[0]
-        geometry = ConvGeometry(channels: inChannels, height: input.shape[2], width: input.shape[3],
+        geometry = ConvGeometry(channels: inChannels, height: input.shape[2] * upsampling, width: input.shape[3] * upsampling,
                                 kernel: kernel, stride: stride, padding: padding)
         let (oh, ow) = (geometry.outHeight, geometry.outWidth)
         precondition(oh > 0 && ow > 0, "Conv2d: input \(input.shape) smaller than the kernel")
@@ -113,20 +142,23 @@ public final class Conv2d: Layer {
         lastForwardMultiplyAdds = batch * outChannels * grid * patch / groups
         output.resize(batch, outChannels, oh, ow)
         runsDirectDepthwise = groups == inChannels && groups == outChannels && ConvolutionTuning.directDepthwise
+        runsPointwise = kernel == 1 && stride == 1 && padding == 0 && groups == 1 && ConvolutionTuning.directPointwise
+        direct = runsDirectDepthwise || runsPointwise ? nil : DirectConvolution.shape(of: geometry, groups: groups)
+        precondition(upsampling == 1 || direct == .kernel3, "Conv2d: only the direct 3 × 3 kernels up-sample")
+        if let direct {
+            directForward(direct, input, upsampling: upsampling, affine: affine)
+            return output
+        }
+        defer { if let affine { applyChannelAffine(output.data, batch: batch, channels: outChannels, grid: grid, bias: nil,
+                                                   scale: affine.scale, shift: affine.shift) } }
         if runsDirectDepthwise {
             DepthwiseConvolution.forward(input.data, batch: batch, geometry, weight: weight.value.data, weightStride: kernel * kernel,
                                          bias: bias?.value.data, into: output.data)
             return output
         }
-        runsPointwise = kernel == 1 && stride == 1 && padding == 0 && groups == 1 && ConvolutionTuning.directPointwise
         if runsPointwise {
             PointwiseConvolution.forward(input.data, batch: batch, inChannels: inChannels, outChannels: outChannels, grid: grid,
                                          weight: weight.value.data, bias: bias?.value.data, into: output.data)
-            return output
-        }
-        direct = DirectConvolution.shape(of: geometry, groups: groups)
-        if let direct {
-            directForward(direct, input)
             return output
         }
         chunk = ConvolutionTuning.samplesPerChunk(rows: patch, grid: grid, batch: batch)
@@ -160,6 +192,7 @@ public final class Conv2d: Layer {
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {
         let grid = geometry.outHeight * geometry.outWidth
         let patch = geometry.patchSize
+        precondition(input != nil, "Conv2d: backward before forward (or after infer)")
         precondition(outputGradient.count == batch * outChannels * grid, "Conv2d backward: gradient \(outputGradient.shape)")
         if needsInputGradient { inputGradient.resize(batch, inChannels, geometry.height, geometry.width) }
         if runsDirectDepthwise {
@@ -226,21 +259,31 @@ public final class Conv2d: Layer {
 }
 
 extension Conv2d {
-    // x: N × in × H × W → y (`output`): N × out × Ho × Wo on the direct kernels
-    fileprivate func directForward(_ shape: DirectConvolution.Shape, _ input: Tensor) {
+    // x: N × in × H/u × W/u, up-sampled by u (3 × 3 only) → y (`output`): N × out × Ho × Wo on the direct kernels, then
+    // scale[o] · y + shift[o] with an affine map (folded into the packed weights and the bias)
+    fileprivate func directForward(_ shape: DirectConvolution.Shape, _ input: Tensor, upsampling: Int,
+                                   affine: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)?) {
         let (h, w, oh, ow) = (geometry.height, geometry.width, geometry.outHeight, geometry.outWidth)
         let weights = UnsafePointer(weight.value.data)
+        var outputBias = bias.map { UnsafePointer($0.value.data) }
+        if let affine {
+            let folded = resized(fusedBias, outChannels)
+            for o in 0..<outChannels { folded[o] = affine.scale[o] * (outputBias?[o] ?? 0) + affine.shift[o] }
+            outputBias = UnsafePointer(folded)
+        }
+        let scale = affine?.scale
         switch shape {
         case .kernel3:
             // The padded input stays for the weight gradient.
             let padded = resized(directInput, batch * inChannels * (h + 2) * (w + 2))
-            DirectConvolution.pad(input.data, batch: batch, channels: inChannels, height: h, width: w, into: padded)
+            DirectConvolution.pad(input.data, batch: batch, channels: inChannels, height: h / upsampling, width: w / upsampling,
+                                  upsampling: upsampling, into: padded)
             let packed = resized(packedWeights, DirectConvolution.packedCount(targets: outChannels, sources: inChannels, taps: 9))
             DirectConvolution.pack(targets: outChannels, sources: inChannels, taps: 9, into: packed) { o, c, tap in
-                weights[(o * inChannels + c) * 9 + tap]
+                (scale?[o] ?? 1) * weights[(o * inChannels + c) * 9 + tap]
             }
             DirectConvolution.convolve(padded, batch: batch, channels: inChannels, plane: (h + 2) * (w + 2), rowLength: w + 2,
-                                       side: 3, height: h, width: w, packed: packed, out: outChannels, bias: bias?.value.data,
+                                       side: 3, height: h, width: w, packed: packed, out: outChannels, bias: outputBias,
                                        into: output.data)
         case .kernel4Stride2:
             // Tap (ky, kx) = (2a + py, 2b + px) reads phase (py, px) at (row + a, x + b).
@@ -250,10 +293,10 @@ extension Conv2d {
             let packed = resized(packedWeights, DirectConvolution.packedCount(targets: outChannels, sources: 4 * inChannels, taps: 4))
             DirectConvolution.pack(targets: outChannels, sources: 4 * inChannels, taps: 4, into: packed) { o, source, tap in
                 let (c, py, px, a, b) = (source / 4, source % 4 / 2, source % 2, tap / 2, tap % 2)
-                return weights[((o * inChannels + c) * 4 + 2 * a + py) * 4 + 2 * b + px]
+                return (scale?[o] ?? 1) * weights[((o * inChannels + c) * 4 + 2 * a + py) * 4 + 2 * b + px]
             }
             DirectConvolution.convolve(phases, batch: batch, channels: 4 * inChannels, plane: rows * columns, rowLength: columns,
-                                       side: 2, height: oh, width: ow, packed: packed, out: outChannels, bias: bias?.value.data,
+                                       side: 2, height: oh, width: ow, packed: packed, out: outChannels, bias: outputBias,
                                        into: output.data)
         }
     }
@@ -332,7 +375,7 @@ extension Conv2d {
 /// Transposed convolution, PyTorch's `nn.ConvTranspose2d` (no output padding, no dilation).
 /// weight: in × out × k × k, bias: out. Forward is Conv2d's input-gradient (GEMM then col2im),
 /// backward-data is Conv2d's forward (im2col then GEMM).
-public final class ConvTranspose2d: Layer {
+public final class ConvTranspose2d: ChannelAffineFusing {
     public let inChannels, outChannels, kernel, stride, padding: Int
     public let weight: Parameter
     public let bias: Parameter?
@@ -365,8 +408,28 @@ public final class ConvTranspose2d: Layer {
     /// Samples per GEMM, fixed by forward: backward reuses `columns`, sized for it.
     private var chunk = 0
 
+    /// Whether the last call was a forward, whose input a backward needs (not `infer`).
+    private var forwardRan = false
+
     // x: N × in × H × W → y: N × out × Ho × Wo, Ho = (H − 1)·s − 2p + k
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        forwardRan = true
+        return run(input, affine: nil)
+    }
+
+    public var fusesInEval: Bool { true }
+    public var fusesUpsampling: Bool { false }
+    public var outputChannels: Int { outChannels }
+
+    // x: N × in × H × W → y = scale[o] · convT(x)[o] + shift[o], the map applied in the pass that adds the bias
+    public func infer(_ input: Tensor, upsampling: Int, outputScale: UnsafePointer<Float>, outputShift: UnsafePointer<Float>) -> Tensor {
+        precondition(upsampling == 1, "ConvTranspose2d takes no up-sampled input")
+        forwardRan = false
+        return run(input, affine: (outputScale, outputShift))
+    }
+
+    // x: N × in × H × W → y: N × out × Ho × Wo, then scale[o] · y + shift[o] when an affine map is given
+    private func run(_ input: Tensor, affine: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)?) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == inChannels, "ConvTranspose2d(\(inChannels)→\(outChannels)) got \(input.shape)")
         batch = input.shape[0]
         let (h, w) = (input.shape[2], input.shape[3])
@@ -395,7 +458,12 @@ public final class ConvTranspose2d: Layer {
                  b: x + start * grid, ldb: batch * grid, c: columns.data, ldc: count * grid)
             col2im(columns.data, batch: count, geometry, into: output.data + start * outChannels * oh * ow)
         }
-        if let bias { addPerChannel(bias.value.data, to: output.data, batch: batch, channels: outChannels, grid: oh * ow) }
+        if let affine {
+            applyChannelAffine(output.data, batch: batch, channels: outChannels, grid: oh * ow, bias: bias?.value.data,
+                               scale: affine.scale, shift: affine.shift)
+        } else if let bias {
+            addPerChannel(bias.value.data, to: output.data, batch: batch, channels: outChannels, grid: oh * ow)
+        }
         return output
     }
 
@@ -403,6 +471,7 @@ public final class ConvTranspose2d: Layer {
         let grid = geometry.outHeight * geometry.outWidth
         let imageSize = outChannels * geometry.height * geometry.width
         let patch = geometry.patchSize
+        precondition(forwardRan, "ConvTranspose2d: backward before forward (or after infer)")
         precondition(outputGradient.count == batch * imageSize, "ConvTranspose2d backward: gradient \(outputGradient.shape)")
         if needsParameterGradients, let bias {
             sumPerChannel(outputGradient.data, batch: batch, channels: outChannels, grid: geometry.height * geometry.width,

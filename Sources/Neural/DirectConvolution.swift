@@ -71,21 +71,33 @@ enum DirectConvolution {
         }
     }
 
-    // x: batch × C × H × W → padded: batch × C × (H + 2) × (W + 2), a zero border of one pixel
-    static func pad(_ x: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
+    // x: batch × C × H × W → padded: batch × C × (sH + 2) × (sW + 2), x up-sampled by s (nearest; 1: as it is)
+    // with a zero border of one pixel
+    static func pad(_ x: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int, upsampling s: Int = 1,
                     into padded: UnsafeMutablePointer<Float>) {
-        let (rowLength, plane) = (width + 2, (height + 2) * (width + 2))
+        let (outHeight, outWidth) = (height * s, width * s)
+        let (rowLength, plane) = (outWidth + 2, (outHeight + 2) * (outWidth + 2))
         Parallel.chunks(batch * channels, cost: plane) { planes in
             for p in planes {
                 let (source, target) = (x + p * height * width, padded + p * plane)
                 target.update(repeating: 0, count: rowLength)
-                for row in 0..<height {
+                for row in 0..<outHeight {
                     let line = target + (row + 1) * rowLength
                     line[0] = 0
-                    (line + 1).update(from: source + row * width, count: width)
-                    line[width + 1] = 0
+                    if s == 1 {
+                        (line + 1).update(from: source + row * width, count: width)
+                    } else if row % s == 0 {
+                        let sourceRow = source + row / s * width
+                        for column in 0..<width {
+                            let value = sourceRow[column]
+                            for copy in 0..<s { line[1 + column * s + copy] = value }
+                        }
+                    } else {
+                        (line + 1).update(from: line + 1 - rowLength, count: outWidth)   // the row above, already up-sampled
+                    }
+                    line[outWidth + 1] = 0
                 }
-                (target + (height + 1) * rowLength).update(repeating: 0, count: rowLength)
+                (target + (outHeight + 1) * rowLength).update(repeating: 0, count: rowLength)
             }
         }
     }

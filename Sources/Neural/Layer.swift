@@ -41,6 +41,10 @@ public protocol Module: AnyObject {
 public protocol Layer: Module {
     /// `training` selects batch statistics (BatchNorm), power iterations (spectral norm) and noise.
     func forward(_ input: Tensor, training: Bool) -> Tensor
+    /// The eval forward (`forward(input, training: false)`, equal within float rounding) for drawing only:
+    /// no backward may follow it, so it keeps nothing for one, and a stack may fuse its layers' passes
+    /// (see `ChannelAffineFusing`). What `generate`, `sample`, `walk` and the candidates of a search run.
+    func infer(_ input: Tensor) -> Tensor
     /// Returns nil when `needsInputGradient` is false; skips parameter gradients when
     /// `needsParameterGradients` is false (e.g. G's step backpropagates through a frozen D).
     @discardableResult
@@ -48,6 +52,9 @@ public protocol Layer: Module {
 }
 
 extension Layer {
+    /// Layers with nothing to save in eval run their eval forward.
+    public func infer(_ input: Tensor) -> Tensor { forward(input, training: false) }
+
     /// Backward with both gradients.
     @discardableResult
     public func backward(_ outputGradient: Tensor) -> Tensor {
@@ -154,6 +161,10 @@ public final class Sequential: Layer {
     /// Per tap, the gradient from above plus the tap's own.
     private let summedGradients: [Tensor]
     private let noTapGradients: [Tensor?]
+    /// `infer`'s runs of layers, each one layer or one fused run (see `InferenceStep`).
+    private let inferenceSteps: [InferenceStep]
+    /// A fused run's per-channel map: its followers' eval maps composed.
+    private let fusedScale = Tensor(shape: [0]), fusedShift = Tensor(shape: [0])
 
     public init(_ layers: [Layer], taps: [Int] = []) {
         precondition(taps == taps.sorted() && Set(taps).count == taps.count && taps.allSatisfy { (0...layers.count).contains($0) },
@@ -165,6 +176,7 @@ public final class Sequential: Layer {
         tappedMaps = taps.map { _ in Tensor(shape: [0]) }
         summedGradients = taps.map { _ in Tensor(shape: [0]) }
         noTapGradients = taps.map { _ in nil }
+        inferenceSteps = InferenceStep.plan(layers, tapped: { slots[$0] != nil })
     }
 
     public var sublayers: [(name: String, module: Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
@@ -175,6 +187,28 @@ public final class Sequential: Layer {
         for (index, layer) in layers.enumerated() {
             if let slot = tapSlots[index] { tappedMaps[slot] = x }
             x = layer.forward(x, training: training)
+        }
+        if let slot = tapSlots[layers.count] { tappedMaps[slot] = x }
+        return x
+    }
+
+    // x → y = layerₙ₋₁(… layer₀(x)) in eval, each fused run of layers in one call; tappedMaps[j] = map taps[j]
+    // (runs never hide a tapped map)
+    public func infer(_ input: Tensor) -> Tensor {
+        var x = input
+        for step in inferenceSteps {
+            if let slot = tapSlots[step.layers.lowerBound] { tappedMaps[slot] = x }
+            guard let fusing = step.fusing else {
+                x = layers[step.layers.lowerBound].infer(x)
+                continue
+            }
+            let channels = fusing.outputChannels
+            fusedScale.resize(1, 1, 1, channels)
+            fusedShift.resize(1, 1, 1, channels)
+            fusedScale.fill(1)
+            fusedShift.fill(0)
+            for follower in step.followers { follower.composeEvalMap(scale: fusedScale.data, shift: fusedShift.data, channels: channels) }
+            x = fusing.infer(x, upsampling: step.upsampling, outputScale: fusedScale.data, outputShift: fusedShift.data)
         }
         if let slot = tapSlots[layers.count] { tappedMaps[slot] = x }
         return x

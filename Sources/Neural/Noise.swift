@@ -13,7 +13,7 @@ public final class RandomSource {
 /// Only training draws noise. Eval passes x through unchanged: generating (`sample --seeds`, `walk`)
 /// must give the same picture for the same latent, and drawing would also advance the shared stream
 /// between training steps.
-public final class NoiseInjection: Layer {
+public final class NoiseInjection: ChannelAffineInEval {
     public let source: RandomSource
     public let weight = Parameter(Tensor(shape: [1]))
     private let noise = Tensor(shape: [0])             // N × 1 × H × W of the last training forward
@@ -52,6 +52,12 @@ public final class NoiseInjection: Layer {
         }
         return output
     }
+
+    // x → x: eval adds nothing, and nothing is kept for a backward
+    public func infer(_ input: Tensor) -> Tensor { input }
+
+    /// Eval passes x through: the identity map.
+    public func composeEvalMap(scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>, channels: Int) {}
 
     // dy: N × C × H × W → dx = dy; dweight += Σ dy ⊙ noise (nothing after an eval forward: no noise was added)
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, needsParameterGradients: Bool) -> Tensor? {

@@ -18,7 +18,7 @@ extension ConvTranspose2d: WeightedLayer { public var spectralDimension: Int { 1
 /// Names as PyTorch's: `weight_orig` (trainable W), buffers `weight_u`, `weight_v`, plus the
 /// wrapped layer's other parameters. The gradient treats u and v as constants, as PyTorch does:
 /// dL/dW = (G − ⟨G, W/σ⟩ u vᵀ) / σ with G = dL/d(W/σ).
-public final class SpectralNorm: Layer {
+public final class SpectralNorm: ChannelAffineFusing {
     public let inner: WeightedLayer
     public let original: Parameter
     public let u: Tensor
@@ -61,8 +61,32 @@ public final class SpectralNorm: Layer {
 
     // W (rows × columns as a matrix), u: rows, v: columns, σ: scalar; x → y as the wrapped layer with W / σ
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        permute(original.value.data, toMatrix: true, matrix.data)
-        let (m, r, c) = (UnsafePointer(matrix.data), Int32(rows), Int32(columns))
+        normalizeWeight(training: training)
+        return inner.forward(input, training: training)
+    }
+
+    public var fusesInEval: Bool { (inner as? ChannelAffineFusing)?.fusesInEval ?? false }
+    public var fusesUpsampling: Bool { (inner as? ChannelAffineFusing)?.fusesUpsampling ?? false }
+    public var outputChannels: Int { (inner as? ChannelAffineFusing)?.outputChannels ?? 0 }
+
+    // x → y as the wrapped layer's fused eval forward with W / σ (see `ChannelAffineFusing`)
+    public func infer(_ input: Tensor, upsampling: Int, outputScale: UnsafePointer<Float>, outputShift: UnsafePointer<Float>) -> Tensor {
+        guard let fusing = inner as? ChannelAffineFusing else { preconditionFailure("SpectralNorm: \(type(of: inner)) does not fuse") }
+        normalizeWeight(training: false)
+        return fusing.infer(input, upsampling: upsampling, outputScale: outputScale, outputShift: outputShift)
+    }
+
+    /// The wrapped layer's weight = W / σ, after one power iteration when training.
+    private func normalizeWeight(training: Bool) {
+        // W as rows × columns: the weight itself unless rows are dimension 1 (ConvTranspose2d).
+        let m: UnsafePointer<Float>
+        if inner.spectralDimension == 0 {
+            m = UnsafePointer(original.value.data)
+        } else {
+            permute(original.value.data, toMatrix: true, matrix.data)
+            m = UnsafePointer(matrix.data)
+        }
+        let (r, c) = (Int32(rows), Int32(columns))
         if training {
             cblas_sgemv(CblasRowMajor, CblasTrans, r, c, 1, m, c, u.data, 1, 0, v.data, 1)
             SpectralNorm.normalize(v)
@@ -73,9 +97,8 @@ public final class SpectralNorm: Layer {
         let wv = matrixGradient.data   // scratch of at least `rows` floats
         cblas_sgemv(CblasRowMajor, CblasNoTrans, r, c, 1, m, c, v.data, 1, 0, wv, 1)
         sigma = cblas_sdot(r, u.data, 1, wv, 1)
-        let weight = inner.weight.value
-        for i in 0..<weight.count { weight.data[i] = original.value.data[i] / sigma }
-        return inner.forward(input, training: training)
+        let (source, target, s) = (UnsafePointer(original.value.data), inner.weight.value.data, sigma)
+        for i in 0..<inner.weight.value.count { target[i] = source[i] / s }
     }
 
     // dy as the wrapped layer's → dx as its; dW_orig: the weight's shape, from G = dL/d(W/σ) (rows × columns)

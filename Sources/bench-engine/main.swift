@@ -1,5 +1,5 @@
 // Engine benchmark (scripts/bench-engine): per-layer GFLOP/s at the reference shapes, the training
-// step at R64 W64 batch 16, generator frames/s at 64 and 128, depthwise 3×3 convolution (direct kernels
+// step at R64 W64 batch 16, generator eval frames/s at 64 and 128 (batches of 1, 30 and 256), depthwise 3×3 convolution (direct kernels
 // against the grouped GEMM path), and fastgan's dense 3×3 and 4×4/2 convolutions (direct kernels against im2col + GEMM). One line per figure, on stdout. `--arch=fastgan` times fastgan instead:
 // its step at R64 with `train`'s defaults (width 16, batch 8, random hinge, LeCam, DiffAugment,
 // reconstruction) and its generator at its default widths.
@@ -31,7 +31,7 @@ struct BenchEngine: ParsableCommand {
         discussion: """
         One line per figure on stdout: the sgemm ceiling, per-layer GFLOP/s of dcgan R64 W64 (G at batch 16, \
         D at batch 32 as in the step), the training step (median of STEPS after 2 warm-up steps, with CPU \
-        time per step), generator frames/s at 64 and 128, depthwise 3x3 convolutions (direct kernels against \
+        time per step), generator eval frames/s and CPU time per frame at 64 and 128 in batches of 1, 30 and 256, depthwise 3x3 convolutions (direct kernels against \
         the grouped GEMM path), fastgan's dense 3x3 and 4x4/2 convolutions (direct kernels against im2col + \
         GEMM), EfficientNet-Lite0 at 128x128, and the run's peak memory.
 
@@ -160,13 +160,27 @@ struct BenchEngine: ParsableCommand {
             }
         }
 
+        // The generator in eval mode (G_ema through `generate`, as sample, walk and the coverage objective's
+        // candidates run it), asked for batches of 1, 30 and 256 latents: wall frames/s (median of the samples) and
+        // CPU time per frame (all threads; the figure to compare on a loaded machine). A sample draws at least 60
+        // frames. The "generate … eval batch 30" line is the one scripts/bench-vs-torch reads.
         for resolution in !runs(.generate) ? [] : [64, 128] {
             let generatorConfig = isFastGAN ? ModelConfig.trainingDefault(resolution: resolution, architecture: .fastgan)
                 : ModelConfig(resolution: resolution, width: 64, zDim: 128, architecture: architecture)
             let g = try GANTrainer(config: generatorConfig, seed: 3)
-            let latents = rng.normals(30 * 128)
-            let seconds = Benchmark.median(runs: max(3, steps / 2), warmup: 1) { _ = g.generate(latents: latents, count: 30, useEMA: true) }
-            print("generate \(architecture == .dcgan ? "" : "\(architecture.rawValue) ")R\(resolution) W\(generatorConfig.width) eval batch 30: \(String(format: "%.1f", 30 / seconds)) frames/s")
+            let name = "\(architecture == .dcgan ? "" : "\(architecture.rawValue) ")R\(resolution) W\(generatorConfig.width)"
+            for batchSize in [1, 30, 256] {
+                let latents = rng.normals(batchSize * generatorConfig.zDim)
+                let calls = max(1, 60 / batchSize), samples = max(3, steps / 2)
+                let cpu = processorSeconds()
+                let seconds = Benchmark.median(runs: samples, warmup: 1) {
+                    for _ in 0..<calls { _ = g.generate(latents: latents, count: batchSize, useEMA: true) }
+                }
+                let cpuPerFrame = (processorSeconds() - cpu) / Double((samples + 1) * calls * batchSize)
+                let framesPerSecond = Double(calls * batchSize) / seconds
+                print("eval \(name) batch \(batchSize): \(String(format: "%.1f", framesPerSecond)) frames/s, cpu \(ms(cpuPerFrame)) ms/frame")
+                if batchSize == 30 { print("generate \(name) eval batch 30: \(String(format: "%.1f", framesPerSecond)) frames/s") }
+            }
         }
 
         // Depthwise 3×3 (FastGAN-class blocks), N 16, C 96, 64×64: forward + backward (input and weight gradients),
