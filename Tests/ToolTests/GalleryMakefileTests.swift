@@ -62,6 +62,21 @@ final class GalleryMakefileTests: XCTestCase {
         XCTAssertFalse(known.output.contains("so it is ignored"), known.output)
     }
 
+    /// A piece's own coverage options replace the profile's COVERAGE for its training, and the others keep
+    /// the profile's (the default profile's universe keeps its stars at perceptual weight 0.1).
+    func testAPiecesCoverageOptionsReplaceTheProfiles() throws {
+        let (status, dryRun) = try run("-n ocean planet ocean.coverage='--perceptual 0.2 --candidates 4' COVERAGE='--candidates 3'")
+        XCTAssertEqual(status, 0, dryRun)
+        let trainings = dryRun.split(separator: "\n").filter { $0.contains("/train ") }
+        XCTAssertEqual(trainings.count, 2, dryRun)
+        XCTAssertTrue(trainings.contains { $0.contains("ocean/pictures.tns") && $0.contains("--perceptual 0.2 --candidates 4")
+            && !$0.contains("--candidates 3") }, dryRun)
+        XCTAssertTrue(trainings.contains { $0.contains("planet/pictures.tns") && $0.contains("--candidates 3")
+            && !$0.contains("--perceptual") }, dryRun)
+        let universe = try run("-n universe")
+        XCTAssertTrue(universe.output.contains("--perceptual 0.1"), universe.output)
+    }
+
     func testDavidFineTunesPlatoAndParallelRunsAreSafe() throws {
         let stages = try make("-j2 david butterfly")
         XCTAssertEqual(Set(stages.filter { $0.hasPrefix("plato") }), ["plato: pictures", "plato: training"],

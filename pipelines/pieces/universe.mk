@@ -11,6 +11,9 @@ universe.steps    := $(STEPS)
 universe.width    := $(WIDTH)
 universe.arch     := $(ARCH)
 universe.objective := $(OBJECTIVE)
+# The perceptual weight of 0.1 keeps the stars: at train's 0.03 the default profile's model lost them
+# (feature precision 0.02 against 0.43 at 0.1) for no better layout (8x8 recall 0.59 against 0.58).
+universe.coverage := $(COVERAGE) --perceptual 0.1
 universe.batch    := $(BATCH)
 universe.frames   := $(FRAMES)
 universe.fps      := 24

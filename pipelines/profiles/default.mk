@@ -23,4 +23,4 @@ SHEET           := 8x4
 SHEET_SCALE     := 2
 PREVIEW_EVERY   := 25
 TIMELAPSE_FPS   := 8
-PROFILE_NOTE    := 64x64, fastgan trained with imle (coverage), 600 steps each: 25 CPU-minutes for the nine models (16 minutes on 2 cores)
+PROFILE_NOTE    := 64x64, fastgan trained with imle (coverage), 600 steps each: 26 CPU-minutes for the nine models (18 minutes on 2 cores)
