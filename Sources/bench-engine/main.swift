@@ -98,7 +98,7 @@ struct BenchEngine: ParsableCommand {
             let seconds = Benchmark.squareGEMMSeconds(size: size, runs: max(5, steps / 2))
             print("sgemm \(size)x\(size)x\(size): \(gflops(size * size * size, seconds)) GFLOP/s (the ceiling for the layers below)")
         }
-        print("openblas core \(BLAS.coreName), GEMM threading \(BLAS.threading.rawValue), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("openblas core \(BLAS.coreName), GEMM threading \(BLAS.threading.rawValue), direct kernels \(ConvolutionTuning.directKernels), \(ProcessInfo.processInfo.activeProcessorCount) cores")
         let trainer = try GANTrainer(config: config, options: trainerOptions, seed: 1)
         var rng = RNG(seed: 2)
         let real = Tensor(shape: [batch, 3, 64, 64])
